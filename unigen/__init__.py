@@ -1,0 +1,33 @@
+"""unigen: GANs, normalizing flows and VAEs as Keras 3 models.
+
+One divergence abstraction, one training call::
+
+    import unigen
+    train = unigen.datasets.load("digits", split="train")
+    model = unigen.models.Gaussian(event_shape=(8, 8, 1), num_levels=17)
+    unigen.fit(model, train, epochs=5, batch_size=128, seed=0)
+"""
+
+import os as _os
+
+_os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from unigen import datasets, errors, models
+from unigen._distribute import get_strategy, split_cpu
+from unigen._version import __version__
+from unigen.base import GenerativeModel
+from unigen.saving import load
+from unigen.training import fit
+
+__all__ = [
+    "GenerativeModel",
+    "__version__",
+    "datasets",
+    "errors",
+    "fit",
+    "get_strategy",
+    "load",
+    "models",
+    "split_cpu",
+]

@@ -1,0 +1,127 @@
+"""Choosing a `tf.distribute` strategy and scaling losses for its replicas.
+
+The one place where unigen knows about replicas. Keras sums gradients across
+replicas, so a mean loss computed by hand on one replica's share of the global
+batch must be divided by the number of replicas; `scale_loss_for_replicas` does it
+and every model's loss goes through it.
+"""
+
+import os
+
+import tensorflow as tf
+
+__all__ = [
+    "get_strategy",
+    "is_chief",
+    "scale_loss_for_replicas",
+    "split_cpu",
+]
+
+_NAMES = ("default", "mirrored", "multiworker", "tpu")
+
+
+def scale_loss_for_replicas(loss):
+    """Divides a per-replica mean loss by the number of replicas in sync.
+
+    Under a strategy with R replicas each replica sees B/R examples of a global
+    batch B and Keras adds the R gradients; dividing each replica's mean by R
+    makes the sum equal to the gradient of the global mean.
+    """
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    if replicas > 1:
+        loss = loss * tf.cast(1.0 / replicas, loss.dtype)
+    return loss
+
+
+def split_cpu(num_devices=2):
+    """Splits the CPU into ``num_devices`` logical devices for local replicas.
+
+    Must run before any TensorFlow op. Returns the device names, ready for
+    ``tf.distribute.MirroredStrategy(devices)``.
+    """
+    cpus = tf.config.list_physical_devices("CPU")
+    try:
+        tf.config.set_logical_device_configuration(
+            cpus[0], [tf.config.LogicalDeviceConfiguration()] * num_devices
+        )
+    except RuntimeError as err:
+        configured = tf.config.list_logical_devices("CPU")
+        if len(configured) != num_devices:
+            raise RuntimeError(
+                f"Could not split the CPU into {num_devices} devices: TensorFlow was "
+                f"already initialised with {len(configured)}. Call split_cpu() at the "
+                f"top of the program, before any TensorFlow op."
+            ) from err
+    return [f"/cpu:{i}" for i in range(num_devices)]
+
+
+def get_strategy(strategy=None, *, tpu=None):
+    """Resolves a strategy argument to a `tf.distribute.Strategy`.
+
+    Args:
+        strategy: None or "default" (the current strategy, usually one device);
+            "mirrored" (all local GPUs, or the CPU); "multiworker"
+            (`MultiWorkerMirroredStrategy`, cluster from the ``TF_CONFIG``
+            environment variable); "tpu" (`TPUStrategy`, TPU address from ``tpu``
+            or the ``TPU_NAME`` environment variable); or a Strategy instance.
+        tpu: TPU name or address for ``strategy="tpu"``.
+    """
+    if strategy is None or strategy == "default":
+        return tf.distribute.get_strategy()
+    if isinstance(strategy, tf.distribute.Strategy):
+        return strategy
+    if not isinstance(strategy, str) or strategy.lower() not in _NAMES:
+        raise ValueError(
+            f"`strategy` must be None, one of {list(_NAMES)} or a "
+            f"tf.distribute.Strategy, got {strategy!r}."
+        )
+    name = strategy.lower()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multiworker":
+        return _multiworker()
+    return _tpu(tpu)
+
+
+def _multiworker():
+    if "TF_CONFIG" not in os.environ:
+        raise ValueError(
+            'strategy="multiworker" needs the TF_CONFIG environment variable, '
+            'for example {"cluster": {"worker": ["localhost:12345", '
+            '"localhost:12346"]}, "task": {"type": "worker", "index": 0}}, set '
+            "in each worker process."
+        )
+    try:
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    except (RuntimeError, ValueError) as err:
+        raise RuntimeError(
+            f'strategy="multiworker" could not start ({err}). The strategy must be '
+            f"created before any TensorFlow op in the process: call unigen.fit "
+            f"with data given as a dataset name or NumPy array and the model as a "
+            f"factory, or create unigen.get_strategy('multiworker') first."
+        ) from err
+
+
+def _tpu(tpu):
+    address = tpu if tpu is not None else os.environ.get("TPU_NAME")
+    try:
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=address)
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+    except (ValueError, RuntimeError, tf.errors.OpError) as err:
+        raise RuntimeError(
+            f'strategy="tpu" found no TPU ({type(err).__name__}: {err}). Run on a '
+            f"TPU VM, or pass tpu=<name or grpc address> / set TPU_NAME; use "
+            f'strategy=None or "mirrored" on CPUs and GPUs.'
+        ) from err
+    return tf.distribute.TPUStrategy(resolver)
+
+
+def is_chief(strategy):
+    """True in the process that writes files: worker 0, or the chief if any."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    task_type = getattr(resolver, "task_type", None)
+    if not task_type or task_type == "chief":
+        return True
+    has_chief = "chief" in resolver.cluster_spec().as_dict()
+    return task_type == "worker" and resolver.task_id == 0 and not has_chief

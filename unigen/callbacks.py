@@ -1,0 +1,86 @@
+"""Callbacks that `unigen.fit` adds to every run; usable with `Model.fit` too."""
+
+import math
+import os
+
+import keras
+import numpy as np
+
+from unigen import _rundir
+from unigen.images import save_grid
+
+__all__ = ["RunWriter", "StopOnNonFinite"]
+
+
+class StopOnNonFinite(keras.callbacks.Callback):
+    """Stops training as soon as the reported ``loss`` is NaN or infinite.
+
+    Unlike `keras.callbacks.TerminateOnNaN` it remembers where it stopped
+    (``stopped_at`` = (epoch, batch, value)) so `unigen.fit` can report it, and
+    it tells `RunWriter` not to checkpoint the bad weights.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.stopped_at = None
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is None or self.stopped_at is not None:
+            return
+        loss = float(np.asarray(loss))
+        if not math.isfinite(loss):
+            self.stopped_at = (self._epoch, batch, loss)
+            self.model.stop_training = True
+
+
+class RunWriter(keras.callbacks.Callback):
+    """Writes the run directory after each epoch (see `unigen._rundir`).
+
+    Args:
+        directory: the run's output directory.
+        state_variables: zero-argument function returning the variables to
+            checkpoint (model, optimizers, random generators).
+        history: metrics of earlier epochs (when resuming), extended in place.
+        stop_guard: a `StopOnNonFinite`; no checkpoint is written once it fired.
+        sample_grid: None, or dict(num_samples, seed, num_levels) to write a PNG
+            grid of samples per epoch.
+        enabled: False on non-chief workers, which write nothing.
+    """
+
+    def __init__(self, directory, state_variables, history, stop_guard,
+                 sample_grid=None, enabled=True):
+        super().__init__()
+        self.directory = directory
+        self.state_variables = state_variables
+        self.history = history
+        self.stop_guard = stop_guard
+        self.sample_grid = sample_grid
+        self.enabled = enabled
+        self.last_good_epoch = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.stop_guard is not None and self.stop_guard.stopped_at is not None:
+            return
+        values = {k: float(np.asarray(v)) for k, v in (logs or {}).items()}
+        if not all(math.isfinite(v) for v in values.values()):
+            return
+        for key, value in values.items():
+            self.history.setdefault(key, []).append(value)
+        self.last_good_epoch = epoch + 1
+        if not self.enabled:
+            return
+        _rundir.save_checkpoint(self.directory, self.state_variables(), epoch + 1)
+        self.model.save(os.path.join(self.directory, _rundir.MODEL))
+        _rundir.write_json(os.path.join(self.directory, _rundir.HISTORY), self.history)
+        if self.sample_grid is not None:
+            grid = self.sample_grid
+            images = self.model.sample(grid["num_samples"], seed=grid["seed"])
+            save_grid(
+                os.path.join(self.directory, "samples", f"epoch_{epoch + 1:03d}.png"),
+                np.asarray(images), num_levels=grid.get("num_levels"),
+            )

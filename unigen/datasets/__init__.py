@@ -1,0 +1,48 @@
+"""Datasets for unigen: real images read from local files, and generated 2D data.
+
+Nothing is ever downloaded. Every dataset has fixed splits "train", "validation"
+and "test", and `load` returns an unbatched `tf.data.Dataset` whose elements are
+`x`, or `(x, y)` with `with_labels=True` (y an int32 class label).
+
+| name          | x as yielded              | levels | classes | train / val / test   |
+|---------------|---------------------------|--------|---------|----------------------|
+| digits        | uint8 (8, 8, 1), 0..16    | 17     | 10      | 1,000 / 350 / 447    |
+| fashion_mnist | uint8 (28, 28, 1), 0..255 | 256    | 10      | 55,000/5,000/10,000  |
+| mnist         | uint8 (28, 28, 1), 0..255 | 256    | 10      | 55,000/5,000/10,000  |
+| ring8         | float32 (2,)              | -      | 8       | 20,000/5,000/5,000   |
+| grid25        | float32 (2,)              | -      | 25      | 20,000/5,000/5,000   |
+| moons         | float32 (2,)              | -      | 2       | 20,000/5,000/5,000   |
+| swissroll     | float32 (2,)              | -      | none    | 20,000/5,000/5,000   |
+
+Images are yielded exactly as stored, integer pixel levels in uint8: models own
+their preprocessing (scaling, dequantization). Sources:
+
+- digits: scikit-learn's bundled `load_digits` (UCI optical recognition of
+  handwritten digits). Fixed split: `numpy.random.RandomState(0).permutation(1797)`,
+  first 1,000 indices train, next 350 validation, last 447 test.
+- fashion_mnist: the IDX files of Debian's package `dataset-fashion-mnist`
+  (`apt-get update && apt-get install dataset-fashion-mnist`), in
+  `/usr/share/datasets/fashion-mnist/`; or `data_dir=`, or
+  `$UNIGEN_DATA_DIR/fashion-mnist/`. train = first 55,000 of the training file,
+  validation = its last 5,000, test = the 10,000 t10k images.
+- mnist: IDX files or a Keras-style `mnist.npz` already on this machine, found in
+  `data_dir=`, `$UNIGEN_DATA_DIR/mnist/`, `/usr/share/datasets/mnist/` or
+  `~/.keras/datasets/`. Same split rule as Fashion-MNIST.
+- ring8, grid25, moons, swissroll: generated with NumPy from `seed`; each split
+  is its own deterministic stream; `num_examples=` sets the size. `info(name)`
+  gives the mixtures' `modes` and `mode_std` (PacGAN / VEEGAN settings).
+
+Importing this package runs no TensorFlow op; `load` and `from_arrays` do.
+
+Example:
+    >>> from unigen import datasets
+    >>> datasets.info("digits").num_levels
+    17
+    >>> ds = datasets.load("ring8", "train", seed=1).batch(256)
+    >>> x, y = datasets.as_numpy("digits", "test", with_labels=True)
+"""
+
+from unigen.datasets._loading import as_numpy, from_arrays, load
+from unigen.datasets._registry import DatasetInfo, available, info
+
+__all__ = ["DatasetInfo", "as_numpy", "available", "from_arrays", "info", "load"]

@@ -1,0 +1,214 @@
+"""The catalogue of datasets: `DatasetInfo`, `available`, `info` and name checks.
+
+This module imports neither TensorFlow nor scikit-learn, so `unigen.datasets` can be
+imported (and its catalogue read) before a `tf.distribute` strategy is created.
+"""
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from unigen.datasets import _real, _toy
+
+__all__ = ["DatasetInfo", "available", "info"]
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetInfo:
+    """What a dataset holds and how it is yielded by `unigen.datasets.load`.
+
+    Attributes:
+        name: the name `load` accepts, e.g. "digits".
+        description: one paragraph: the source, the split rule and the pixel values.
+        kind: "image" (x has shape (height, width, channels)) or "vector".
+        event_shape: shape of one example x as yielded, e.g. (8, 8, 1) or (2,).
+        dtype: dtype name of x as yielded: "uint8" for images (raw integer pixel
+            levels, no scaling) and "float32" for vectors.
+        num_levels: number of discrete pixel levels, e.g. 17 for digits (values
+            0..16) and 256 for MNIST / Fashion-MNIST (0..255); None for continuous
+            data.
+        value_range: (low, high). For images the smallest and largest pixel level.
+            For generated vectors a box [low, high]^2 that holds every sample
+            except with probability below about 1e-12 per sample (useful for plot
+            limits and evaluation grids).
+        num_classes: number of classes of the int32 label y, or None when the
+            dataset has no labels (then `load(..., with_labels=True)` raises).
+        splits: split name -> number of examples. For generated data these are the
+            default sizes (`num_examples=` overrides them); for MNIST and
+            Fashion-MNIST they are the sizes with the standard files.
+        source: where the data comes from (package, file or generator).
+        class_names: one name per class, or None.
+        modes: for the Gaussian mixtures (ring8, grid25), the array of mode centres
+            with shape (num_modes, 2), in label order; None otherwise.
+        mode_std: for the Gaussian mixtures, the standard deviation of every
+            coordinate around its mode; None otherwise.
+    """
+
+    name: str
+    description: str
+    kind: str
+    event_shape: tuple
+    dtype: str
+    num_levels: int | None
+    value_range: tuple
+    num_classes: int | None
+    splits: dict = dataclasses.field(hash=False)
+    source: str = ""
+    class_names: tuple | None = None
+    modes: np.ndarray | None = dataclasses.field(
+        default=None, hash=False, compare=False, repr=False
+    )
+    mode_std: float | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class _Entry:
+    info: DatasetInfo
+    loader: Callable[..., Any]  # (split, *, data_dir, seed, num_examples) -> (x, y)
+
+
+_DIGIT_NAMES = tuple(str(i) for i in range(10))
+_FASHION_NAMES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)
+_IMAGE_SPLITS = {"train": 55_000, "validation": 5_000, "test": 10_000}
+_TOY_SPLITS = dict(_toy.DEFAULT_SIZES)
+
+
+def _image(name, description, source, shape, levels, class_names, splits):
+    return DatasetInfo(
+        name=name, description=description, kind="image", event_shape=shape,
+        dtype="uint8", num_levels=levels, value_range=(0, levels - 1),
+        num_classes=len(class_names), splits=dict(splits), source=source,
+        class_names=class_names,
+    )
+
+
+def _vector(name, description, source, value_range, num_classes, modes=None,
+            mode_std=None):
+    if modes is not None:
+        modes = np.array(modes, dtype=np.float64)
+        modes.setflags(write=False)
+    return DatasetInfo(
+        name=name, description=description, kind="vector", event_shape=(2,),
+        dtype="float32", num_levels=None, value_range=value_range,
+        num_classes=num_classes, splits=dict(_TOY_SPLITS), source=source,
+        modes=modes, mode_std=mode_std,
+    )
+
+
+_REGISTRY = {
+    "digits": _Entry(_image(
+        "digits",
+        "Handwritten digits from scikit-learn's bundled copy of the UCI optical "
+        "recognition data: 1,797 grey 8x8 images, pixel levels 0..16 (17 levels), "
+        "10 classes. Fixed split from numpy RandomState(0).permutation(1797): "
+        "train = the first 1,000 indices, validation the next 350, test the last "
+        "447. The split never depends on `seed`.",
+        "sklearn.datasets.load_digits (ships with scikit-learn)",
+        (8, 8, 1), 17, _DIGIT_NAMES, _real.DIGITS_SPLITS,
+    ), _real.load_digits_split),
+    "fashion_mnist": _Entry(_image(
+        "fashion_mnist",
+        "Fashion-MNIST (Xiao et al., 2017): 70,000 grey 28x28 images of clothing, "
+        "pixel levels 0..255, 10 classes, read from IDX files (Debian package "
+        "dataset-fashion-mnist). train = the first 55,000 images of the training "
+        "file, validation = its last 5,000, test = the 10,000 t10k images.",
+        "Debian package dataset-fashion-mnist: /usr/share/datasets/fashion-mnist/",
+        (28, 28, 1), 256, _FASHION_NAMES, _IMAGE_SPLITS,
+    ), _real.load_fashion_mnist_split),
+    "mnist": _Entry(_image(
+        "mnist",
+        "MNIST (LeCun et al., 1998): 70,000 grey 28x28 handwritten digits, pixel "
+        "levels 0..255, 10 classes, read from IDX files or a Keras-style mnist.npz "
+        "that is already on this machine (unigen never downloads). train = the "
+        "first 55,000 training images, validation = the last 5,000, test = the "
+        "10,000 test images.",
+        "user-provided IDX files or mnist.npz (data_dir= or UNIGEN_DATA_DIR)",
+        (28, 28, 1), 256, _DIGIT_NAMES, _IMAGE_SPLITS,
+    ), _real.load_mnist_split),
+    "ring8": _Entry(_vector(
+        "ring8",
+        "Mixture of 8 equally weighted Gaussians with centres (cos(2 pi k / 8), "
+        "sin(2 pi k / 8)), k = 0..7, on the unit circle and std 0.01 per "
+        "coordinate (the PacGAN / VEEGAN setting). Label = mode index k.",
+        "generated (numpy, seeded)", (-1.1, 1.1), 8, _toy.RING8_MODES,
+        _toy.RING8_STD,
+    ), _toy.make_loader("ring8")),
+    "grid25": _Entry(_vector(
+        "grid25",
+        "Mixture of 25 equally weighted Gaussians with centres {-4,-2,0,2,4}^2 and "
+        "std 0.05 per coordinate (the PacGAN setting). Mode k = 5 i + j has centre "
+        "(v[i], v[j]) with v = (-4, -2, 0, 2, 4). Label = mode index k.",
+        "generated (numpy, seeded)", (-4.5, 4.5), 25, _toy.GRID25_MODES,
+        _toy.GRID25_STD,
+    ), _toy.make_loader("grid25")),
+    "moons": _Entry(_vector(
+        "moons",
+        "Two interleaving half circles (the distribution of sklearn's make_moons "
+        "with noise 0.05, angles drawn i.i.d. uniform), standardised to zero mean "
+        "and unit std per coordinate with the exact population constants "
+        "mean (0.5, 0.25), std (sqrt(0.7525), sqrt(0.5650 - 1/pi)). "
+        "Label = moon (0 upper, 1 lower). Entropy about 1.131 nats.",
+        "generated (numpy, seeded)", (-2.5, 2.5), 2,
+    ), _toy.make_loader("moons")),
+    "swissroll": _Entry(_vector(
+        "swissroll",
+        "2D swiss roll: t = 1.5 pi (1 + 2u), u ~ U(0, 1), x = (t cos t, t sin t) "
+        "+ N(0, 1) noise, divided by 5 (the (x, z) coordinates of sklearn's "
+        "make_swiss_roll with noise 1.0, scaled as in FFJORD). No labels.",
+        "generated (numpy, seeded)", (-4.5, 4.5), None,
+    ), _toy.make_loader("swissroll")),
+}
+
+
+def available():
+    """Returns the names of all datasets, sorted.
+
+    Returns:
+        A list of str, e.g. ["digits", "fashion_mnist", "grid25", ...].
+    """
+    return sorted(_REGISTRY)
+
+
+def _entry(name):
+    if not isinstance(name, str):
+        raise TypeError(
+            f"`name` must be a dataset name (str), got {type(name).__name__}. "
+            f"Available: {', '.join(available())}."
+        )
+    key = name.strip().lower().replace("-", "_")
+    if key not in _REGISTRY:
+        raise ValueError(
+            f"Unknown dataset `name`={name!r}. Available: {', '.join(available())}."
+        )
+    return _REGISTRY[key]
+
+
+def _check_split(entry, split):
+    splits = entry.info.splits
+    if split not in splits:
+        raise ValueError(
+            f"Unknown `split`={split!r} for dataset {entry.info.name!r}. "
+            f"Its splits are: {', '.join(repr(s) for s in splits)}."
+        )
+
+
+def info(name):
+    """Returns the `DatasetInfo` of a dataset.
+
+    Args:
+        name: a name from `available()` ("-" is accepted for "_", any case).
+
+    Returns:
+        A frozen `DatasetInfo`; its `splits` dict and `modes` array are copies.
+
+    Raises:
+        ValueError: `name` is not a known dataset (the message lists them).
+    """
+    spec = _entry(name).info
+    modes = None if spec.modes is None else spec.modes.copy()
+    return dataclasses.replace(spec, splits=dict(spec.splits), modes=modes)
