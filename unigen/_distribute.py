@@ -12,6 +12,7 @@ import tensorflow as tf
 
 __all__ = [
     "get_strategy",
+    "global_batch_noise",
     "is_chief",
     "scale_loss_for_replicas",
     "split_cpu",
@@ -125,3 +126,25 @@ def is_chief(strategy):
         return True
     has_chief = "chief" in resolver.cluster_spec().as_dict()
     return task_type == "worker" and resolver.task_id == 0 and not has_chief
+
+
+def global_batch_noise(draw, per_replica_batch):
+    """Noise for this replica's share of the global batch, the same on any layout.
+
+    ``draw(n)`` must draw ``n`` rows from a generator whose state is the same on
+    every replica (a model-owned `keras.random.SeedGenerator`). Each replica draws
+    the rows of the whole global batch and keeps its own slice, so a training
+    step on R replicas sees exactly the noise it would see on one device: replica
+    r takes rows [r*b, (r+1)*b), matching how `tf.distribute` splits a batch.
+
+    Args:
+        draw: function of an int returning a tensor with that many rows.
+        per_replica_batch: rows this replica needs (a scalar int tensor or int).
+    """
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    if replicas == 1:
+        return draw(per_replica_batch)
+    context = tf.distribute.get_replica_context()
+    replica = context.replica_id_in_sync_group if context is not None else 0
+    full = draw(per_replica_batch * replicas)
+    return full[replica * per_replica_batch:(replica + 1) * per_replica_batch]

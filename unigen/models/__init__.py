@@ -6,7 +6,13 @@
 
 from unigen.models.gaussian import Gaussian
 
+# Each family adds its import here (one line each).
+# -- GAN family --
+# -- flow family --
+# -- VAE family --
+
 __all__ = ["Gaussian", "available", "create", "register"]
+# Each family extends __all__ here: __all__ += [...]
 
 _BUILDERS = {}
 
@@ -38,3 +44,4 @@ def create(name, *, event_shape, num_levels=None, **kwargs):
 
 
 register("gaussian", Gaussian)
+# Each family registers its default builders below, in its own block.
