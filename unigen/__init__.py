@@ -17,10 +17,12 @@ from unigen import datasets, errors, models
 from unigen._distribute import get_strategy, split_cpu
 from unigen._version import __version__
 from unigen.base import GenerativeModel
+from unigen.models.gan import GAN
 from unigen.saving import load
 from unigen.training import fit
 
 __all__ = [
+    "GAN",
     "GenerativeModel",
     "__version__",
     "datasets",

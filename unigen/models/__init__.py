@@ -8,11 +8,13 @@ from unigen.models.gaussian import Gaussian
 
 # Each family adds its import here (one line each).
 # -- GAN family --
+from unigen.models._gan_presets import DCGAN, MLPGAN, create_gan
 # -- flow family --
 # -- VAE family --
 
 __all__ = ["Gaussian", "available", "create", "register"]
 # Each family extends __all__ here: __all__ += [...]
+__all__ += ["DCGAN", "MLPGAN"]  # GAN family
 
 _BUILDERS = {}
 
@@ -45,3 +47,6 @@ def create(name, *, event_shape, num_levels=None, **kwargs):
 
 register("gaussian", Gaussian)
 # Each family registers its default builders below, in its own block.
+# -- GAN family --
+register("gan", create_gan)
+register("dcgan", create_gan)

@@ -1,0 +1,93 @@
+"""Pure tensor functions the GAN is made of: data scaling, packing, labels, losses.
+
+Each is a function of tensors with no state, tested on its own; `unigen.GAN`
+binds them to its networks and hyperparameters.
+"""
+
+import keras
+import tensorflow as tf
+
+__all__ = []
+
+
+def to_generator_range(x, num_levels):
+    """Integer levels 0..L-1 -> [-1, 1] (the range of a tanh generator); else as is."""
+    x = tf.cast(x, "float32")
+    if num_levels is None:
+        return x
+    return x / float(num_levels - 1) * 2.0 - 1.0
+
+
+def from_generator_range(x, num_levels):
+    """[-1, 1] -> integer levels 0..L-1 (rounded, clipped, float32); else as is."""
+    x = tf.cast(x, "float32")
+    if num_levels is None:
+        return x
+    top = float(num_levels - 1)
+    return tf.clip_by_value(tf.round((x + 1.0) * 0.5 * top), 0.0, top)
+
+
+def pack_samples(x, pack):
+    """PacGAN packing: groups of ``pack`` consecutive examples become one input.
+
+    Vectors [b, d] -> [b / pack, pack * d] (concatenated features); images
+    [b, h, w, c] -> [b / pack, h, w, pack * c] (concatenated channels). ``b``
+    must be a multiple of ``pack``. Consecutive rows are grouped, so the packs
+    are the same on one device and on replicas that split the batch evenly
+    (when the per-replica batch is a multiple of ``pack``).
+
+    Reference: Lin et al. "PacGAN: The power of two samples in generative
+    adversarial networks." NeurIPS 2018.
+    """
+    if pack == 1:
+        return x
+    shape = tf.shape(x)
+    rank = x.shape.rank
+    grouped = tf.reshape(x, tf.concat([[shape[0] // pack, pack], shape[1:]], 0))
+    if rank == 2:
+        return tf.reshape(grouped, [shape[0] // pack, pack * x.shape[-1]])
+    # [b/p, p, h, w, c] -> [b/p, h, w, p, c] -> [b/p, h, w, p*c]
+    perm = [0, *range(2, rank), 1, rank]
+    moved = tf.transpose(grouped, perm)
+    return tf.reshape(moved, tf.concat([[shape[0] // pack], shape[1:-1],
+                                        [pack * x.shape[-1]]], 0))
+
+
+def attach_labels(x, labels, num_classes):
+    """Concatenates one-hot labels to each example: features for vectors,
+    constant channels for images (the "concat" conditioning of a conditional GAN).
+
+    Reference: Mirza and Osindero. "Conditional Generative Adversarial Nets." 2014.
+    """
+    one_hot = tf.one_hot(labels, num_classes, dtype=x.dtype)
+    if x.shape.rank == 2:
+        return tf.concat([x, one_hot], axis=-1)
+    spatial = tf.shape(x)[1:-1]
+    tiled = one_hot[:, tf.newaxis, tf.newaxis, :] * tf.ones(
+        tf.concat([[1], spatial, [1]], 0), x.dtype)
+    return tf.concat([x, tiled], axis=-1)
+
+
+def smoothed_label_term(real_logits, label_smoothing):
+    """What one-sided label smoothing adds to the GAN discriminator loss.
+
+    With real targets t = 1 - s instead of 1 (fake targets stay 0), the binary
+    cross-entropy of a real logit v is t softplus(-v) + (1 - t) softplus(v)
+    = softplus(-v) + s v, since softplus(v) - softplus(-v) = v. So the smoothed
+    loss is the unsmoothed one plus s E_p[v] (Salimans et al. 2016, Section 3.4).
+    """
+    return label_smoothing * tf.reduce_mean(tf.cast(real_logits, "float32"))
+
+
+def classifier_loss(logits, labels):
+    """Mean sparse softmax cross-entropy (the AC-GAN auxiliary classifier loss)."""
+    return tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(
+        labels, tf.cast(logits, "float32"), from_logits=True))
+
+
+def annealed_scale(scale, step, anneal_steps):
+    """``scale`` decayed linearly to 0 over ``anneal_steps`` (constant when None)."""
+    if anneal_steps is None:
+        return tf.constant(float(scale))
+    fraction = tf.cast(step, "float32") / float(anneal_steps)
+    return float(scale) * tf.maximum(0.0, 1.0 - fraction)
