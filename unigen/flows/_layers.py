@@ -1,0 +1,365 @@
+"""Glow's layers: ActNorm, invertible 1x1 convolution, couplings, squeeze, split.
+
+Each works on images ``[batch, height, width, channels]`` and (except squeeze)
+on vectors ``[batch, dims]``; the last axis is the channel axis.
+"""
+
+import keras
+import numpy as np
+import scipy.linalg
+import tensorflow as tf
+
+from unigen.flows._bijector import Bijector, _sum_event
+
+__all__ = [
+    "ActNorm",
+    "AdditiveCoupling",
+    "AffineCoupling",
+    "InvertibleConv1x1",
+    "SplitPrior",
+    "Squeeze",
+]
+
+
+def _spatial_size(x):
+    """Number of positions that share one channel's parameters (H*W, or 1)."""
+    shape = tf.shape(x)
+    return tf.cast(tf.reduce_prod(shape[1:-1]), x.dtype)
+
+
+def _batch_zeros(x):
+    return tf.zeros(tf.shape(x)[:1], x.dtype)
+
+
+@keras.saving.register_keras_serializable(package="unigen")
+class ActNorm(Bijector):
+    """Per-channel affine normalisation with data-dependent initialisation.
+
+    forward: y = (x + bias) * exp(log_scale), per channel c;
+    log|det J| = (number of positions) * sum_c log_scale_c.
+
+    The first batch seen in eager mode (or `initialize(x)`, which
+    ``GenerativeModel.data_dependent_init`` reaches) sets bias = -mean and
+    log_scale = -log(std) per channel, so the output has mean 0 and standard
+    deviation 1 per channel on that batch. The non-trainable ``initialized``
+    flag is saved with the weights, so a reloaded model is not re-initialised.
+
+    Args:
+        epsilon: added to the standard deviation at initialisation.
+
+    References:
+        Kingma and Dhariwal. "Glow: Generative Flow with Invertible 1x1
+        Convolutions." NeurIPS 2018.
+    """
+
+    def __init__(self, epsilon=1e-6, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = float(epsilon)
+
+    def build(self, input_shape):
+        channels = int(input_shape[-1])
+        self.bias = self.add_weight(shape=(channels,), initializer="zeros", name="bias")
+        self.log_scale = self.add_weight(shape=(channels,), initializer="zeros",
+                                         name="log_scale")
+        self.initialized = self.add_weight(shape=(), initializer="zeros", trainable=False,
+                                           name="initialized")
+        self.built = True
+
+    def initialize(self, x):
+        """Sets bias and scale from the batch ``x`` (mean 0, std 1 per channel)."""
+        x = tf.convert_to_tensor(x, self.compute_dtype)
+        if not self.built:
+            self.build(tuple(x.shape))
+        axes = list(range(len(x.shape) - 1))
+        mean, var = tf.nn.moments(x, axes=axes)
+        self.bias.assign(-mean)
+        self.log_scale.assign(-tf.math.log(tf.sqrt(var) + self.epsilon))
+        self.initialized.assign(1.0)
+
+    def _maybe_initialize(self, x):
+        if tf.executing_eagerly() and float(self.initialized.numpy()) == 0.0:
+            self.initialize(x)
+
+    def _forward_and_log_det(self, x):
+        self._maybe_initialize(x)
+        y = (x + self.bias) * tf.exp(self.log_scale)
+        log_det = _spatial_size(x) * tf.reduce_sum(self.log_scale)
+        return y, log_det * tf.ones(tf.shape(x)[:1], x.dtype)
+
+    def _inverse_and_log_det(self, y):
+        x = y * tf.exp(-self.log_scale) - self.bias
+        log_det = -_spatial_size(y) * tf.reduce_sum(self.log_scale)
+        return x, log_det * tf.ones(tf.shape(y)[:1], y.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon}
+
+
+@keras.saving.register_keras_serializable(package="unigen")
+class InvertibleConv1x1(Bijector):
+    """Invertible 1x1 convolution (a learned channel mixing), LU-decomposed.
+
+    forward: y[..., :] = W x[..., :] at every position, with
+    W = P (L + I) (U + diag(sign * exp(log_s))), P a fixed permutation, L
+    strictly lower and U strictly upper triangular (trainable), and
+    log|det J| = (number of positions) * sum(log_s): the log-det costs O(C)
+    instead of O(C^3). W starts as a random rotation drawn from ``seed``.
+
+    Args:
+        seed: int seeding the initial rotation.
+
+    References:
+        Kingma and Dhariwal. "Glow." NeurIPS 2018, section 3.2.
+    """
+
+    def __init__(self, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = int(seed)
+
+    def build(self, input_shape):
+        c = int(input_shape[-1])
+        rng = np.random.default_rng(self.seed)
+        w0 = np.linalg.qr(rng.standard_normal((c, c)))[0]
+        p, lower, upper = scipy.linalg.lu(w0)
+        s = np.diag(upper)
+        self.permutation = self.add_weight(
+            shape=(c, c), initializer=keras.initializers.Constant(p), trainable=False,
+            name="permutation")
+        self.sign_s = self.add_weight(
+            shape=(c,), initializer=keras.initializers.Constant(np.sign(s)), trainable=False,
+            name="sign_s")
+        self.lower = self.add_weight(
+            shape=(c, c), initializer=keras.initializers.Constant(np.tril(lower, -1)),
+            name="lower")
+        self.upper = self.add_weight(
+            shape=(c, c), initializer=keras.initializers.Constant(np.triu(upper, 1)),
+            name="upper")
+        self.log_s = self.add_weight(
+            shape=(c,), initializer=keras.initializers.Constant(np.log(np.abs(s))),
+            name="log_s")
+        self._lower_mask = np.tril(np.ones((c, c), "float32"), -1)
+        self.built = True
+
+    def weight_matrix(self):
+        """W = P (L + I) (U + diag(sign * exp(log_s)))."""
+        c = self.log_s.shape[0]
+        eye = tf.eye(c, dtype=self.log_s.dtype)
+        mask = tf.constant(self._lower_mask, dtype=self.log_s.dtype)
+        lower = self.lower * mask + eye
+        upper = (self.upper * tf.transpose(mask)
+                 + tf.linalg.diag(self.sign_s * tf.exp(self.log_s)))
+        return tf.matmul(self.permutation, tf.matmul(lower, upper))
+
+    def _log_det(self, x):
+        return _spatial_size(x) * tf.reduce_sum(self.log_s) * tf.ones(tf.shape(x)[:1], x.dtype)
+
+    def _forward_and_log_det(self, x):
+        w = self.weight_matrix()
+        return tf.linalg.matvec(w, x), self._log_det(x)
+
+    def _inverse_and_log_det(self, y):
+        w_inv = tf.linalg.inv(self.weight_matrix())
+        return tf.linalg.matvec(w_inv, y), -self._log_det(y)
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed}
+
+
+def _network(rank, hidden, outputs, name):
+    """The coupling's conditioner: conv3x3-relu-conv1x1-relu-conv3x3(zeros) on
+    images, a 2-hidden-layer MLP with a zero-initialised last layer on vectors."""
+    if rank == 4:
+        layers = [keras.layers.Conv2D(hidden, 3, padding="same", activation="relu"),
+                  keras.layers.Conv2D(hidden, 1, activation="relu"),
+                  keras.layers.Conv2D(outputs, 3, padding="same", kernel_initializer="zeros")]
+    else:
+        layers = [keras.layers.Dense(hidden, activation="relu"),
+                  keras.layers.Dense(hidden, activation="relu"),
+                  keras.layers.Dense(outputs, kernel_initializer="zeros")]
+    return keras.Sequential(layers, name=name)
+
+
+_MIN_SCALE = 1e-3
+
+
+def _stable_log_scale(raw):
+    """log(1e-3 + (1 - 1e-3) * sigmoid(raw + 2)): a scale in (0.001, 1)."""
+    return tf.math.log(_MIN_SCALE + (1.0 - _MIN_SCALE) * tf.sigmoid(raw + 2.0))
+
+
+@keras.saving.register_keras_serializable(package="unigen")
+class AffineCoupling(Bijector):
+    """Affine coupling: half the channels transform the other half.
+
+    With a binary ``mask`` on the last axis (1 = conditioning, passed through),
+    x_a = x[mask == 1], x_b = x[mask == 0] and (shift, raw) = NN(x_a):
+
+        forward:  y_a = x_a,  y_b = x_b * s + shift,
+                  s = 1e-3 + (1 - 1e-3) * sigmoid(raw + 2)
+        log|det J| = sum log s
+
+    The Jacobian is triangular (y_a does not depend on x_b), so its log-det is
+    the sum of the log-scales. The last layer of NN starts at zero (the layer
+    starts near the identity, s = sigmoid(2)), and the sigmoid keeps the scale
+    in (0.001, 1), so log-scales never overflow and the inverse never divides by
+an underflowed scale (Glow's stable choice, with a floor).
+
+    Args:
+        hidden: width of the conditioner (channels for images, units for vectors).
+        mask: list of 0/1 of the channel length, or None for "first half
+            conditions" (the first floor(C/2) channels).
+
+    References:
+        Dinh, Sohl-Dickstein and Bengio. "Density estimation using Real NVP."
+        ICLR 2017. Kingma and Dhariwal. "Glow." NeurIPS 2018.
+    """
+
+    additive = False
+
+    def __init__(self, hidden=64, mask=None, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden = int(hidden)
+        self.mask = None if mask is None else [int(m) for m in mask]
+
+    def build(self, input_shape):
+        c = int(input_shape[-1])
+        mask = self.mask if self.mask is not None else [1] * (c // 2) + [0] * (c - c // 2)
+        if len(mask) != c or not 0 < sum(mask) < c or set(mask) - {0, 1}:
+            raise ValueError(
+                f"`mask` must be {c} zeros and ones with both present, got {self.mask!r}."
+            )
+        self._cond = [i for i in range(c) if mask[i]]
+        self._trans = [i for i in range(c) if not mask[i]]
+        self._merge = [int(i) for i in np.argsort(self._cond + self._trans)]
+        outputs = len(self._trans) * (1 if self.additive else 2)
+        self.network = _network(len(input_shape), self.hidden, outputs, "conditioner")
+        self.network.build((*input_shape[:-1], len(self._cond)))
+        self.built = True
+
+    def _params(self, x_a):
+        h = self.network(x_a)
+        n = len(self._trans)
+        if self.additive:
+            return h, None
+        return h[..., :n], _stable_log_scale(h[..., n:])
+
+    def _split(self, x):
+        return tf.gather(x, self._cond, axis=-1), tf.gather(x, self._trans, axis=-1)
+
+    def _join(self, a, b):
+        return tf.gather(tf.concat([a, b], axis=-1), self._merge, axis=-1)
+
+    def _forward_and_log_det(self, x):
+        x_a, x_b = self._split(x)
+        shift, log_s = self._params(x_a)
+        if log_s is None:
+            return self._join(x_a, x_b + shift), _batch_zeros(x)
+        return self._join(x_a, x_b * tf.exp(log_s) + shift), _sum_event(log_s)
+
+    def _inverse_and_log_det(self, y):
+        y_a, y_b = self._split(y)
+        shift, log_s = self._params(y_a)
+        if log_s is None:
+            return self._join(y_a, y_b - shift), _batch_zeros(y)
+        return self._join(y_a, (y_b - shift) * tf.exp(-log_s)), -_sum_event(log_s)
+
+    def get_config(self):
+        return {**super().get_config(), "hidden": self.hidden, "mask": self.mask}
+
+
+@keras.saving.register_keras_serializable(package="unigen")
+class AdditiveCoupling(AffineCoupling):
+    """Additive coupling (NICE): y_b = x_b + NN(x_a); volume preserving, log-det 0.
+
+    Args: as `AffineCoupling`.
+
+    References:
+        Dinh, Krueger and Bengio. "NICE: Non-linear Independent Components
+        Estimation." ICLR 2015 workshop.
+    """
+
+    additive = True
+
+
+@keras.saving.register_keras_serializable(package="unigen")
+class Squeeze(Bijector):
+    """Space-to-depth: [B, H, W, C] -> [B, H/2, W/2, 4C] (each 2x2 patch to channels).
+
+    A permutation of the elements, so log-det 0. H and W must be even.
+    """
+
+    def forward_shape(self, input_shape):
+        b, h, w, c = input_shape
+        return (b, h // 2, w // 2, c * 4)
+
+    def inverse_shape(self, output_shape):
+        b, h, w, c = output_shape
+        return (b, h * 2, w * 2, c // 4)
+
+    def build(self, input_shape):
+        if len(input_shape) != 4 or input_shape[1] % 2 or input_shape[2] % 2:
+            raise ValueError(
+                f"Squeeze needs images [batch, H, W, C] with even H and W, got shape "
+                f"{list(input_shape)}."
+            )
+        self.built = True
+
+    def _forward_and_log_det(self, x):
+        return tf.nn.space_to_depth(x, 2), _batch_zeros(x)
+
+    def _inverse_and_log_det(self, y):
+        return tf.nn.depth_to_space(y, 2), _batch_zeros(y)
+
+
+@keras.saving.register_keras_serializable(package="unigen")
+class SplitPrior(Bijector):
+    """Multi-scale split with a learned conditional prior, as a bijector.
+
+    The channels split into h (the first floor(C/2), kept for the next level)
+    and z (factored out). Glow models z ~ N(mu(h), sigma(h)^2) with (mu, raw)
+    from a zero-initialised network of h; writing eps = (z - mu(h)) / sigma(h)
+    makes it a bijection x -> [h, eps] with eps ~ N(0, 1) and
+
+        log|det J| = -sum log sigma(h),  sigma = softplus(raw + log(e - 1)) + 1e-3
+
+    (sigma = 1 + 1e-3 at initialisation). A flow model then passes only h on.
+
+    The prior network is one zero-initialised 3x3 convolution on images, one
+    dense layer on vectors.
+
+    References:
+        Kingma and Dhariwal. "Glow." NeurIPS 2018 (the split prior of its code).
+    """
+
+    _SHIFT = float(np.log(np.e - 1.0))
+
+    def build(self, input_shape):
+        c = int(input_shape[-1])
+        if c < 2:
+            raise ValueError(f"SplitPrior needs at least 2 channels, got {c}.")
+        self.keep = c // 2
+        out = 2 * (c - self.keep)
+        if len(input_shape) == 4:
+            self.prior = keras.layers.Conv2D(out, 3, padding="same", kernel_initializer="zeros",
+                                             name="prior")
+        else:
+            self.prior = keras.layers.Dense(out, kernel_initializer="zeros", name="prior")
+        self.prior.build((*input_shape[:-1], self.keep))
+        self.built = True
+
+    def _params(self, h):
+        out = self.prior(h)
+        n = out.shape[-1] // 2
+        sigma = tf.nn.softplus(out[..., n:] + self._SHIFT) + 1e-3
+        return out[..., :n], sigma
+
+    def _forward_and_log_det(self, x):
+        h, z = x[..., :self.keep], x[..., self.keep:]
+        mu, sigma = self._params(h)
+        eps = (z - mu) / sigma
+        return tf.concat([h, eps], axis=-1), -_sum_event(tf.math.log(sigma))
+
+    def _inverse_and_log_det(self, y):
+        h, eps = y[..., :self.keep], y[..., self.keep:]
+        mu, sigma = self._params(h)
+        return tf.concat([h, eps * sigma + mu], axis=-1), _sum_event(tf.math.log(sigma))
