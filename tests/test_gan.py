@@ -236,3 +236,18 @@ def test_two_replicas_train_both_networks_like_one_device(tmp_path):
         assert {"generator", "discriminator", "ema"} <= nets_seen
         for key in one.files:
             np.testing.assert_allclose(one[key], two[key], atol=1e-5, err_msg=key)
+
+
+def test_mode_metrics_follow_the_veegan_pacgan_definitions():
+    from unigen.models import _gan_metrics
+
+    info = unigen.datasets.info("ring8")
+    modes = np.asarray(info.modes)
+    near = modes[np.arange(70) % 7] + 0.02  # 7 modes, 0.028 < 3 std away
+    far = np.array([[0.0, 0.0], [modes[7, 0] + 0.05, modes[7, 1]]])  # not high quality
+    stats = _gan_metrics.mode_statistics(np.concatenate([near, far]), modes, info.mode_std)
+    assert stats["modes_captured"] == 7 and stats["num_modes"] == 8
+    assert stats["high_quality"] == pytest.approx(70 / 72)
+    assert stats["reverse_kl"] == pytest.approx(np.log(8 / 7))
+    assert _gan_metrics.reverse_kl_to_uniform(np.full(8, 5)) == 0.0
+    assert _gan_metrics.reverse_kl_to_uniform(np.zeros(8)) == np.inf

@@ -1,0 +1,159 @@
+"""Mode collapse of GANs on the 8-Gaussian ring and the 25-Gaussian grid.
+
+    python benchmarks/mode_collapse.py [--quick] [--seeds N] [--steps S]
+                                       [--datasets ring8 grid25] [--configs ...]
+
+For each dataset (``unigen.datasets.info(name).modes`` and ``mode_std``) and
+each setting below, trains an MLPGAN with `unigen.fit`, draws 2,500 samples and
+reports, averaged over seeds: modes captured, the share of high-quality samples
+(within 3 std of the nearest mode) and the reverse KL between the high-quality
+samples' mode histogram and uniform (VEEGAN / PacGAN definitions,
+`unigen.models._gan_metrics`). Writes benchmarks/results/mode_collapse.json.
+
+Settings: minimax GAN, non-saturating GAN, WGAN-GP (5 critic steps), hinge with
+spectral normalisation, PacGAN (pack=4, non-saturating) and unigen's best
+setting (see BEST below).
+
+Published references (PacGAN, Table 1/2, 10 seeds): GAN 6.3/8 ring and
+17.3/25 grid modes; PacGAN4 7.8/8 and 24.8/25.
+
+Full run (10 seeds, 4,000 steps): about 2 hours on 2 shared CPU cores; --quick
+(2 seeds, 1,500 steps): about 10 minutes.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+NUM_SAMPLES = 2500
+BATCH_SIZE = 256
+HIDDEN = (128, 128, 128)
+
+# name -> MLPGAN keyword arguments
+CONFIGS = {
+    "gan_minimax": {"divergence": {"class_name": "JensenShannon",
+                                   "config": {"generator_loss": "minimax"}}},
+    "gan_non_saturating": {"divergence": "js"},
+    "wgan_gp": {"divergence": "wasserstein", "gradient_penalty": 0.1,
+                "discriminator_steps": 5},
+    "hinge_sn": {"divergence": "hinge", "spectral_norm": True},
+    "pacgan4": {"divergence": "js", "pack": 4},
+}
+BEST = "unigen_best"
+CONFIGS[BEST] = {"divergence": "js", "pack": 2, "ema_decay": 0.99}
+LEARNING_RATE = {"default": 1e-3}
+
+
+def _learning_rate(name):
+    return LEARNING_RATE.get(name, LEARNING_RATE["default"])
+
+
+def run_one(dataset, name, seed, steps):
+    import keras
+
+    import unigen
+    from unigen.models import _gan_metrics
+
+    info = unigen.datasets.info(dataset)
+    data = unigen.datasets.as_numpy(dataset, "train")
+    steps_per_epoch = len(data) // BATCH_SIZE
+    epochs = max(1, round(steps / steps_per_epoch))
+    keras.utils.set_random_seed(seed)
+    gan = unigen.models.MLPGAN(event_shape=(2,), latent_dim=2, hidden_units=HIDDEN,
+                               seed=seed, **CONFIGS[name])
+    started = time.time()
+    unigen.fit(gan, data, epochs=epochs, batch_size=BATCH_SIZE, seed=seed,
+               learning_rate=_learning_rate(name), verbose=0)
+    samples = np.asarray(gan.sample(NUM_SAMPLES, seed=10_000 + seed))
+    stats = _gan_metrics.mode_statistics(samples, info.modes, info.mode_std)
+    stats.update(seconds=time.time() - started, steps=epochs * steps_per_epoch)
+    return stats, samples
+
+
+def summarise(runs):
+    keys = ("modes_captured", "high_quality", "reverse_kl")
+    out = {k: float(np.mean([r[k] for r in runs])) for k in keys}
+    out["modes_captured_std"] = float(np.std([r["modes_captured"] for r in runs]))
+    out["all_modes_runs"] = int(sum(r["modes_captured"] == r["num_modes"] for r in runs))
+    out["num_runs"] = len(runs)
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="2 seeds, 1,500 steps")
+    parser.add_argument("--seeds", type=int, default=None)
+    parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument("--datasets", nargs="+", default=["ring8", "grid25"])
+    parser.add_argument("--configs", nargs="+", default=list(CONFIGS))
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results",
+                                                      "mode_collapse.json"))
+    parser.add_argument("--learning-rate", type=float, default=None,
+                        help="Adam learning rate of every setting (default 1e-3)")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the other datasets' results already in --out")
+    parser.add_argument("--samples-out", default=None,
+                        help="also save the samples of seed 0 (.npz) for plots")
+    args = parser.parse_args()
+    if args.learning_rate:
+        LEARNING_RATE["default"] = args.learning_rate
+    seeds = args.seeds or (2 if args.quick else 10)
+    steps = args.steps or (1500 if args.quick else 4000)
+
+    results, samples = {}, {}
+    for dataset in args.datasets:
+        for name in args.configs:
+            runs = []
+            for seed in range(seeds):
+                stats, draws = run_one(dataset, name, seed, steps)
+                runs.append(stats)
+                if seed == 0:
+                    samples[f"{dataset}/{name}"] = draws
+                print(f"{dataset:7s} {name:20s} seed {seed}: {stats['modes_captured']:2d}/"
+                      f"{stats['num_modes']} modes, {100 * stats['high_quality']:5.1f}% HQ, "
+                      f"rKL {stats['reverse_kl']:.3f} ({stats['seconds']:.0f} s)", flush=True)
+            results.setdefault(dataset, {})[name] = {"summary": summarise(runs), "runs": runs}
+
+    print(f"\n{'dataset':8s} {'setting':20s} {'modes':>12s} {'all modes':>10s} "
+          f"{'HQ %':>6s} {'rKL':>6s}")
+    for dataset, per in results.items():
+        for name, res in per.items():
+            s = res["summary"]
+            captured = f"{s['modes_captured']:6.2f}+-{s['modes_captured_std']:.2f}"
+            print(f"{dataset:8s} {name:20s} {captured}"
+                  f" {s['all_modes_runs']:>5d}/{s['num_runs']:<4d} {100 * s['high_quality']:6.1f}"
+                  f" {s['reverse_kl']:6.3f}")
+    record = {
+        "settings": {"seeds": seeds, "steps": steps, "batch_size": BATCH_SIZE,
+                     "num_samples": NUM_SAMPLES, "hidden_units": list(HIDDEN),
+                     "quick": bool(args.quick), "configs": {k: CONFIGS[k] for k in args.configs},
+                     "learning_rates": {k: _learning_rate(k) for k in args.configs},
+                     "best": BEST},
+        "reference_pacgan_paper": {"ring8": {"gan": 6.3, "pacgan4": 7.8},
+                                   "grid25": {"gan": 17.3, "pacgan4": 24.8}},
+        "results": results,
+    }
+    if args.merge and os.path.exists(args.out):
+        with open(args.out) as f:
+            old = json.load(f)
+        for dataset, per in old.get("results", {}).items():
+            if dataset not in results:
+                results[dataset] = per
+                record["settings_" + dataset] = old.get("settings_" + dataset, old["settings"])
+    record["settings_" + "+".join(args.datasets)] = record["settings"]
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump(record, f, indent=1)
+    if args.samples_out:
+        np.savez(args.samples_out, **{k.replace("/", "__"): v for k, v in samples.items()})
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
