@@ -11,10 +11,12 @@ from unigen.models.gaussian import Gaussian
 from unigen.models._gan_presets import DCGAN, MLPGAN, create_gan
 # -- flow family --
 # -- VAE family --
+from unigen.models.vae import VAE
 
 __all__ = ["Gaussian", "available", "create", "register"]
 # Each family extends __all__ here: __all__ += [...]
 __all__ += ["DCGAN", "MLPGAN"]  # GAN family
+__all__ += ["VAE"]  # VAE family
 
 _BUILDERS = {}
 
@@ -50,3 +52,5 @@ register("gaussian", Gaussian)
 # -- GAN family --
 register("gan", create_gan)
 register("dcgan", create_gan)
+# -- VAE family --
+register("vae", VAE)

@@ -1,0 +1,46 @@
+"""A VAE training job that tests run in fresh processes.
+
+    python tests/jobs_vae.py --dump FILE [--replicas R]
+
+Trains a small VAE on digits for 2 epochs with seed 0 (on one device, or on R
+CPU replicas of a MirroredStrategy) and writes its weights and losses to FILE.
+"""
+
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--dump", required=True)
+    parser.add_argument("--replicas", type=int, default=1)
+    args = parser.parse_args()
+
+    import unigen
+
+    strategy = None
+    if args.replicas > 1:
+        import tensorflow as tf
+
+        strategy = tf.distribute.MirroredStrategy(unigen.split_cpu(args.replicas))
+    import keras
+    import numpy as np
+
+    # unigen.fit seeds after building the model: seed the initial weights here.
+    keras.utils.set_random_seed(0)
+    x = unigen.datasets.as_numpy("digits", "train")[:256]
+    history = unigen.fit(
+        lambda: unigen.models.VAE(input_shape=(8, 8, 1), latent_dim=4, num_levels=17,
+                                  kl_warmup_steps=3),
+        x, epochs=2, batch_size=64, seed=0, strategy=strategy, verbose=0)
+    weights = [np.asarray(w) for w in history.model.get_weights()]
+    np.savez(args.dump, loss=np.asarray(history.history["loss"]),
+             kl=np.asarray(history.history["kl"]),
+             **{f"w{i}": w for i, w in enumerate(weights)})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,375 @@
+"""Variational autoencoders: `VAE`, with KL, MMD or adversarial regularisers."""
+
+import math
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from unigen import divergences as ud
+from unigen.base import GenerativeModel, _check_positive_int
+from unigen.models import _vae_networks as nets
+from unigen.models import _vae_objectives as obj
+from unigen.models._vae_likelihoods import get_likelihood
+from unigen.models._vae_priors import get_prior
+from unigen.models._vae_training import VAETrainingMixin
+
+__all__ = ["VAE"]
+
+_DEFAULT_BETA = {"kl": 1.0, "mmd": 100.0, "adversarial": 1.0}
+_MAX_DECODES = 8192  # decoder evaluations per chunk of `log_prob`
+
+
+def _check_seed(seed):
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        raise ValueError(f"`seed` must be an int or None, got {seed!r}.")
+
+
+def _default_likelihood(num_levels):
+    if num_levels is None:
+        return "gaussian"
+    if num_levels == 2:
+        return "bernoulli"
+    return "categorical" if num_levels <= 64 else "logistic"
+
+
+@keras.saving.register_keras_serializable(package="unigen")
+class VAE(VAETrainingMixin, GenerativeModel):
+    """Variational autoencoder p(x) = integral p(x | z) p(z) dz, trained on a bound.
+
+    A Gaussian encoder q(z | x) = N(mu(x), diag sigma(x)^2) and a decoder that
+    gives the parameters of a likelihood p(x | z) on the data as passed. The
+    default objective is the evidence lower bound (ELBO)::
+
+        log p(x) >= E_q[log p(x | z)] - beta KL(q(z | x) || p(z))   (beta = 1)
+
+    with the KL in closed form where TFP has one (standard normal prior) and a
+    Monte Carlo term otherwise (mixture prior). ``iwae_samples=K`` trains the
+    importance-weighted bound instead. ``divergence`` swaps the regulariser:
+    "mmd" penalises MMD^2 between the aggregate posterior (a batch of codes) and
+    prior samples (WAE-MMD / InfoVAE); an adversarial divergence such as "js"
+    trains a latent discriminator with a second optimizer (adversarial
+    autoencoder). All use the `unigen.divergences` objects.
+
+    Likelihoods, on the data as `unigen.datasets` yields them:
+
+    * "categorical": L logits per value, an exact mass (default for L <= 64).
+    * "logistic": discretised logistic over L levels (default for L > 64).
+    * "gaussian": a Gaussian density for continuous data (default), or the
+      discretised Gaussian mass over L levels; ``gaussian_scale`` is "learned"
+      (one per dimension), "decoder" (predicted) or a fixed float.
+    * "bernoulli": cross-entropy on x / (L - 1); a proper likelihood only for
+      binary data (L = 2). For L > 2 its "nats" are not a log probability mass
+      and are not comparable with other models.
+
+    With discrete likelihoods, ``elbo`` and ``log_prob`` are in nats per example
+    of a probability mass, comparable with flows and `unigen.models.Gaussian`.
+
+    Args:
+        input_shape: shape of one example, e.g. ``(28, 28, 1)`` or ``(2,)``
+            (``event_shape`` is accepted as a synonym).
+        latent_dim: dimension of z.
+        likelihood: "bernoulli", "gaussian", "logistic", "categorical" or None
+            (chosen from ``num_levels`` as above).
+        num_levels: discrete levels L of the data, or None for continuous data.
+        encoder, decoder: Keras models to use instead of the defaults
+            (convolutional for images, MLPs for vectors); contracts in
+            ``unigen.models._vae_networks``. They are saved with the model.
+        prior: "normal" or "mixture" (learned mixture of ``prior_components``
+            Gaussians).
+        divergence: "kl" (default), "mmd", an adversarial divergence name such as
+            "js", or a `unigen.divergences.Divergence`.
+        beta: weight of the regulariser; None means 1 for "kl" (the ELBO), 100
+            for "mmd", 1 for adversarial.
+        kl_warmup_steps: multiplies the regulariser by min(1, t / N) at optimizer
+            step t (t counted by the optimizer, so resuming continues the ramp).
+        iwae_samples: K > 1 trains the importance-weighted bound (KL only).
+        num_classes: makes a conditional VAE: one-hot labels go to the encoder
+            and the decoder; data are ``(x, y)`` pairs.
+        gaussian_scale: scale option of the Gaussian likelihood.
+        discriminator: latent critic for an adversarial divergence (default MLP).
+        seed: seeds the model's noise generator.
+        **kwargs: passed to `unigen.GenerativeModel`.
+
+    References:
+        Kingma and Welling. "Auto-Encoding Variational Bayes." ICLR 2014.
+        Rezende, Mohamed and Wierstra. "Stochastic Backpropagation." ICML 2014.
+        Burda, Grosse and Salakhutdinov. "Importance Weighted Autoencoders." ICLR 2016.
+        Higgins et al. "beta-VAE." ICLR 2017.
+        Makhzani et al. "Adversarial Autoencoders." 2015.
+        Tolstikhin et al. "Wasserstein Auto-Encoders." ICLR 2018.
+        Zhao, Song and Ermon. "InfoVAE." AAAI 2019.
+    """
+
+    def __init__(self, input_shape=None, latent_dim=16, likelihood=None, num_levels=None, *,
+                 event_shape=None, encoder=None, decoder=None, prior="normal",
+                 prior_components=10, divergence="kl", beta=None, kl_warmup_steps=0,
+                 iwae_samples=1, num_classes=None, gaussian_scale="learned",
+                 discriminator=None, seed=0, **kwargs):
+        shape = event_shape if event_shape is not None else input_shape
+        if shape is None:
+            raise ValueError("`input_shape` is required, for example (28, 28, 1) or (2,).")
+        super().__init__(shape, num_levels=num_levels, **kwargs)
+        self.latent_dim = _check_positive_int("latent_dim", latent_dim)
+        self.iwae_samples = _check_positive_int("iwae_samples", iwae_samples)
+        self.kl_warmup_steps = int(kl_warmup_steps)
+        if self.kl_warmup_steps < 0:
+            raise ValueError(f"`kl_warmup_steps` must be >= 0, got {kl_warmup_steps!r}.")
+        self.num_classes = None if num_classes is None else _check_positive_int(
+            "num_classes", num_classes)
+        self.likelihood_name = likelihood or _default_likelihood(self.num_levels)
+        self.gaussian_scale = gaussian_scale
+        self.likelihood = get_likelihood(self.likelihood_name, self.num_levels,
+                                         self.event_size, gaussian_scale)
+        self.prior_name, self.prior_components = prior, int(prior_components)
+        self.prior = get_prior(prior, self.latent_dim, self.prior_components)
+        self.divergence = self._resolve_divergence(divergence)
+        self.beta = float(_DEFAULT_BETA[self.regularizer] if beta is None else beta)
+        if self.iwae_samples > 1 and self.regularizer != "kl":
+            raise ValueError(
+                f"`iwae_samples` > 1 trains the importance-weighted bound, which uses "
+                f'the KL divergence; got divergence="{self.regularizer}". Use '
+                f"iwae_samples=1 or divergence='kl'.")
+        self.encoder, self.decoder, self.discriminator = encoder, decoder, discriminator
+        self._user_networks = {"encoder": encoder is not None,
+                               "decoder": decoder is not None,
+                               "discriminator": discriminator is not None}
+        self.seed = int(seed)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
+        self._eval_seed_generator = keras.random.SeedGenerator(self.seed + 1)
+        self.discriminator_optimizer = None
+        names = ["loss", "reconstruction", "kl"]
+        names += {"mmd": ["mmd"], "adversarial": ["discriminator_loss"]}.get(
+            self.regularizer, [])
+        self._trackers = {n: keras.metrics.Mean(name=n) for n in names}
+        self._log_weights_fn = None
+
+    def _resolve_divergence(self, divergence):
+        resolved = ud.get(divergence)
+        if type(resolved) is ud.KLDivergence:
+            self.regularizer = "kl"
+        elif isinstance(resolved, ud.MMD):
+            self.regularizer = "mmd"
+            if isinstance(divergence, str):
+                # Kernel widths matched to |z - z'| ~ sqrt(2 latent_dim) under N(0, I).
+                root = math.sqrt(self.latent_dim)
+                resolved = ud.MMD(bandwidths=[h * root for h in resolved.bandwidths])
+        elif resolved.uses_critic:
+            resolved.check_trainable()
+            self.regularizer = "adversarial"
+        else:
+            raise ValueError(f"`divergence` {divergence!r} cannot regularise a VAE.")
+        return resolved
+
+    # ------------------------------------------------------------- building
+    def build(self, input_shape=None):
+        k = self.likelihood.params_per_value
+        image = len(self.event_shape) == 3
+        if self.encoder is None:
+            self.encoder = (nets.conv_encoder if image else nets.mlp_encoder)(
+                self.event_shape, self.latent_dim, self.num_classes)
+        if self.decoder is None:
+            self.decoder = (nets.conv_decoder(self.event_shape, self.latent_dim, k,
+                                              self.num_classes) if image else
+                            nets.mlp_decoder(self.event_size, self.latent_dim, k,
+                                             self.num_classes))
+        if self.regularizer == "adversarial" and self.discriminator is None:
+            self.discriminator = nets.latent_discriminator(self.latent_dim)
+        for layer in (self.likelihood, self.prior):
+            if not layer.built:
+                layer.build(None)
+        x = tf.zeros((1, *self.event_shape))
+        onehot = None if self.num_classes is None else tf.zeros((1, self.num_classes))
+        out = self.encoder(x if onehot is None else [x, onehot])
+        if out.shape[-1] != 2 * self.latent_dim:
+            raise ValueError(f"The encoder must output 2 * latent_dim = {2 * self.latent_dim} "
+                             f"numbers per example, got shape {tuple(out.shape)}.")
+        params = self._decoder_params(tf.zeros((1, self.latent_dim)), onehot)
+        del params
+        self.built = True
+
+    # -------------------------------------------------------------- networks
+    def _scale_input(self, x):
+        if self.num_levels is None:
+            return x
+        return x * (2.0 / (self.num_levels - 1)) - 1.0
+
+    def _posterior_params(self, x, onehot):
+        h = self._scale_input(x)
+        out = self.encoder(h if onehot is None else [h, onehot])
+        return obj.posterior_params(out, self.latent_dim)
+
+    def _decoder_params(self, z, onehot):
+        inputs = z if onehot is None else tf.concat([z, tf.cast(onehot, z.dtype)], -1)
+        out = self.decoder(inputs)
+        k = self.likelihood.params_per_value
+        if out.shape[1:].num_elements() != self.event_size * k:
+            raise ValueError(
+                f"The decoder must output event_size * params_per_value = "
+                f"{self.event_size} * {k} numbers per example for likelihood="
+                f"{self.likelihood_name!r}, got shape {tuple(out.shape)}.")
+        if len(self.event_shape) == 3 and k > 1:
+            # [N, H, W, C * k] with the k parameters of a value side by side.
+            out = tf.reshape(out, [-1, *self.event_shape, k])
+        return tf.reshape(out, [-1, self.event_size, k])
+
+    def _one_hot(self, labels, batch):
+        if self.num_classes is None:
+            return None
+        if labels is None:
+            raise ValueError(f"This VAE is conditional (num_classes={self.num_classes}): "
+                             f"pass `labels` (ints in 0..{self.num_classes - 1}).")
+        labels = tf.reshape(tf.cast(labels, "int32"), [-1])
+        return tf.one_hot(labels, self.num_classes) + tf.zeros((batch, 1))
+
+    def _forward(self, x, onehot, eps):
+        """Terms of every bound for noise eps [B, K, d]; see `_vae_objectives`."""
+        batch, k = tf.shape(eps)[0], tf.shape(eps)[1]
+        loc, scale = self._posterior_params(x, onehot)
+        z = loc[:, None, :] + scale[:, None, :] * eps
+        z_flat = tf.reshape(z, [-1, self.latent_dim])
+        rep = None if onehot is None else tf.repeat(onehot, k, axis=0)
+        params = self._decoder_params(z_flat, rep)
+        x_rep = tf.repeat(tf.reshape(x, [-1, self.event_size]), k, axis=0)
+        log_px_z = tf.reshape(tf.reduce_sum(self.likelihood.log_prob(params, x_rep), -1),
+                              [batch, k])
+        log_pz = tf.reshape(self.prior.distribution().log_prob(z_flat), [batch, k])
+        log_qz = obj.log_q_from_noise(eps, scale)
+        return loc, scale, z, log_px_z, log_pz, log_qz
+
+    # ---------------------------------------------------------------- public
+    def posterior(self, x, labels=None):
+        """q(z | x), a TFP `MultivariateNormalDiag` with batch shape [batch]."""
+        x = self._convert_input(x)
+        self._ensure_built()
+        return obj.posterior_distribution(*self._posterior_params(
+            x, self._one_hot(labels, tf.shape(x)[0])))
+
+    def prior_distribution(self):
+        """p(z), a TFP distribution over ``[latent_dim]``."""
+        self._ensure_built()
+        return self.prior.distribution()
+
+    def encode(self, x, labels=None):
+        """The posterior mean mu(x), shape ``[batch, latent_dim]``."""
+        return self.posterior(x, labels).mean()
+
+    def decode(self, z, labels=None):
+        """The mean of p(x | z) in the data space, shape ``[batch, *event_shape]``.
+
+        For discrete data it is the expected level (a float, not rounded); the
+        average over pixel noise is why decoded means look smooth ("blurry").
+        """
+        self._ensure_built()
+        z = tf.convert_to_tensor(z, "float32")
+        params = self._decoder_params(z, self._one_hot(labels, tf.shape(z)[0]))
+        return tf.reshape(self.likelihood.mean(params), [-1, *self.event_shape])
+
+    def reconstruct(self, x, labels=None):
+        """decode(encode(x)): the mean of p(x | z = mu(x))."""
+        return self.decode(self.encode(x, labels), labels)
+
+    def elbo(self, x, labels=None, num_samples=1, seed=None):
+        """The evidence lower bound per example, in nats, shape ``[batch]``.
+
+        E_q[log p(x | z)] (Monte Carlo over ``num_samples`` draws) minus
+        KL(q(z | x) || p(z)) (closed form where available). It is <= log p(x).
+        """
+        x = self._convert_input(x)
+        self._ensure_built()
+        onehot = self._one_hot(labels, tf.shape(x)[0])
+        eps = keras.random.normal((x.shape[0], num_samples, self.latent_dim), seed=seed)
+        loc, scale, _, log_px_z, log_pz, log_qz = self._forward(x, onehot, eps)
+        kl, _ = obj.kl_to_prior(self.divergence if self.regularizer == "kl"
+                                else ud.KLDivergence(), loc, scale, self.prior.distribution(),
+                                log_qz, log_pz)
+        return tf.reduce_mean(log_px_z, 1) - kl
+
+    def log_prob(self, x, num_samples=1000, seed=None, labels=None):
+        """Importance-weighted estimate of log p(x) per example, in nats.
+
+        log (1/K) sum_k p(x | z_k) p(z_k) / q(z_k | x), z_k ~ q(z | x), with
+        K = ``num_samples`` (computed in chunks to bound memory). Its expectation
+        is a lower bound on log p(x) that tightens as K grows (Burda et al.);
+        with K = 1 it is a one-sample ELBO.
+        """
+        num_samples = _check_positive_int("num_samples", num_samples)
+        x = self._convert_input(x)
+        self._ensure_built()
+        return self._importance_log_prob(x, labels, num_samples, seed)
+
+    def sample(self, num_samples, seed=None, labels=None):
+        """Draws x ~ p(x | z), z ~ p(z); with ``labels`` for a conditional VAE."""
+        num_samples = _check_positive_int("num_samples", num_samples)
+        _check_seed(seed)
+        self._ensure_built()
+        return self._sample_with_labels(num_samples, seed, labels)
+
+    # ------------------------------------------------------------ internals
+    def _log_prob(self, x):
+        return self._importance_log_prob(x, None, 1000, None)
+
+    def _importance_log_prob(self, x, labels, num_samples, seed):
+        if self._log_weights_fn is None:
+            def log_weights(x, onehot, eps):
+                _, _, _, log_px_z, log_pz, log_qz = self._forward(x, onehot, eps)
+                return log_px_z + log_pz - log_qz
+            self._log_weights_fn = tf.function(log_weights, reduce_retracing=True)
+        n = int(x.shape[0])
+        onehot = self._one_hot(labels, n)
+        chunk = min(num_samples, _MAX_DECODES)
+        rows = max(1, _MAX_DECODES // chunk)
+        results, draw = [], 0
+        for start in range(0, n, rows):
+            xs = x[start:start + rows]
+            oh = None if onehot is None else onehot[start:start + rows]
+            pieces = []
+            for s in range(0, num_samples, chunk):
+                size = min(chunk, num_samples - s)
+                eps = keras.random.normal((int(xs.shape[0]), size, self.latent_dim),
+                                          seed=None if seed is None else seed + draw)
+                draw += 1
+                pieces.append(self._log_weights_fn(xs, oh, eps))
+            results.append(obj.log_mean_exp(tf.concat(pieces, 1), axis=1))
+        return tf.concat(results, 0)
+
+    def _sample(self, num_samples, seed):
+        return self._sample_with_labels(num_samples, seed, None)
+
+    def _sample_with_labels(self, num_samples, seed, labels):
+        onehot = self._one_hot(labels, num_samples)
+        seeds = [None] * 3 if seed is None else [seed, seed + 1, seed + 2]
+        normal = keras.random.normal((num_samples, self.latent_dim), seed=seeds[0])
+        uniform = keras.random.uniform((num_samples, 1), seed=seeds[1])
+        z = self.prior.sample_from_noise(normal, uniform)
+        params = self._decoder_params(z, onehot)
+        x = self.likelihood.sample(params, seeds[2])
+        return tf.reshape(x, [num_samples, *self.event_shape])
+
+    @property
+    def metrics(self):
+        return list(self._trackers.values())
+
+    def get_config(self):
+        def network(name):
+            if not self._user_networks[name]:
+                return None
+            return keras.saving.serialize_keras_object(getattr(self, name))
+
+        return {**super().get_config(), "latent_dim": self.latent_dim,
+                "likelihood": self.likelihood_name, "prior": self.prior_name,
+                "prior_components": self.prior_components,
+                "divergence": ud.serialize(self.divergence), "beta": self.beta,
+                "kl_warmup_steps": self.kl_warmup_steps, "iwae_samples": self.iwae_samples,
+                "num_classes": self.num_classes, "gaussian_scale": self.gaussian_scale,
+                "encoder": network("encoder"), "decoder": network("decoder"),
+                "discriminator": network("discriminator"), "seed": self.seed}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for name in ("encoder", "decoder", "discriminator"):
+            if config.get(name) is not None:
+                config[name] = keras.saving.deserialize_keras_object(config[name])
+        return cls(**config)
+
