@@ -36,14 +36,16 @@ class MADE(keras.layers.Layer):
     Args:
         hidden_units: list of hidden layer widths.
         params_per_dim: outputs per input dimension.
+        seed: int seeding the initial weights, or None.
 
     References:
         Germain, Gregor, Murray and Larochelle. "MADE: Masked Autoencoder for
         Distribution Estimation." ICML 2015.
     """
 
-    def __init__(self, hidden_units=(64, 64), params_per_dim=2, **kwargs):
+    def __init__(self, hidden_units=(64, 64), params_per_dim=2, seed=None, **kwargs):
         super().__init__(**kwargs)
+        self.seed = None if seed is None else int(seed)
         self.hidden_units = [int(u) for u in hidden_units]
         self.params_per_dim = int(params_per_dim)
 
@@ -59,7 +61,8 @@ class MADE(keras.layers.Layer):
             last = i == len(widths) - 2
             self.kernels.append(self.add_weight(
                 shape=(n_in, n_out), name=f"kernel_{i}",
-                initializer="zeros" if last else "glorot_uniform"))
+                initializer="zeros" if last else keras.initializers.GlorotUniform(
+                    seed=None if self.seed is None else self.seed * 7 + i)))
             self.biases.append(self.add_weight(shape=(n_out,), initializer="zeros",
                                                name=f"bias_{i}"))
         self.built = True
@@ -75,7 +78,7 @@ class MADE(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "hidden_units": self.hidden_units,
-                "params_per_dim": self.params_per_dim}
+                "params_per_dim": self.params_per_dim, "seed": self.seed}
 
 
 @keras.saving.register_keras_serializable(package="unigen")
@@ -93,16 +96,18 @@ class MaskedAutoregressive(Bijector):
 
     Args:
         hidden_units: MADE hidden widths.
+        seed: int seeding the MADE's initial weights, or None.
 
     References:
         Papamakarios, Pavlakou and Murray. "Masked Autoregressive Flow for
         Density Estimation." NeurIPS 2017.
     """
 
-    def __init__(self, hidden_units=(64, 64), **kwargs):
+    def __init__(self, hidden_units=(64, 64), seed=None, **kwargs):
         super().__init__(**kwargs)
         self.hidden_units = [int(u) for u in hidden_units]
-        self.made = MADE(self.hidden_units, params_per_dim=2, name="made")
+        self.seed = None if seed is None else int(seed)
+        self.made = MADE(self.hidden_units, params_per_dim=2, seed=self.seed, name="made")
 
     def build(self, input_shape):
         if len(input_shape) != 2:
@@ -127,4 +132,4 @@ class MaskedAutoregressive(Bijector):
         return x, -_sum_event(log_s)
 
     def get_config(self):
-        return {**super().get_config(), "hidden_units": self.hidden_units}
+        return {**super().get_config(), "hidden_units": self.hidden_units, "seed": self.seed}

@@ -165,16 +165,24 @@ class InvertibleConv1x1(Bijector):
         return {**super().get_config(), "seed": self.seed}
 
 
-def _network(rank, hidden, outputs, name):
+def _glorot(seed, offset):
+    return keras.initializers.GlorotUniform(seed=None if seed is None else seed * 7 + offset)
+
+
+def _network(rank, hidden, outputs, name, seed=None):
     """The coupling's conditioner: conv3x3-relu-conv1x1-relu-conv3x3(zeros) on
     images, a 2-hidden-layer MLP with a zero-initialised last layer on vectors."""
     if rank == 4:
-        layers = [keras.layers.Conv2D(hidden, 3, padding="same", activation="relu"),
-                  keras.layers.Conv2D(hidden, 1, activation="relu"),
+        layers = [keras.layers.Conv2D(hidden, 3, padding="same", activation="relu",
+                                      kernel_initializer=_glorot(seed, 0)),
+                  keras.layers.Conv2D(hidden, 1, activation="relu",
+                                      kernel_initializer=_glorot(seed, 1)),
                   keras.layers.Conv2D(outputs, 3, padding="same", kernel_initializer="zeros")]
     else:
-        layers = [keras.layers.Dense(hidden, activation="relu"),
-                  keras.layers.Dense(hidden, activation="relu"),
+        layers = [keras.layers.Dense(hidden, activation="relu",
+                                     kernel_initializer=_glorot(seed, 0)),
+                  keras.layers.Dense(hidden, activation="relu",
+                                     kernel_initializer=_glorot(seed, 1)),
                   keras.layers.Dense(outputs, kernel_initializer="zeros")]
     return keras.Sequential(layers, name=name)
 
@@ -208,6 +216,7 @@ an underflowed scale (Glow's stable choice, with a floor).
         hidden: width of the conditioner (channels for images, units for vectors).
         mask: list of 0/1 of the channel length, or None for "first half
             conditions" (the first floor(C/2) channels).
+        seed: int seeding the conditioner's initial weights, or None.
 
     References:
         Dinh, Sohl-Dickstein and Bengio. "Density estimation using Real NVP."
@@ -216,8 +225,9 @@ an underflowed scale (Glow's stable choice, with a floor).
 
     additive = False
 
-    def __init__(self, hidden=64, mask=None, **kwargs):
+    def __init__(self, hidden=64, mask=None, seed=None, **kwargs):
         super().__init__(**kwargs)
+        self.seed = None if seed is None else int(seed)
         self.hidden = int(hidden)
         self.mask = None if mask is None else [int(m) for m in mask]
 
@@ -232,7 +242,8 @@ an underflowed scale (Glow's stable choice, with a floor).
         self._trans = [i for i in range(c) if not mask[i]]
         self._merge = [int(i) for i in np.argsort(self._cond + self._trans)]
         outputs = len(self._trans) * (1 if self.additive else 2)
-        self.network = _network(len(input_shape), self.hidden, outputs, "conditioner")
+        self.network = _network(len(input_shape), self.hidden, outputs, "conditioner",
+                               self.seed)
         self.network.build((*input_shape[:-1], len(self._cond)))
         self.built = True
 
@@ -264,7 +275,8 @@ an underflowed scale (Glow's stable choice, with a floor).
         return self._join(y_a, (y_b - shift) * tf.exp(-log_s)), -_sum_event(log_s)
 
     def get_config(self):
-        return {**super().get_config(), "hidden": self.hidden, "mask": self.mask}
+        return {**super().get_config(), "hidden": self.hidden, "mask": self.mask,
+                "seed": self.seed}
 
 
 @keras.saving.register_keras_serializable(package="unigen")

@@ -37,7 +37,7 @@ class MultiScale(Bijector):
         coupling: "affine" (Glow, RealNVP) or "additive" (NICE).
         permutation: "conv1x1" (Glow's invertible 1x1 convolution) or "reverse"
             (RealNVP's fixed reversal of the channels).
-        seed: seeds the initial 1x1 convolutions.
+        seed: seeds the initial 1x1 convolutions and coupling networks.
 
     References:
         Kingma and Dhariwal. "Glow." NeurIPS 2018. Dinh et al. "Density
@@ -103,8 +103,8 @@ class MultiScale(Bijector):
                                                     name=f"conv1x1_{level}_{k}"))
                 else:
                     layers.append(Reverse(name=f"reverse_{level}_{k}"))
-                layers.append(_COUPLINGS[self.coupling](self.hidden,
-                                                        name=f"coupling_{level}_{k}"))
+                layers.append(_COUPLINGS[self.coupling](
+                    self.hidden, seed=self.seed + 1000 * level + k, name=f"coupling_{level}_{k}"))
             chain = Chain(layers, name=f"level_{level}")
             chain.build((None, *shape))
             self.steps.append(chain)

@@ -10,6 +10,7 @@ from unigen.models.gaussian import Gaussian
 # -- GAN family --
 from unigen.models._gan_presets import DCGAN, MLPGAN, create_gan
 # -- flow family --
+from unigen.models.glow import MAF, Glow, RealNVP
 # -- VAE family --
 from unigen.models.vae import VAE
 
@@ -17,6 +18,7 @@ __all__ = ["Gaussian", "available", "create", "register"]
 # Each family extends __all__ here: __all__ += [...]
 __all__ += ["DCGAN", "MLPGAN"]  # GAN family
 __all__ += ["VAE"]  # VAE family
+__all__ += ["MAF", "Glow", "RealNVP"]  # flow family
 
 _BUILDERS = {}
 
@@ -54,3 +56,7 @@ register("gan", create_gan)
 register("dcgan", create_gan)
 # -- VAE family --
 register("vae", VAE)
+# -- flow family --
+register("glow", Glow)
+register("realnvp", RealNVP)
+register("maf", MAF)

@@ -1,0 +1,358 @@
+"""`FlowModel`: the shared base of unigen's normalizing flows (Glow, RealNVP, MAF).
+
+A flow model is an invertible map f from (pre-processed) data to a latent
+vector z of the same dimension D with a standard normal base, so
+
+    log p(x) = log N(f(x); 0, I) + log|det J_f(x)|,
+
+exact. Discrete pixels (``num_levels=L``) are first dequantized and
+transformed (`unigen.flows.uniform_dequantize`, `unigen.flows.LogitTransform`),
+with the Jacobian of the transform counted, so ``log_prob`` refers to the data
+exactly as passed (integer levels 0..L-1).
+
+Training: maximum likelihood by default (``compute_loss`` = -mean log p, from
+the base class). With ``divergence=`` a discriminator is added and the flow is
+trained on ``likelihood_weight * NLL + adversarial loss`` (Flow-GAN).
+"""
+
+import math
+
+import keras
+import tensorflow as tf
+
+from unigen import divergences as _div
+from unigen._distribute import global_batch_noise, scale_loss_for_replicas
+from unigen.base import GenerativeModel
+from unigen.flows import LogitTransform
+
+__all__ = ["FlowModel", "WarmupSchedule"]
+
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+@keras.saving.register_keras_serializable(package="unigen")
+class WarmupSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """Linear learning-rate warm-up from 0 to ``learning_rate`` over ``warmup_steps``.
+
+    Glow trains unstably at full learning rate from the first step (its
+    ActNorm scales are set from one batch); the paper warms up linearly.
+    """
+
+    def __init__(self, learning_rate, warmup_steps):
+        self.learning_rate = float(learning_rate)
+        self.warmup_steps = int(warmup_steps)
+
+    def __call__(self, step):
+        step = tf.cast(step, "float32") + 1.0
+        frac = tf.minimum(1.0, step / max(1, self.warmup_steps))
+        return self.learning_rate * frac
+
+    def get_config(self):
+        return {"learning_rate": self.learning_rate, "warmup_steps": self.warmup_steps}
+
+
+@keras.saving.register_keras_serializable(package="unigen")
+class FlowModel(GenerativeModel):
+    """Base of the flow models: preprocessing, log_prob, sampling, encode/decode.
+
+    Subclasses set ``self.flow``, a `unigen.flows.Bijector` from the
+    (pre-processed) event shape to the latent, in ``__init__``.
+
+    Args:
+        event_shape: shape of one example.
+        num_levels: discrete levels L of the data, or None for continuous data.
+        logit_alpha: margin of the logit pre-processing of discrete data, or
+            None for Glow's affine map to [-1/2, 1/2).
+        warmup_steps: linear learning-rate warm-up of ``compile_for_fit``.
+        divergence: None for maximum likelihood, or a divergence (name, config
+            or `unigen.divergences.Divergence`) for Flow-GAN training.
+        likelihood_weight: weight of the NLL in the Flow-GAN objective.
+        discriminator_units: width of the Flow-GAN discriminator (an MLP).
+        seed: seed of the initial weights and of the model's training-noise generator.
+        **kwargs: passed to `unigen.GenerativeModel`.
+    """
+
+    def __init__(self, event_shape, num_levels=None, logit_alpha=0.05, warmup_steps=200,
+                 divergence=None, likelihood_weight=1.0, discriminator_units=128, seed=0,
+                 **kwargs):
+        super().__init__(event_shape, num_levels=num_levels, **kwargs)
+        self.logit_alpha = None if logit_alpha is None else float(logit_alpha)
+        self.warmup_steps = int(warmup_steps)
+        if self.warmup_steps < 0:
+            raise ValueError(f"`warmup_steps` must be >= 0, got {warmup_steps!r}.")
+        self.divergence = None if divergence is None else _div.get(divergence)
+        if self.divergence is not None:
+            self.divergence.check_trainable()
+        self.likelihood_weight = float(likelihood_weight)
+        if self.likelihood_weight < 0:
+            raise ValueError(f"`likelihood_weight` must be >= 0, got {likelihood_weight!r}.")
+        self.discriminator_units = int(discriminator_units)
+        self.seed = int(seed)
+        self.noise_seed = keras.random.SeedGenerator(self.seed, name="noise_seed")
+        self.logit = None
+        if num_levels is not None:
+            self.logit = LogitTransform(num_levels, alpha=self.logit_alpha, name="logit")
+        self.discriminator = None
+        if self.divergence is not None:
+            units = self.discriminator_units
+
+            def init(i):
+                return keras.initializers.GlorotUniform(seed=self.seed * 7 + 100 + i)
+
+            self.discriminator = keras.Sequential([
+                keras.layers.Dense(units, kernel_initializer=init(0)),
+                keras.layers.LeakyReLU(0.2),
+                keras.layers.Dense(units, kernel_initializer=init(1)),
+                keras.layers.LeakyReLU(0.2),
+                keras.layers.Dense(1, kernel_initializer=init(2))], name="discriminator")
+            self._trackers = {k: keras.metrics.Mean(name=k)
+                              for k in ("loss", "nll", "d_loss")}
+
+    # ---------------------------------------------------------- public API
+    def log_prob(self, x):
+        """Log-likelihood of ``x`` in nats per example, shape ``[batch]``.
+
+        Continuous data (``num_levels=None``): the exact log density.
+
+        Discrete data (``num_levels=L``, integer levels as passed): the flow is
+        a density p_Y over y = x + u in [0, L)^D, and the returned value is
+        log p_Y(x + u) for one uniform draw u ~ U[0, 1)^D from a fixed seed
+        (the same u for the same batch shape), a one-sample estimate of the
+        lower bound E_u log p_Y(x + u) <= log P(x) on the log probability mass
+        of the bins (as reported in the RealNVP and Glow papers).
+        """
+        return super().log_prob(x)
+
+    def sample(self, num_samples, seed=None, temperature=1.0):
+        """Draws ``num_samples`` examples; z ~ N(0, temperature^2 I).
+
+        Discrete models return integer levels 0..L-1 (float32): the flow's
+        continuous draw y in [0, L) is floored into its bin.
+        """
+        self._temperature = float(temperature)
+        try:
+            return super().sample(num_samples, seed=seed)
+        finally:
+            self._temperature = 1.0
+
+    def encode(self, x):
+        """Latent vectors z = f(x), shape ``[batch, D]``.
+
+        Discrete data are dequantized at the bin centres (u = 1/2), so
+        ``decode(encode(x))`` returns ``x`` up to float error.
+        """
+        x = self._convert_input(x)
+        z, _ = self._flow_forward(self._to_flow_space(self._centre(x)))
+        return z
+
+    def decode(self, z, quantize=False):
+        """Data for latent vectors ``z`` [batch, D]: the inverse of `encode`.
+
+        Args:
+            z: latent vectors.
+            quantize: for discrete data, round to integer levels 0..L-1;
+                otherwise the continuous value (bin centre coordinates: x = y - 1/2).
+        """
+        self._ensure_built()
+        z = tf.convert_to_tensor(z, self.compute_dtype)
+        y = self._from_flow_space(self._flow_inverse(z))
+        if self.num_levels is None:
+            return y
+        x = y - 0.5
+        if quantize:
+            x = tf.clip_by_value(tf.round(x), 0.0, float(self.num_levels - 1))
+        return x
+
+    def interpolate(self, x1, x2, num_steps=8):
+        """Decodes straight lines between the latents of ``x1`` and ``x2``.
+
+        Returns ``[batch, num_steps, *event_shape]`` (quantized for discrete data).
+        """
+        z1, z2 = self.encode(x1), self.encode(x2)
+        w = tf.linspace(0.0, 1.0, int(num_steps))[None, :, None]
+        z = tf.reshape(z1[:, None] * (1.0 - w) + z2[:, None] * w, [-1, self.event_size])
+        x = self.decode(z, quantize=True)
+        return tf.reshape(x, [-1, int(num_steps), *self.event_shape])
+
+    def data_dependent_init(self, x):
+        """Initialises every ActNorm from the first batch (one eager forward pass)."""
+        self._ensure_built()
+        x = self._preprocess(tf.convert_to_tensor(x))
+        self._log_prob_with_noise(x, self._fixed_noise(x))
+
+    # ---------------------------------------------------------- Keras hooks
+    def call(self, x, training=False):
+        x = self._preprocess(x)
+        if training and self.num_levels is not None:
+            return self._log_prob_with_noise(x, self._train_noise(x))
+        return self._log_prob_with_noise(x, self._fixed_noise(x))
+
+    def compile_for_fit(self, *, learning_rate=1e-3, optimizer=None, **compile_kwargs):
+        """Adam with a linear warm-up over ``warmup_steps`` (Glow's schedule);
+        a second Adam for the discriminator under Flow-GAN training."""
+        if optimizer is None:
+            lr = learning_rate
+            if self.warmup_steps:
+                lr = WarmupSchedule(learning_rate, self.warmup_steps)
+            optimizer = keras.optimizers.Adam(lr)
+        if self.divergence is not None:
+            self._ensure_built()
+            self.d_optimizer = keras.optimizers.Adam(learning_rate, beta_1=0.5)
+            # built now: an optimizer that creates its variables inside the traced
+            # training step breaks under tf.function.
+            self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.compile(optimizer=optimizer, **compile_kwargs)
+
+    def train_step(self, data):
+        """Maximum likelihood (Keras's step) or, with ``divergence``, Flow-GAN.
+
+        Flow-GAN step: one discriminator step on real (dequantized, scaled to
+        [0, 1]) vs generated samples, then one flow step on
+        ``likelihood_weight * NLL + divergence.generator_loss(D(fake))``. All
+        noise comes from the model's generator through `global_batch_noise`
+        and both losses are scaled for replicas.
+        """
+        if self.divergence is None:
+            return super().train_step(data)
+        x = data[0] if isinstance(data, tuple | list) else data
+        x = self._preprocess(x)
+        batch = tf.shape(x)[0]
+        z = global_batch_noise(
+            lambda n: keras.random.normal((n, self.event_size), seed=self.noise_seed), batch)
+        noise = self._train_noise(x) if self.num_levels is not None else None
+        real = self._critic_view(x if noise is None else x + noise)
+        critic = self.discriminator
+        with tf.GradientTape() as tape:
+            fake = tf.stop_gradient(self._critic_view(self._generate(z)))
+            d_loss = self.divergence.discriminator_loss(critic(real), critic(fake))
+            d_loss = d_loss + self.divergence.critic_penalty(critic, real, fake,
+                                                             seed=self.noise_seed)
+            scaled = scale_loss_for_replicas(d_loss)
+        grads = tape.gradient(scaled, critic.trainable_variables)
+        self.d_optimizer.apply_gradients(zip(grads, critic.trainable_variables, strict=True))
+        self.divergence.apply_constraints(critic.trainable_variables)
+        flow_vars = self.flow.trainable_variables
+        with tf.GradientTape() as tape:
+            fake = self._critic_view(self._generate(z))
+            adversarial = self.divergence.generator_loss(critic(fake), critic(real))
+            nll = -tf.reduce_mean(self._log_prob_with_noise(x, noise))
+            loss = self.likelihood_weight * nll + adversarial
+            scaled = scale_loss_for_replicas(loss)
+        grads = tape.gradient(scaled, flow_vars)
+        self.optimizer.apply_gradients(zip(grads, flow_vars, strict=True))
+        for name, value in (("loss", loss), ("nll", nll), ("d_loss", d_loss)):
+            self._trackers[name].update_state(value)
+        return {name: t.result() for name, t in self._trackers.items()}
+
+    def test_step(self, data):
+        if self.divergence is None:
+            return super().test_step(data)
+        x = data[0] if isinstance(data, tuple | list) else data
+        nll = -tf.reduce_mean(self(x, training=False))
+        self._trackers["loss"].update_state(nll)
+        return {"loss": self._trackers["loss"].result()}
+
+    @property
+    def metrics(self):
+        if self.divergence is None:
+            return super().metrics
+        return list(self._trackers.values())
+
+    def training_state(self):
+        state = super().training_state()
+        d_opt = getattr(self, "d_optimizer", None)
+        if d_opt is not None:
+            if not d_opt.built:
+                d_opt.build(self.discriminator.trainable_variables)
+            state += list(d_opt.variables)
+        return state
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "logit_alpha": self.logit_alpha,
+            "warmup_steps": self.warmup_steps,
+            "divergence": None if self.divergence is None
+            else keras.saving.serialize_keras_object(self.divergence),
+            "likelihood_weight": self.likelihood_weight,
+            "discriminator_units": self.discriminator_units,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("divergence"), dict):
+            config["divergence"] = _div.get(config["divergence"])
+        return cls(**config)
+
+    def build(self, input_shape=None):
+        if self.discriminator is not None:
+            self.discriminator.build((None, self.event_size))
+        self._build_flow((None, *self.event_shape))
+        self.built = True
+
+    # ---------------------------------------------------------- internals
+    def _log_prob_with_noise(self, x, noise):
+        if self.num_levels is None:
+            t, ld0 = x, 0.0
+        else:
+            t, ld0 = self.logit.forward_and_log_det(x + noise)
+        z, ld1 = self._flow_forward(t)
+        base = -0.5 * tf.reduce_sum(tf.square(z), axis=-1) - 0.5 * self.event_size * _LOG_2PI
+        return base + ld1 + ld0
+
+    def _log_prob(self, x):
+        return self._log_prob_with_noise(x, self._fixed_noise(x))
+
+    def _fixed_noise(self, x):
+        if self.num_levels is None:
+            return None
+        return keras.random.uniform(tf.shape(x), seed=0, dtype=x.dtype)
+
+    def _train_noise(self, x):
+        shape = tuple(x.shape[1:])
+        draw = lambda n: keras.random.uniform((n, *shape), seed=self.noise_seed)  # noqa: E731
+        return global_batch_noise(draw, tf.shape(x)[0])
+
+    def _generate(self, z):
+        """Continuous samples y (data units) for latents z, differentiable."""
+        return self._from_flow_space(self._flow_inverse(z))
+
+    def _critic_view(self, y):
+        """What the discriminator sees: flattened, scaled to [0, 1] if discrete."""
+        y = tf.reshape(y, [-1, self.event_size])
+        return y if self.num_levels is None else y / float(self.num_levels)
+
+    def _centre(self, x):
+        return x if self.num_levels is None else x + 0.5
+
+    def _to_flow_space(self, y):
+        return y if self.logit is None else self.logit.forward(y)
+
+    def _from_flow_space(self, t):
+        return t if self.logit is None else self.logit.inverse(t)
+
+    def _sample(self, num_samples, seed):
+        z = keras.random.normal((num_samples, self.event_size), seed=seed)
+        z = z * getattr(self, "_temperature", 1.0)
+        y = self._from_flow_space(self._flow_inverse(z))
+        if self.num_levels is not None:
+            y = tf.clip_by_value(tf.floor(y), 0.0, float(self.num_levels - 1))
+        return y
+
+    def _build_flow(self, input_shape):
+        self.flow.build(input_shape)
+        self._latent_shape = tuple(self.flow.forward_shape(input_shape)[1:])
+
+    def _flow_forward(self, t):
+        z, log_det = self.flow.forward_and_log_det(t)
+        return _flatten(z), log_det
+
+    def _flow_inverse(self, z):
+        return self.flow.inverse(tf.reshape(z, [-1, *self._latent_shape]))
+
+
+def _flatten(t):
+    return tf.reshape(t, [tf.shape(t)[0], -1])
+
