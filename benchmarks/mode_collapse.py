@@ -85,6 +85,78 @@ def summarise(runs):
     return out
 
 
+def bilinear_game(learning_rate=0.1, steps=100, start=(1.0, 1.0), alternating=False):
+    """Gradient play on V(x, y) = x y: x descends, y ascends; returns the path.
+
+    Simultaneous steps multiply the distance to the equilibrium (0, 0) by
+    sqrt(1 + learning_rate^2) each time: the iterates spiral outwards.
+    Alternating steps (y sees the new x) stay on a bounded orbit.
+    """
+    x, y = start
+    path = [(x, y)]
+    for _ in range(steps):
+        if alternating:
+            x = x - learning_rate * y
+            y = y + learning_rate * x
+        else:
+            x, y = x - learning_rate * y, y + learning_rate * x
+        path.append((x, y))
+    return np.asarray(path)
+
+
+def write_figures(samples_npz, directory):
+    """The docs' figures: the bilinear game and ring samples per setting."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import unigen
+
+    os.makedirs(directory, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    for alternating, label in ((False, "simultaneous"), (True, "alternating")):
+        path = bilinear_game(alternating=alternating)
+        ax.plot(path[:, 0], path[:, 1], ".-", ms=2, lw=0.7, label=label)
+    ax.plot([0], [0], "r*", ms=10, label="equilibrium (0, 0)")
+    ax.set_xlabel("x (minimises x y)")
+    ax.set_ylabel("y (maximises x y)")
+    ax.set_title("100 gradient steps, learning rate 0.1")
+    ax.set_aspect("equal")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(directory, "bilinear_game.png"), dpi=90)
+    plt.close(fig)
+    if samples_npz is None:
+        return
+    with np.load(samples_npz) as data:
+        samples = {k: data[k] for k in data.files}
+    names = [k for k in samples if k.startswith("ring8__")]
+    info = unigen.datasets.info("ring8")
+    modes = np.asarray(info.modes)
+    fig, axes = plt.subplots(1, len(names), figsize=(2.6 * len(names), 2.8))
+    for ax, key in zip(np.atleast_1d(axes), names, strict=True):
+        draws = samples[key]
+        stats = _metrics().mode_statistics(draws, modes, info.mode_std)
+        ax.scatter(draws[:, 0], draws[:, 1], s=1, alpha=0.3)
+        ax.scatter(modes[:, 0], modes[:, 1], c="red", marker="x", s=15)
+        ax.set_xlim(-1.5, 1.5)
+        ax.set_ylim(-1.5, 1.5)
+        ax.set_aspect("equal")
+        ax.set_title(f"{key.split('__')[1]}\n{stats['modes_captured']}/8 modes, "
+                     f"{100 * stats['high_quality']:.0f}% HQ", fontsize=8)
+        ax.tick_params(labelsize=6)
+    fig.tight_layout()
+    fig.savefig(os.path.join(directory, "ring_modes.png"), dpi=90)
+    plt.close(fig)
+
+
+def _metrics():
+    from unigen.models import _gan_metrics
+
+    return _gan_metrics
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 seeds, 1,500 steps")
@@ -100,7 +172,14 @@ def main():
                         help="keep the other datasets' results already in --out")
     parser.add_argument("--samples-out", default=None,
                         help="also save the samples of seed 0 (.npz) for plots")
+    parser.add_argument("--figures", default=None, metavar="SAMPLES_NPZ",
+                        help="only write the docs' figures (docs/_static/gan) from "
+                             "samples saved with --samples-out, and exit")
     args = parser.parse_args()
+    if args.figures:
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        write_figures(args.figures, os.path.join(root, "docs", "_static", "gan"))
+        return
     if args.learning_rate:
         LEARNING_RATE["default"] = args.learning_rate
     seeds = args.seeds or (2 if args.quick else 10)

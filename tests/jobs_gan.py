@@ -11,7 +11,8 @@ their networks to FILE (.npz):
   norm in the generator, one-sided label smoothing).
 
 With --replicas 2 the CPU is split into two devices and both run under
-MirroredStrategy; the weights must equal the one-device run.
+MirroredStrategy; with --multiworker, strategy="multiworker" (TF_CONFIG set by
+the caller). The weights must equal the one-device run.
 """
 
 import argparse
@@ -25,12 +26,15 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--dump", required=True)
     parser.add_argument("--replicas", type=int, default=1)
+    parser.add_argument("--multiworker", action="store_true")
     args = parser.parse_args()
 
     import unigen  # no TensorFlow op runs at import
 
     strategy = None
-    if args.replicas > 1:
+    if args.multiworker:
+        strategy = unigen.get_strategy("multiworker")
+    elif args.replicas > 1:
         import tensorflow as tf
 
         strategy = tf.distribute.MirroredStrategy(unigen.split_cpu(args.replicas))

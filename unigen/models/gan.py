@@ -13,10 +13,10 @@ import numpy as np
 import tensorflow as tf
 
 from unigen import divergences as ud
-from unigen._distribute import global_batch_noise, scale_loss_for_replicas
 from unigen.base import GenerativeModel, _check_positive_int
 from unigen.models import _gan_ops as ops
 from unigen.models._gan_compile import GANCompileMixin
+from unigen.models._gan_training import GANTrainingMixin
 from unigen.models.gan_networks import has_spectral_norm
 
 __all__ = ["GAN"]
@@ -40,7 +40,7 @@ def _network(value, what):
 
 
 @keras.saving.register_keras_serializable(package="unigen")
-class GAN(GANCompileMixin, GenerativeModel):
+class GAN(GANTrainingMixin, GANCompileMixin, GenerativeModel):
     """A generative adversarial network trained on a `unigen.divergences` divergence.
 
     Each training step (``train_step``, run by `unigen.fit` or ``Model.fit``)
@@ -288,130 +288,6 @@ class GAN(GANCompileMixin, GenerativeModel):
 
     def _preprocess(self, x):
         return ops.to_generator_range(x, self.num_levels)
-
-    # ----------------------------------------------------------- training
-    def _noise(self, per_replica_batch, shape):
-        return global_batch_noise(
-            lambda n: keras.random.normal((n, *shape), seed=self._seed_generator),
-            per_replica_batch)
-
-    def _with_instance_noise(self, x, batch):
-        if not self.instance_noise:
-            return x
-        scale = ops.annealed_scale(self.instance_noise, self.optimizer.iterations,
-                                   self.instance_noise_steps)
-        return x + scale * self._noise(batch, self.event_shape)
-
-    def _discriminator_variables(self):
-        layers = [self.discriminator, self.critic_head, self.class_embedding,
-                  self.auxiliary_head]
-        return [v for layer in layers if layer is not None for v in layer.trainable_variables]
-
-    def _discriminator_step(self, real, labels, batch):
-        fake = self._generate(self._noise(batch, (self.latent_dim,)), labels, training=True)
-        real = self._with_instance_noise(real, batch)
-        fake = self._with_instance_noise(fake, batch)
-        variables = self._discriminator_variables()
-        logs = {}
-        with tf.GradientTape() as tape:
-            real_out, real_logits = self.critic(real, labels, training=True)
-            fake_out, fake_logits = self.critic(fake, labels, training=True)
-            loss = self.divergence.discriminator_loss(real_out, fake_out)
-            if self.label_smoothing:
-                loss += ops.smoothed_label_term(real_out, self.label_smoothing)
-            logs["d_loss"] = loss
-            total = loss
-            if "penalty" in self._trackers:
-                alpha = global_batch_noise(lambda n: keras.random.uniform(
-                    (n,) + (1,) * len(self.event_shape), seed=self._seed_generator), batch)
-                between = real + alpha * (fake - real)
-                # The interpolates are drawn here, from the global-batch stream, and
-                # passed as both ends so that critic_penalty evaluates them as is.
-                logs["penalty"] = self.divergence.critic_penalty(
-                    lambda t: self.critic(t, labels, training=True)[0], between, between,
-                    seed=0)
-                total += logs["penalty"]
-            if self.auxiliary_head is not None:
-                logs["aux_loss"] = 0.5 * (ops.classifier_loss(real_logits, labels)
-                                          + ops.classifier_loss(fake_logits, labels))
-                total += self.auxiliary_classifier_weight * logs["aux_loss"]
-            scaled = scale_loss_for_replicas(total)
-        grads = tape.gradient(scaled, variables)
-        self.discriminator_optimizer.apply_gradients(zip(grads, variables, strict=True))
-        self.divergence.apply_constraints(variables)
-        return logs
-
-    def _generator_step(self, real, labels, batch):
-        z = self._noise(batch, (self.latent_dim,))
-        variables = self.generator.trainable_variables
-        with tf.GradientTape() as tape:
-            fake = self._generate(z, labels, training=True)
-            if self.discriminator is None:
-                loss = self.divergence.generator_loss_from_samples(real, fake)
-            else:
-                fake_out, fake_logits = self.critic(self._with_instance_noise(fake, batch),
-                                                    labels)
-                loss = self.divergence.generator_loss(fake_out)
-                if self.auxiliary_head is not None:
-                    loss += self.auxiliary_classifier_weight * ops.classifier_loss(
-                        fake_logits, labels)
-            scaled = scale_loss_for_replicas(loss)
-        grads = tape.gradient(scaled, variables)
-        self.optimizer.apply_gradients(zip(grads, variables, strict=True))
-        return loss
-
-    def _update_average(self):
-        decay = self.ema_decay
-        for average, weight in zip(self.ema_generator.weights, self.generator.weights,
-                                   strict=True):
-            if weight.trainable:
-                average.assign(decay * average + (1.0 - decay) * weight)
-            else:
-                average.assign(weight)
-
-    def _labels(self, y):
-        if self.num_classes is None:
-            return None
-        if y is None:
-            raise ValueError("A conditional GAN (num_classes set) trains on (x, y) "
-                             "pairs with integer labels y; got data without labels.")
-        return tf.reshape(tf.cast(y, "int32"), [-1])
-
-    def train_step(self, data):
-        """One round: ``discriminator_steps`` critic updates, one generator update."""
-        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
-        labels = self._labels(y)
-        real = self._preprocess(x)
-        batch = tf.shape(real)[0]
-        logs = {"d_loss": tf.constant(0.0)}
-        if self.discriminator is not None:
-            for _ in range(self.discriminator_steps):
-                logs = self._discriminator_step(real, labels, batch)
-        logs["loss"] = self._generator_step(real, labels, batch)
-        if self.ema_generator is not None:
-            self._update_average()
-        for name, tracker in self._trackers.items():
-            tracker.update_state(logs[name])
-        return {name: tracker.result() for name, tracker in self._trackers.items()}
-
-    def test_step(self, data):
-        """Reports the generator and critic losses on a batch without updates."""
-        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
-        labels = self._labels(y)
-        real = self._preprocess(x)
-        fake = self._generate(self._noise(tf.shape(real)[0], (self.latent_dim,)), labels,
-                              training=False)
-        if self.discriminator is None:
-            logs = {"loss": self.divergence.generator_loss_from_samples(real, fake),
-                    "d_loss": tf.constant(0.0)}
-        else:
-            real_out, _ = self.critic(real, labels)
-            fake_out, _ = self.critic(fake, labels)
-            logs = {"loss": self.divergence.generator_loss(fake_out),
-                    "d_loss": self.divergence.discriminator_loss(real_out, fake_out)}
-        for name in ("loss", "d_loss"):
-            self._trackers[name].update_state(logs[name])
-        return {name: self._trackers[name].result() for name in ("loss", "d_loss")}
 
     # ----------------------------------------------------------- sampling
     def sample(self, num_samples, seed=None, labels=None):
