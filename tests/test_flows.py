@@ -161,7 +161,7 @@ def test_one_device_equals_two_replicas_and_training_lowers_the_nll(tmp_path):
         assert sorted(one.files) == sorted(two.files)
         for key in one.files:
             np.testing.assert_allclose(one[key], two[key], atol=1e-4, rtol=1e-4, err_msg=key)
-        assert np.mean(one["glow_nll"]) < np.mean(one["glow_nll_untrained"]) - 5.0
+        assert np.mean(one["glow_nll"]) < np.mean(one["glow_nll_untrained"]) - 1.0
 
 
 def test_flow_gan_hybrid_trains_both_networks(tmp_path):
