@@ -105,7 +105,7 @@ def training_batches(ds, *, batch_size, steps, first_epoch, epochs, seed, shuffl
         if shuffle:
             d = d.shuffle(buffer_size, seed=_epoch_seed(seed, epoch),
                           reshuffle_each_iteration=False)
-        return d.batch(batch_size, drop_remainder=True)
+        return d.batch(batch_size, drop_remainder=True).map(_as_float)
 
     epoch_datasets = [one_epoch(e) for e in range(first_epoch, epochs)]
     if len(epoch_datasets) == 1:
@@ -122,4 +122,11 @@ def _epoch_seed(seed, epoch):
 
 def evaluation_batches(ds, *, batch_size, num_replicas):
     """Batches for validation; the remainder is dropped only with replicas."""
-    return ds.batch(batch_size, drop_remainder=num_replicas > 1).prefetch(tf.data.AUTOTUNE)
+    batches = ds.batch(batch_size, drop_remainder=num_replicas > 1).map(_as_float)
+    return batches.prefetch(tf.data.AUTOTUNE)
+
+
+def _as_float(*element):
+    """Features as float32 (strategies cannot all-reduce uint8); labels kept."""
+    x = tf.cast(element[0], tf.float32)
+    return (x, *element[1:]) if len(element) > 1 else x

@@ -36,8 +36,10 @@ __all__ = ["GenerativeModel"]
 
 def _as_event_shape(event_shape):
     try:
+        if isinstance(event_shape, str):
+            raise TypeError
         shape = tuple(int(d) for d in event_shape)
-    except TypeError:
+    except (TypeError, ValueError):
         raise ValueError(
             f"`event_shape` must be a tuple of positive ints such as (8, 8, 1) or "
             f"(2,), got {event_shape!r}."
@@ -54,6 +56,13 @@ def _check_positive_int(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"`{name}` must be a positive int, got {value!r}.")
     return int(value)
+
+
+def _in_multi_worker_replica():
+    if not tf.distribute.has_strategy() or tf.distribute.in_cross_replica_context():
+        return False
+    strategy = tf.distribute.get_strategy()
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
 
 
 @keras.saving.register_keras_serializable(package="unigen")
@@ -170,6 +179,18 @@ class GenerativeModel(keras.Model):
         """Negative mean of ``call``'s output, scaled for replicas."""
         del x, y, sample_weight, training
         return scale_loss_for_replicas(-tf.reduce_mean(y_pred))
+
+    def get_metrics_result(self):
+        """Metric values; shape [1] inside a multi-worker replica.
+
+        Keras reduces a training step's logs across workers with
+        ``strategy.reduce("MEAN", value, axis=0)``, which fails on scalars
+        (tensorflow#72388); custom ``train_step``s return this method's result.
+        """
+        logs = super().get_metrics_result()
+        if _in_multi_worker_replica():
+            logs = {k: tf.reshape(v, [1]) for k, v in logs.items()}
+        return logs
 
     def get_config(self):
         return {

@@ -2,6 +2,8 @@
 
 import math
 import os
+import shutil
+import tempfile
 
 import keras
 import numpy as np
@@ -49,7 +51,9 @@ class RunWriter(keras.callbacks.Callback):
         stop_guard: a `StopOnNonFinite`; no checkpoint is written once it fired.
         sample_grid: None, or dict(num_samples, seed, num_levels) to write a PNG
             grid of samples per epoch.
-        enabled: False on non-chief workers, which write nothing.
+        enabled: False on non-chief workers. They run the same operations (some
+            are collective under multi-worker training, so every worker must run
+            them) into a temporary directory that is deleted at once.
     """
 
     def __init__(self, directory, state_variables, history, stop_guard,
@@ -72,15 +76,21 @@ class RunWriter(keras.callbacks.Callback):
         for key, value in values.items():
             self.history.setdefault(key, []).append(value)
         self.last_good_epoch = epoch + 1
-        if not self.enabled:
-            return
-        _rundir.save_checkpoint(self.directory, self.state_variables(), epoch + 1)
-        self.model.save(os.path.join(self.directory, _rundir.MODEL))
-        _rundir.write_json(os.path.join(self.directory, _rundir.HISTORY), self.history)
+        directory = self.directory if self.enabled else tempfile.mkdtemp(prefix="unigen-")
+        try:
+            self._write(directory, epoch)
+        finally:
+            if not self.enabled:
+                shutil.rmtree(directory, ignore_errors=True)
+
+    def _write(self, directory, epoch):
+        _rundir.save_checkpoint(directory, self.state_variables(), epoch + 1)
+        self.model.save(os.path.join(directory, _rundir.MODEL))
+        _rundir.write_json(os.path.join(directory, _rundir.HISTORY), self.history)
         if self.sample_grid is not None:
             grid = self.sample_grid
             images = self.model.sample(grid["num_samples"], seed=grid["seed"])
             save_grid(
-                os.path.join(self.directory, "samples", f"epoch_{epoch + 1:03d}.png"),
+                os.path.join(directory, "samples", f"epoch_{epoch + 1:03d}.png"),
                 np.asarray(images), num_levels=grid.get("num_levels"),
             )

@@ -121,7 +121,7 @@ def fit(model, data, *, epochs=1, batch_size=128, strategy=None, seed=None,
 
     config = {
         "unigen_version": __version__,
-        "model": keras.saving.serialize_keras_object(model),
+        "model": _model_identity(model),
         "batch_size": batch_size,
         "seed": user_seed,
         "data_seed": int(seed),
@@ -183,6 +183,14 @@ def fit(model, data, *, epochs=1, batch_size=128, strategy=None, seed=None,
     if guard.stopped_at is not None:
         _handle_divergence(model, guard, writer, output_dir, result)
     return result
+
+
+def _model_identity(model):
+    """The model's class and config without its auto-generated name."""
+    config = keras.saving.serialize_keras_object(model)
+    inner = {k: v for k, v in config.get("config", {}).items() if k != "name"}
+    return {"class_name": config.get("class_name"), "module": config.get("module"),
+            "config": inner}
 
 
 def _history(model, history, first, last):
