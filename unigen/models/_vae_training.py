@@ -25,12 +25,14 @@ def _split(data):
 class VAETrainingMixin:
     """`train_step`, `test_step`, optimizers and state of a `VAE`."""
 
-    def call(self, x, training=False):
-        """Per-example one-sample ELBO (the training objective with beta = 1)."""
+    def call(self, inputs, training=False):
+        """Per-example one-sample ELBO (beta = 1) of ``x`` or ``(x, labels)``."""
+        x, labels = _split(inputs)
         x = self._preprocess(x)
+        onehot = self._one_hot(labels, tf.shape(x)[0])
         eps = keras.random.normal((tf.shape(x)[0], 1, self.latent_dim),
                                   seed=self._eval_seed_generator)
-        loc, scale, _, log_px_z, log_pz, log_qz = self._forward(x, None, eps)
+        loc, scale, _, log_px_z, log_pz, log_qz = self._forward(x, onehot, eps)
         kl, _ = obj.kl_to_prior(self._kl, loc, scale, self.prior.distribution(),
                                 log_qz, log_pz)
         return tf.reduce_mean(log_px_z, 1) - kl

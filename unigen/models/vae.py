@@ -275,15 +275,23 @@ class VAE(VAETrainingMixin, GenerativeModel):
         E_q[log p(x | z)] (Monte Carlo over ``num_samples`` draws) minus
         KL(q(z | x) || p(z)) (closed form where available). It is <= log p(x).
         """
+        num_samples = _check_positive_int("num_samples", num_samples)
         x = self._convert_input(x)
         self._ensure_built()
         onehot = self._one_hot(labels, tf.shape(x)[0])
-        eps = keras.random.normal((x.shape[0], num_samples, self.latent_dim), seed=seed)
-        loc, scale, _, log_px_z, log_pz, log_qz = self._forward(x, onehot, eps)
-        kl, _ = obj.kl_to_prior(self.divergence if self.regularizer == "kl"
-                                else ud.KLDivergence(), loc, scale, self.prior.distribution(),
-                                log_qz, log_pz)
-        return tf.reduce_mean(log_px_z, 1) - kl
+        kl_divergence = self.divergence if self.regularizer == "kl" else ud.KLDivergence()
+        rows = max(1, _MAX_DECODES // num_samples)
+        results = []
+        for i, start in enumerate(range(0, int(x.shape[0]), rows)):
+            xs = x[start:start + rows]
+            eps = keras.random.normal((int(xs.shape[0]), num_samples, self.latent_dim),
+                                      seed=None if seed is None else seed + i)
+            oh = None if onehot is None else onehot[start:start + rows]
+            loc, scale, _, log_px_z, log_pz, log_qz = self._forward(xs, oh, eps)
+            kl, _ = obj.kl_to_prior(kl_divergence, loc, scale, self.prior.distribution(),
+                                    log_qz, log_pz)
+            results.append(tf.reduce_mean(log_px_z, 1) - kl)
+        return tf.concat(results, 0)
 
     def log_prob(self, x, num_samples=1000, seed=None, labels=None):
         """Importance-weighted estimate of log p(x) per example, in nats.
