@@ -22,7 +22,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--out", default=os.path.join("runs", "wgan_gp_mixtures"))
-    parser.add_argument("--smoke", action="store_true", help="10 steps per dataset")
+    parser.add_argument("--smoke", action="store_true", help="10 steps, 1 critic step each")
     args = parser.parse_args()
 
     import keras
@@ -47,7 +47,7 @@ def main():
         gan = unigen.models.MLPGAN(event_shape=(2,), latent_dim=2,
                                    hidden_units=(32, 32) if args.smoke else (128, 128, 128),
                                    divergence="wasserstein", gradient_penalty=0.1,
-                                   discriminator_steps=5)
+                                   discriminator_steps=1 if args.smoke else 5)
         epochs = max(1, round(steps / (len(data) // batch_size)))
         unigen.fit(gan, data, epochs=epochs, batch_size=batch_size, learning_rate=1e-3,
                    seed=0, verbose=0)
