@@ -233,6 +233,20 @@ def test_kl_warmup_counts_optimizer_steps():
     assert float(warmup_weight(tf.constant(9), 0)) == 1.0
 
 
+def test_resume_continues_the_warmup_step_count(tmp_path):
+    def make():
+        return VAE(input_shape=(8, 8, 1), latent_dim=2, num_levels=17,
+                   kl_warmup_steps=100, divergence="js")
+
+    x = _digits(n=128)
+    out = str(tmp_path / "run")
+    unigen.fit(make(), x, epochs=1, batch_size=64, seed=0, output_dir=out, verbose=0)
+    resumed = make()
+    unigen.fit(resumed, x, epochs=2, batch_size=64, seed=0, output_dir=out, verbose=0)
+    assert int(resumed.optimizer.iterations) == 4
+    assert int(resumed.discriminator_optimizer.iterations) == 4
+
+
 def test_iwae_training_and_conditional_sampling():
     x, y = unigen.datasets.as_numpy("digits", "train", with_labels=True)
     vae = VAE(input_shape=(8, 8, 1), latent_dim=3, num_levels=17, iwae_samples=4,
