@@ -251,3 +251,12 @@ def test_mode_metrics_follow_the_veegan_pacgan_definitions():
     assert stats["reverse_kl"] == pytest.approx(np.log(8 / 7))
     assert _gan_metrics.reverse_kl_to_uniform(np.full(8, 5)) == 0.0
     assert _gan_metrics.reverse_kl_to_uniform(np.zeros(8)) == np.inf
+
+
+def test_validation_reports_losses_without_touching_training_noise():
+    data = _ring(256)
+    with_val = _train(_mlp_gan(), data, steps_epochs=2, validation_data=_ring(128))
+    without = _train(_mlp_gan(), data, steps_epochs=2)
+    assert np.isfinite(with_val.history["val_loss"]).all()
+    assert "val_d_loss" in with_val.history
+    np.testing.assert_array_equal(with_val.history["loss"], without.history["loss"])

@@ -121,15 +121,18 @@ class GANTrainingMixin:
             self._update_average()
         for name, tracker in self._trackers.items():
             tracker.update_state(logs[name])
-        return self._report(self._trackers)
+        return self.get_metrics_result()
 
     def test_step(self, data):
         """Reports the generator and critic losses on a batch without updates."""
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
         labels = self._labels(y)
         real = self._preprocess(x)
-        fake = self._generate(self._noise(tf.shape(real)[0], (self.latent_dim,)), labels,
-                              training=False)
+        # A fixed stateless seed: validation neither consumes nor depends on the
+        # training noise stream, so it does not change the training trajectory.
+        z = global_batch_noise(lambda n: keras.random.normal((n, self.latent_dim), seed=0),
+                               tf.shape(real)[0])
+        fake = self._generate(z, labels, training=False)
         if self.discriminator is None:
             logs = {"loss": self.divergence.generator_loss_from_samples(real, fake),
                     "d_loss": tf.constant(0.0)}
@@ -140,7 +143,8 @@ class GANTrainingMixin:
                     "d_loss": self.divergence.discriminator_loss(real_out, fake_out)}
         for name in ("loss", "d_loss"):
             self._trackers[name].update_state(logs[name])
-        return self._report(("loss", "d_loss"))
+        return {name: value for name, value in self.get_metrics_result().items()
+                if name in ("loss", "d_loss")}
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         # Keras builds a model on a batch it averages across replicas; under
@@ -149,13 +153,3 @@ class GANTrainingMixin:
         if self.built and all(layer.built for layer in self._flatten_layers()):
             return None
         return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
-
-    def _report(self, names):
-        # Under MultiWorkerMirroredStrategy Keras reduces the step's outputs with
-        # a mean over axis 0, which needs shape [1] (tensorflow#72388, keras#20585).
-        extended = self.distribute_strategy.extended
-        multi_worker = getattr(extended, "_in_multi_worker_mode", lambda: False)()
-        results = {name: self._trackers[name].result() for name in names}
-        if multi_worker:
-            results = {name: tf.reshape(value, [1]) for name, value in results.items()}
-        return results
