@@ -12,10 +12,10 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run_python(args, *, env=None, timeout=300, check=True):
+def run_python(args, *, env=None, timeout=300, check=True, cwd=ROOT):
     """Runs ``python ARGS`` from the repository root in a fresh process."""
     full_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": ROOT, **(env or {})}
-    proc = subprocess.run([sys.executable, *args], cwd=ROOT, env=full_env,
+    proc = subprocess.run([sys.executable, *args], cwd=cwd, env=full_env,
                           capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(

@@ -1,18 +1,20 @@
-"""Datasets for unigen: real images read from local files, and generated 2D data.
+r"""Datasets for unigen: real images read from local files, and generated 2D data.
 
 Nothing is ever downloaded. Every dataset has fixed splits "train", "validation"
 and "test", and `load` returns an unbatched `tf.data.Dataset` whose elements are
 `x`, or `(x, y)` with `with_labels=True` (y an int32 class label).
 
-| name          | x as yielded              | levels | classes | train / val / test   |
-|---------------|---------------------------|--------|---------|----------------------|
-| digits        | uint8 (8, 8, 1), 0..16    | 17     | 10      | 1,000 / 350 / 447    |
-| fashion_mnist | uint8 (28, 28, 1), 0..255 | 256    | 10      | 55,000/5,000/10,000  |
-| mnist         | uint8 (28, 28, 1), 0..255 | 256    | 10      | 55,000/5,000/10,000  |
-| ring8         | float32 (2,)              | -      | 8       | 20,000/5,000/5,000   |
-| grid25        | float32 (2,)              | -      | 25      | 20,000/5,000/5,000   |
-| moons         | float32 (2,)              | -      | 2       | 20,000/5,000/5,000   |
-| swissroll     | float32 (2,)              | -      | none    | 20,000/5,000/5,000   |
+=============  =========================  ======  =======  ======================
+name           x as yielded               levels  classes  train / val / test
+=============  =========================  ======  =======  ======================
+digits         uint8 (8, 8, 1), 0..16     17      10       1,000 / 350 / 447
+fashion_mnist  uint8 (28, 28, 1), 0..255  256     10       55,000 / 5,000 / 10,000
+mnist          uint8 (28, 28, 1), 0..255  256     10       55,000 / 5,000 / 10,000
+ring8          float32 (2,)               \-      8        20,000 / 5,000 / 5,000
+grid25         float32 (2,)               \-      25       20,000 / 5,000 / 5,000
+moons          float32 (2,)               \-      2        20,000 / 5,000 / 5,000
+swissroll      float32 (2,)               \-      none     20,000 / 5,000 / 5,000
+=============  =========================  ======  =======  ======================
 
 Images are yielded exactly as stored, integer pixel levels in uint8: models own
 their preprocessing (scaling, dequantization). Sources:

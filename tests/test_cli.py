@@ -1,0 +1,67 @@
+"""The `unigen` command line: help, argument errors, train and sample."""
+
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from conftest import run_python
+from unigen.cli import main
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["train", "--help"], ["sample", "--help"],
+                                  ["datasets", "--help"], ["models", "--help"]])
+def test_every_command_has_help(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 0
+    assert "usage: unigen" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv", [
+    [],
+    ["fly"],
+    ["train", "--data", "digits", "--out", "x"],
+    ["train", "--model", "gaussian", "--data", "digits", "--out", "x", "--epochs", "0"],
+    ["train", "--model", "gaussian", "--data", "digits", "--out", "x", "--epochs", "two"],
+    ["train", "--model", "gaussian", "--data", "digits", "--out", "x", "--strategy", "gpu9"],
+    ["sample", "--model", "m.keras", "-n", "-3", "--out", "g.png"],
+])
+def test_bad_arguments_exit_2_with_a_message(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    assert "error:" in capsys.readouterr().err
+
+
+def test_datasets_and_models_are_listed(capsys):
+    assert main(["datasets"]) == 0
+    out = capsys.readouterr().out
+    assert "digits" in out and "fashion_mnist" in out and "8x8x1" in out
+    assert main(["models"]) == 0
+    assert "gaussian" in capsys.readouterr().out.split()
+
+
+def test_failed_runs_exit_nonzero(tmp_path, capsys):
+    assert main(["train", "--model", "nope", "--data", "digits", "--out", str(tmp_path)]) == 1
+    assert "Unknown model" in capsys.readouterr().err
+    assert main(["train", "--model", "gaussian", "--data", "nope", "--out", str(tmp_path)]) == 1
+    assert main(["sample", "--model", str(tmp_path / "none.keras"), "--out", "g.png"]) == 1
+    assert main(["sample", "--model", str(tmp_path / "m.h5"), "--out", "g.png"]) == 1
+    assert "only .keras" in capsys.readouterr().err
+
+
+def test_train_then_sample_from_the_console_script(tmp_path):
+    out = str(tmp_path / "gauss")
+    proc = run_python(["-m", "unigen", "train", "--model", "gaussian", "--data", "digits",
+                       "--epochs", "2", "--out", out, "--seed", "0", "--verbose", "0"])
+    assert "model saved" in proc.stdout
+    assert main(["sample", "--model", os.path.join(out, "model.keras"), "-n", "16",
+                 "--out", str(tmp_path / "grid.png")]) == 0
+    png = tf.io.decode_png(tf.io.read_file(str(tmp_path / "grid.png")))
+    assert png.shape[0] >= 4 * 8 and png.dtype == tf.uint8
+    assert main(["sample", "--model", os.path.join(out, "model.keras"), "-n", "5",
+                 "--out", str(tmp_path / "x.npy")]) == 0
+    x = np.load(tmp_path / "x.npy")
+    assert x.shape == (5, 8, 8, 1) and x.min() >= 0 and x.max() <= 16

@@ -1,0 +1,33 @@
+"""The docs build with warnings as errors, and the README's code runs."""
+
+import os
+import re
+
+from conftest import ROOT, run_python
+
+
+def test_docs_build_without_warnings(tmp_path):
+    run_python(["-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
+                os.path.join(ROOT, "docs"), str(tmp_path / "html")], timeout=600)
+    assert (tmp_path / "html" / "index.html").exists()
+    assert (tmp_path / "html" / "examples" / "quickstart.html").exists()
+    assert (tmp_path / "html" / "api" / "core.html").exists()
+
+
+def test_readme_quick_start_runs(tmp_path):
+    with open(os.path.join(ROOT, "README.md")) as f:
+        blocks = re.findall(r"```python\n(.*?)```", f.read(), re.S)
+    assert blocks, "README.md has no python block"
+    script = tmp_path / "quickstart.py"
+    script.write_text(blocks[0])
+    run_python([str(script)], timeout=600, cwd=str(tmp_path))
+    assert (tmp_path / "runs" / "gauss" / "model.keras").exists()
+
+
+def test_ci_runs_the_readme_test_command():
+    with open(os.path.join(ROOT, "README.md")) as f:
+        readme = f.read()
+    with open(os.path.join(ROOT, ".ci", "run")) as f:
+        ci = f.read()
+    command = 'pip install -e ".[test]" && python -m pytest -q'
+    assert command in readme and command in ci
