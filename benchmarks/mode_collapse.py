@@ -157,6 +157,35 @@ def _metrics():
     return _gan_metrics
 
 
+def _write(args, results, seeds, steps, complete):
+    """Writes the JSON record (after every setting, so a cut-short run keeps its part)."""
+    results = dict(results)
+    record = {
+        "settings": {"seeds": seeds, "steps": steps, "batch_size": BATCH_SIZE,
+                     "num_samples": NUM_SAMPLES, "hidden_units": list(HIDDEN),
+                     "quick": bool(args.quick), "datasets": args.datasets,
+                     "configs": {k: CONFIGS[k] for k in args.configs},
+                     "learning_rates": {k: _learning_rate(k) for k in args.configs},
+                     "best": BEST, "complete": complete},
+        "reference_pacgan_paper": {"ring8": {"gan": 6.3, "pacgan4": 7.8},
+                                   "grid25": {"gan": 17.3, "pacgan4": 24.8}},
+        "results": results,
+    }
+    if args.merge and os.path.exists(args.out):
+        with open(args.out) as f:
+            old = json.load(f)
+        for dataset, per in old.get("results", {}).items():
+            if dataset not in results:
+                results[dataset] = per
+                record["settings_" + dataset] = old.get("settings_" + dataset,
+                                                        old["settings"])
+    for dataset in args.datasets:
+        record["settings_" + dataset] = record["settings"]
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump(record, f, indent=1)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 seeds, 1,500 steps")
@@ -198,6 +227,7 @@ def main():
                       f"{stats['num_modes']} modes, {100 * stats['high_quality']:5.1f}% HQ, "
                       f"rKL {stats['reverse_kl']:.3f} ({stats['seconds']:.0f} s)", flush=True)
             results.setdefault(dataset, {})[name] = {"summary": summarise(runs), "runs": runs}
+            _write(args, results, seeds, steps, complete=False)
 
     print(f"\n{'dataset':8s} {'setting':20s} {'modes':>12s} {'all modes':>10s} "
           f"{'HQ %':>6s} {'rKL':>6s}")
@@ -208,27 +238,7 @@ def main():
             print(f"{dataset:8s} {name:20s} {captured}"
                   f" {s['all_modes_runs']:>5d}/{s['num_runs']:<4d} {100 * s['high_quality']:6.1f}"
                   f" {s['reverse_kl']:6.3f}")
-    record = {
-        "settings": {"seeds": seeds, "steps": steps, "batch_size": BATCH_SIZE,
-                     "num_samples": NUM_SAMPLES, "hidden_units": list(HIDDEN),
-                     "quick": bool(args.quick), "configs": {k: CONFIGS[k] for k in args.configs},
-                     "learning_rates": {k: _learning_rate(k) for k in args.configs},
-                     "best": BEST},
-        "reference_pacgan_paper": {"ring8": {"gan": 6.3, "pacgan4": 7.8},
-                                   "grid25": {"gan": 17.3, "pacgan4": 24.8}},
-        "results": results,
-    }
-    if args.merge and os.path.exists(args.out):
-        with open(args.out) as f:
-            old = json.load(f)
-        for dataset, per in old.get("results", {}).items():
-            if dataset not in results:
-                results[dataset] = per
-                record["settings_" + dataset] = old.get("settings_" + dataset, old["settings"])
-    record["settings_" + "+".join(args.datasets)] = record["settings"]
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(record, f, indent=1)
+    _write(args, results, seeds, steps, complete=True)
     if args.samples_out:
         np.savez(args.samples_out, **{k.replace("/", "__"): v for k, v in samples.items()})
     print(f"wrote {args.out}")
