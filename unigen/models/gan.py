@@ -13,6 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from unigen import divergences as ud
+from unigen import errors
 from unigen.base import GenerativeModel, _check_positive_int
 from unigen.models import _gan_ops as ops
 from unigen.models._gan_compile import GANCompileMixin
@@ -83,7 +84,9 @@ class GAN(GANTrainingMixin, GANCompileMixin, GenerativeModel):
             many generator steps (None: constant).
         pack: PacGAN packing degree; the batch must be a multiple of it.
         ema_decay: decay of an exponential moving average of the generator's
-            weights, used by ``sample`` (None: no average).
+            weights, used by ``sample`` (None: no average). The average lives in
+            a copy of the generator rebuilt from its config (a Sequential or
+            functional model).
         num_classes: number of classes of a conditional GAN (labels 0..K-1).
         conditioning: how the critic sees labels: "concat" (one-hot
             concatenated to its input), "projection" (Miyato and Koyama 2018:
@@ -286,6 +289,14 @@ class GAN(GANTrainingMixin, GANCompileMixin, GenerativeModel):
                             "GAN has no critic.")
         return self.critic(self._preprocess(x), training=training)[0]
 
+    def validate_data(self, x):
+        """`GenerativeModel.validate_data`, plus: the batch is a multiple of ``pack``."""
+        super().validate_data(x)
+        if self.pack > 1 and len(x) % self.pack:
+            raise errors.DataError(
+                f"With pack={self.pack} the batch size must be a multiple of "
+                f"{self.pack} (per replica), got a batch of {len(x)}.")
+
     def _preprocess(self, x):
         return ops.to_generator_range(x, self.num_levels)
 
@@ -300,8 +311,8 @@ class GAN(GANTrainingMixin, GANCompileMixin, GenerativeModel):
             num_samples: positive int.
             seed: int for reproducible draws, or None.
             labels: int labels ``[num_samples]`` of a conditional GAN; default:
-                0, 1, ..., K-1, 0, 1, ... Ignored-free: an error for an
-                unconditional GAN.
+                0, 1, ..., K-1, 0, 1, ... Passing labels to an unconditional GAN
+                is an error.
         """
         num_samples = _check_positive_int("num_samples", num_samples)
         if seed is not None and (isinstance(seed, bool) or
