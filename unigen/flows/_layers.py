@@ -200,7 +200,7 @@ class AffineCoupling(Bijector):
     """Affine coupling: half the channels transform the other half.
 
     With a binary ``mask`` on the last axis (1 = conditioning, passed through),
-    x_a = x[mask == 1], x_b = x[mask == 0] and (shift, raw) = NN(x_a):
+    x_a = x[mask == 1], x_b = x[mask == 0] and (shift, raw) = NN(x_a)::
 
         forward:  y_a = x_a,  y_b = x_b * s + shift,
                   s = 1e-3 + (1 - 1e-3) * sigmoid(raw + 2)
@@ -210,7 +210,7 @@ class AffineCoupling(Bijector):
     the sum of the log-scales. The last layer of NN starts at zero (the layer
     starts near the identity, s = sigmoid(2)), and the sigmoid keeps the scale
     in (0.001, 1), so log-scales never overflow and the inverse never divides by
-an underflowed scale (Glow's stable choice, with a floor).
+    an underflowed scale (Glow's stable choice, with a floor).
 
     Args:
         hidden: width of the conditioner (channels for images, units for vectors).
@@ -283,7 +283,7 @@ an underflowed scale (Glow's stable choice, with a floor).
 class AdditiveCoupling(AffineCoupling):
     """Additive coupling (NICE): y_b = x_b + NN(x_a); volume preserving, log-det 0.
 
-    Args: as `AffineCoupling`.
+    Takes the arguments of `AffineCoupling`.
 
     References:
         Dinh, Krueger and Bengio. "NICE: Non-linear Independent Components
