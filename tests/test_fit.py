@@ -199,3 +199,15 @@ def test_tensorboard_needs_the_package_or_says_so(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ImportError, match=r"unigen\[tensorboard\]"):
         unigen.fit(_gauss(), "digits", tensorboard=True, verbose=0)
+
+
+def test_tpu_strategy_without_a_tpu_says_so(monkeypatch):
+    monkeypatch.delenv("TPU_NAME", raising=False)
+    with pytest.raises(RuntimeError, match="found no TPU"):
+        unigen.fit(_gauss(), "digits", strategy="tpu", verbose=0)
+
+
+def test_multiworker_without_tf_config_says_how_to_set_it(monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    with pytest.raises(ValueError, match="TF_CONFIG"):
+        unigen.fit(_gauss(), "digits", strategy="multiworker", verbose=0)

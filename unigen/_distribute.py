@@ -64,7 +64,8 @@ def get_strategy(strategy=None, *, tpu=None):
             "mirrored" (all local GPUs, or the CPU); "multiworker"
             (`MultiWorkerMirroredStrategy`, cluster from the ``TF_CONFIG``
             environment variable); "tpu" (`TPUStrategy`, TPU address from ``tpu``
-            or the ``TPU_NAME`` environment variable); or a Strategy instance.
+            or the ``TPU_NAME`` environment variable, else the TPU chips of this
+            host); or a Strategy instance.
         tpu: TPU name or address for ``strategy="tpu"``.
     """
     if strategy is None or strategy == "default":
@@ -104,7 +105,15 @@ def _multiworker():
 
 
 def _tpu(tpu):
-    address = tpu if tpu is not None else os.environ.get("TPU_NAME")
+    # "local" looks only for TPU chips on this host; without it the resolver
+    # would query the cloud metadata server over the network.
+    address = tpu if tpu is not None else os.environ.get("TPU_NAME", "local")
+    if address == "local" and not tf.config.list_physical_devices("TPU"):
+        raise RuntimeError(
+            'strategy="tpu" found no TPU on this host. Run on a TPU VM, or pass '
+            "tpu=<name or grpc address> / set TPU_NAME for a remote TPU; use "
+            'strategy=None or "mirrored" on CPUs and GPUs.'
+        )
     try:
         resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=address)
         tf.config.experimental_connect_to_cluster(resolver)
