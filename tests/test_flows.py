@@ -195,3 +195,27 @@ def test_registry_and_errors():
         unigen.models.Glow(image_shape=(7, 7, 1))
     with pytest.raises(unigen.errors.DataError):
         model.log_prob(DIGITS / 16.0)
+
+
+@pytest.mark.parametrize("kind", ["realnvp_image", "glow_additive"])
+def test_other_image_flows_invert(kind):
+    if kind == "realnvp_image":
+        model = unigen.models.RealNVP((8, 8, 1), num_levels=17, levels=2, steps_per_level=1,
+                                      hidden=4)
+    else:
+        model = _tiny_glow(coupling="additive")
+    model.data_dependent_init(tf.cast(DIGITS, "float32"))
+    _perturb(model)
+    np.testing.assert_allclose(model.decode(model.encode(DIGITS)), DIGITS.astype("float32"),
+                               atol=1e-3)
+    assert np.all(np.isfinite(model.log_prob(DIGITS)))
+
+
+def test_compile_for_fit_warms_the_learning_rate_up():
+    model = _tiny_glow(warmup_steps=10)
+    model.compile_for_fit(learning_rate=1e-3)
+    schedule = model.optimizer.learning_rate if callable(
+        model.optimizer.learning_rate) else model.optimizer._learning_rate
+    np.testing.assert_allclose(float(schedule(0)), 1e-4, rtol=1e-6)
+    np.testing.assert_allclose(float(schedule(9)), 1e-3, rtol=1e-6)
+    np.testing.assert_allclose(float(schedule(500)), 1e-3, rtol=1e-6)

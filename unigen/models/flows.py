@@ -72,7 +72,7 @@ class FlowModel(GenerativeModel):
         **kwargs: passed to `unigen.GenerativeModel`.
     """
 
-    def __init__(self, event_shape, num_levels=None, logit_alpha=0.05, warmup_steps=200,
+    def __init__(self, event_shape, num_levels=None, logit_alpha=0.05, warmup_steps=100,
                  divergence=None, likelihood_weight=1.0, discriminator_units=128, seed=0,
                  **kwargs):
         super().__init__(event_shape, num_levels=num_levels, **kwargs)
