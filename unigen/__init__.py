@@ -13,10 +13,11 @@ import os as _os
 _os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from unigen import datasets, errors, models
+from unigen import datasets, errors, evaluation, models
 from unigen._distribute import get_strategy, split_cpu
 from unigen._version import __version__
 from unigen.base import GenerativeModel
+from unigen.evaluation import compare, evaluate
 from unigen.models.gan import GAN
 from unigen.saving import load
 from unigen.training import fit
@@ -25,8 +26,11 @@ __all__ = [
     "GAN",
     "GenerativeModel",
     "__version__",
+    "compare",
     "datasets",
     "errors",
+    "evaluate",
+    "evaluation",
     "fit",
     "get_strategy",
     "load",

@@ -1,4 +1,4 @@
-"""The ``unigen`` command line: ``unigen train``, ``unigen sample``, ``unigen datasets``.
+"""The ``unigen`` command line: ``unigen train``, ``sample``, ``compare``, ``datasets``.
 
 Run ``unigen COMMAND --help`` for the options of each command. Bad arguments
 exit with status 2 and a message; a failed run exits with status 1.
@@ -68,6 +68,29 @@ def _parser():
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--out", required=True, help="output file: .png (images) or .npy")
 
+    compare = sub.add_parser(
+        "compare", help="train (if needed) and compare models on held-out data",
+        description="Evaluate several models on the same held-out test split (likelihood "
+        "with its estimator, FID/KID, precision/recall, density/coverage, IS, C2ST, MMD, "
+        "memorisation) and write report.md and report.html to --out. Model names are "
+        "trained with unigen.fit (runs in OUT/models/NAME, resumed when run again); "
+        "paths of saved .keras models are loaded.")
+    compare.add_argument("--data", required=True, help="built-in dataset, for example digits")
+    compare.add_argument("--models", required=True,
+                         help="comma-separated model names and/or .keras paths, for "
+                         "example gaussian,glow,vae,gan")
+    compare.add_argument("--out", required=True, help="output directory of the report")
+    compare.add_argument("--epochs", type=_positive_int, default=None,
+                         help="training epochs of every model (default: a small CPU "
+                         "budget per family)")
+    compare.add_argument("--quick", action="store_true",
+                         help="1 epoch per model and cheaper estimators (a smoke test)")
+    compare.add_argument("--seed", type=int, default=0)
+    compare.add_argument("--data-dir", default=None,
+                         help="directory holding the dataset's files, for file-based datasets")
+    compare.add_argument("--no-references", action="store_true",
+                         help="leave out the noise-mixture and memoriser reference models")
+
     sub.add_parser("datasets", help="list the built-in datasets",
                    description="List the built-in datasets with their shapes and splits.")
     sub.add_parser("models", help="list the model names `train --model` accepts",
@@ -121,6 +144,14 @@ def _sample(args):
     print(f"wrote {args.num_samples} samples to {args.out}")
 
 
+def _compare(args):
+    from unigen.evaluation._cli import run_compare
+
+    report = run_compare(args)
+    print(report.quality_table())
+    print(f"report written to {args.out}/report.html and {args.out}/report.md")
+
+
 def _datasets(args):
     import unigen
 
@@ -146,7 +177,7 @@ def main(argv=None):
     """Entry point of the ``unigen`` console script and ``python -m unigen``."""
     args = _parser().parse_args(argv)
     command = {"train": _train, "sample": _sample, "datasets": _datasets,
-               "models": _models}[args.command]
+               "models": _models, "compare": _compare}[args.command]
     try:
         command(args)
     except KeyboardInterrupt:

@@ -1,0 +1,55 @@
+"""Evaluation of generative models: likelihood and sample quality, side by side.
+
+`evaluate` scores one model, `compare` scores several on the same held-out data
+and writes a report (Markdown and HTML, sample grids, a likelihood against
+sample-quality plot). Likelihoods are labelled with how they were obtained
+(exact, bound, Parzen estimate); sample-quality metrics use a small feature
+network that unigen trains itself on the dataset (nothing is downloaded), with
+the real-versus-real floor beside each value. Two reference models
+(`NoiseMixture`, `Memoriser`) show why one axis is not enough.
+"""
+
+from unigen.evaluation._compare import compare
+from unigen.evaluation._evaluate import EvaluationData, MetricNotApplicableError, evaluate
+from unigen.evaluation._features import FeatureNetwork, feature_network
+from unigen.evaluation._likelihood import likelihood
+from unigen.evaluation._metrics import (
+    Score,
+    c2st,
+    density_coverage,
+    fid,
+    frechet_distance,
+    inception_score,
+    kid,
+    mmd_test,
+    nearest_neighbour_check,
+    precision_recall,
+)
+from unigen.evaluation._parzen import choose_bandwidth, parzen_log_prob
+from unigen.evaluation._reference import Memoriser, NoiseMixture
+from unigen.evaluation._report import Report
+
+__all__ = [
+    "EvaluationData",
+    "FeatureNetwork",
+    "Memoriser",
+    "MetricNotApplicableError",
+    "NoiseMixture",
+    "Report",
+    "Score",
+    "c2st",
+    "choose_bandwidth",
+    "compare",
+    "density_coverage",
+    "evaluate",
+    "feature_network",
+    "fid",
+    "frechet_distance",
+    "inception_score",
+    "kid",
+    "likelihood",
+    "mmd_test",
+    "nearest_neighbour_check",
+    "parzen_log_prob",
+    "precision_recall",
+]

@@ -1,0 +1,115 @@
+"""`unigen.compare`: several models on the same held-out data, and the report."""
+
+import os
+import time
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from unigen.evaluation._evaluate import EvaluationData, _check_metrics, evaluate, floor_scores
+from unigen.evaluation._reference import Memoriser, NoiseMixture
+
+__all__ = ["compare"]
+
+FLOOR = "real data (validation)"
+
+
+def _noise_base(models, ctx):
+    """The best exact explicit model given, else a Gaussian fitted in closed form."""
+    from unigen.evaluation._likelihood import _kind
+
+    for model in models.values():
+        if getattr(model, "has_log_prob", True) and _kind(model) in ("exact", "dequantization"):
+            return model
+    import unigen
+
+    base = unigen.models.Gaussian(event_shape=ctx.x.shape[1:], num_levels=ctx.num_levels)
+    base.build((None, *ctx.x.shape[1:]))
+    base.data_dependent_init(np.asarray(ctx.train_x, np.float32))
+    return base
+
+
+def reference_models(ctx, models=None, *, weight=0.01):
+    """The noise mixture and the memoriser for these data (seed 004's two cases)."""
+    if ctx.train_x is None or ctx.validation is None:
+        return {}
+    value_range = None
+    if ctx.num_levels is None:
+        value_range = ctx.info.value_range if ctx.info else (
+            float(ctx.train_x.min()), float(ctx.train_x.max()))
+    base = _noise_base(models or {}, ctx)
+    return {"noise mixture (ref.)": NoiseMixture(base, weight, value_range=value_range),
+            "memoriser (ref.)": Memoriser(ctx.train_x, ctx.num_levels, ctx.validation)}
+
+
+def compare(models, data, *, output_dir=None, metrics=None, references=True, dataset=None,
+            train=None, validation=None, features=None, cache_dir=None, seed=0,
+            num_samples=None, importance_samples=100, parzen_samples=1000,
+            training_seconds=None, title=None):
+    """Evaluates several models on the same held-out data and writes a report.
+
+    Every model is scored with `unigen.evaluate` against one `EvaluationData`
+    (same test examples, same feature network, same seeds). The report adds a
+    floor row (held-out validation data scored as if it were a model's
+    samples) and, with ``references=True``, two reference models: a noise
+    mixture (good likelihood, bad samples) and a memoriser (perfect samples,
+    bad likelihood).
+
+    Example::
+
+        report = unigen.compare({"gan": gan, "glow": glow, "vae": vae,
+                                 "gaussian": base}, test, output_dir="runs/cmp")
+        print(report.to_markdown())
+
+    Args:
+        models: dict name -> model (or a list of models, named by class).
+        data: held-out data, as for `unigen.evaluate`.
+        output_dir: where to write ``report.md``, ``report.html``,
+            ``scores.json``, sample grids and the plot (None: write nothing).
+        metrics: as for `unigen.evaluate` (default: all that apply).
+        references: add the noise-mixture and memoriser reference models.
+        dataset, train, validation, features, cache_dir, seed, num_samples,
+            importance_samples, parzen_samples: as for `unigen.evaluate`.
+        training_seconds: optional dict name -> training time to report.
+        title: the report's title.
+
+    Returns:
+        A `Report`.
+    """
+    from unigen.evaluation._report import Report
+
+    start = time.perf_counter()
+    if not isinstance(models, dict):
+        models = {type(m).__name__.lower(): m for m in models}
+    if not models:
+        raise ValueError("`models` must name at least one model.")
+    ctx = data if isinstance(data, EvaluationData) else EvaluationData(
+        data, dataset=dataset, train=train, validation=validation, features=features,
+        cache_dir=cache_dir, seed=seed)
+    metrics = _check_metrics(metrics, ctx)
+    all_models = dict(models)
+    if references:
+        with threadpool_limits(limits=1, user_api="blas"):
+            all_models.update(reference_models(ctx, models))
+    n = num_samples or ctx.num_samples
+    rows = []
+    sample_metrics = [m for m in metrics if m != "nll"]
+    if sample_metrics and ctx.reference_samples() is not None:
+        rows.append({"name": FLOOR, "role": "floor", "scores": floor_scores(ctx, sample_metrics),
+                     "samples": ctx.reference_samples()[:n], "seconds": None})
+    for name, model in all_models.items():
+        t0 = time.perf_counter()
+        samples = np.asarray(model.sample(n, seed=seed))
+        scores = evaluate(model, ctx, metrics, samples=samples, seed=seed,
+                          importance_samples=importance_samples,
+                          parzen_samples=parzen_samples)
+        rows.append({"name": name, "role": "reference" if name.endswith("(ref.)") else "model",
+                     "scores": scores, "samples": samples,
+                     "seconds": time.perf_counter() - t0,
+                     "train_seconds": (training_seconds or {}).get(name)})
+    report = Report(rows, ctx, metrics, title=title,
+                    seconds=time.perf_counter() - start)
+    if output_dir is not None:
+        report.save(os.fspath(output_dir))
+    return report
+

@@ -1,0 +1,318 @@
+"""`unigen.evaluate`: every metric of one model on held-out data."""
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from unigen.evaluation import _metrics
+from unigen.evaluation._likelihood import likelihood
+
+__all__ = ["IMAGE_METRICS", "VECTOR_METRICS", "MetricNotApplicableError", "evaluate"]
+
+IMAGE_METRICS = ("nll", "fid", "kid", "precision_recall", "density_coverage",
+                 "inception_score", "c2st", "mmd", "memorisation")
+VECTOR_METRICS = ("nll", "precision_recall", "density_coverage", "c2st", "mmd",
+                  "memorisation", "modes")
+_ALL = set(IMAGE_METRICS) | set(VECTOR_METRICS)
+_IMAGE_ONLY = {"fid": "FID", "kid": "KID", "inception_score": "the Inception Score"}
+
+
+class MetricNotApplicableError(ValueError):
+    """A metric was asked for on data it does not apply to."""
+
+
+def _to_numpy(data):
+    """(x, y or None) from an array, a pair of arrays or a tf.data.Dataset."""
+    if isinstance(data, tuple) and len(data) == 2:
+        return np.asarray(data[0]), np.asarray(data[1])
+    if hasattr(data, "as_numpy_iterator"):
+        spec = data.element_spec
+        first = spec[0] if isinstance(spec, tuple) else spec
+        batched = first.shape.rank and first.shape[0] is None
+        join = np.concatenate if batched else np.stack
+        xs, ys = [], []
+        for element in data.as_numpy_iterator():
+            if isinstance(element, tuple):
+                xs.append(element[0])
+                ys.append(element[1])
+            else:
+                xs.append(element)
+        return join(xs), (join(ys) if ys else None)
+    return np.asarray(data), None
+
+
+def _match_dataset(x):
+    """The name of a built-in dataset whose test split equals ``x``, or None."""
+    from unigen import datasets
+
+    for name in datasets.available():
+        info = datasets.info(name)
+        if tuple(info.event_shape) != tuple(x.shape[1:]) or info.splits.get("test") != len(x):
+            continue
+        try:
+            test = datasets.as_numpy(name, "test")
+        except Exception:
+            continue
+        if test.shape == x.shape and np.array_equal(test, x):
+            return name
+    return None
+
+
+class EvaluationData:
+    """Held-out data, reference splits and the feature network of one evaluation.
+
+    `unigen.evaluate` and `unigen.compare` build it from their arguments; build
+    it yourself to score several models against the same data and features.
+
+    Args:
+        data: a dataset name (its "test" split), an array, a pair ``(x, y)`` or
+            a `tf.data.Dataset` (as `unigen.datasets.load` returns).
+        dataset: the built-in dataset the data come from (inferred when the
+            data equal a built-in test split).
+        train: ``(x, y)`` or ``x`` training data (default: the dataset's
+            "train" split): the memorisation check, the feature network.
+        validation: held-out data for the real-vs-real floor and Parzen
+            bandwidths (default: the dataset's "validation" split).
+        features: a callable mapping images to feature vectors, or a
+            `FeatureNetwork`, instead of the dataset's trained network.
+        cache_dir: cache of trained feature networks.
+        num_levels: pixel levels of user images (default: the dataset's, or
+            256 for uint8 arrays).
+        seed: seed of every random choice of the metrics.
+        data_dir: directory of the files of file-based datasets.
+    """
+
+    def __init__(self, data, *, dataset=None, train=None, validation=None, features=None,
+                 cache_dir=None, num_levels=None, seed=0, data_dir=None):
+        from unigen import datasets
+
+        if isinstance(data, str):
+            dataset = data
+            data = datasets.as_numpy(data, "test", with_labels=datasets.info(data).num_classes
+                                     is not None)
+        self.x, self.y = _to_numpy(data)
+        if dataset is None:
+            dataset = _match_dataset(self.x)
+        self.dataset, self.seed, self.cache_dir = dataset, seed, cache_dir
+        self.data_dir = data_dir
+        self.info = datasets.info(dataset) if dataset else None
+        if train is None and self.info is not None:
+            train = datasets.as_numpy(dataset, "train",
+                                      with_labels=self.info.num_classes is not None)
+        if validation is None and self.info is not None:
+            validation = datasets.as_numpy(dataset, "validation")
+        self.train_x, self.train_y = (None, None) if train is None else _to_numpy(train)
+        self.validation = None if validation is None else _to_numpy(validation)[0]
+        self.is_image = self.x.ndim == 4
+        if num_levels is None:
+            num_levels = self.info.num_levels if self.info else (
+                256 if self.x.dtype == np.uint8 else None)
+        self.num_levels = num_levels
+        self._features = features
+        self._cache = {}
+
+    # ------------------------------------------------------------ features
+    @property
+    def feature_network(self):
+        from unigen.evaluation._features import FeatureNetwork, feature_network
+
+        if isinstance(self._features, FeatureNetwork) or callable(self._features):
+            return self._features
+        if self.info is not None:
+            self._features = feature_network(self.dataset, cache_dir=self.cache_dir,
+                                             seed=self.seed, data_dir=self.data_dir)
+        elif self.train_y is not None:
+            self._features = feature_network(
+                "user", cache_dir=self.cache_dir, seed=self.seed,
+                train=(self.train_x, self.train_y), num_levels=self.num_levels,
+                held_out=None if self.y is None else (self.x, self.y))
+        else:
+            raise MetricNotApplicableError(
+                "Sample-quality metrics on your own images need a feature network: pass "
+                "`train=(x, y)` with labels (unigen trains a small classifier on them) "
+                "or `features=callable` mapping images to feature vectors.")
+        return self._features
+
+    def features(self, x):
+        """Feature vectors of images (the network) or of vectors (themselves)."""
+        x = np.asarray(x)
+        if not self.is_image:
+            return x.reshape(len(x), -1).astype(np.float64)
+        net = self.feature_network
+        fn = net.features if hasattr(net, "features") else net
+        return np.asarray(fn(x), np.float64)
+
+    def probabilities(self, x):
+        net = self.feature_network
+        if not hasattr(net, "probabilities"):
+            raise MetricNotApplicableError(
+                "The Inception Score needs a classifier; a plain `features` callable has "
+                "no class probabilities. Drop 'inception_score' or use unigen's network.")
+        return net.probabilities(x)
+
+    def test_features(self):
+        if "test" not in self._cache:
+            self._cache["test"] = self.features(self.x)
+        return self._cache["test"]
+
+    def reference_samples(self):
+        """Held-out real data standing in for a perfect model (the floor)."""
+        if self.validation is not None:
+            return self.validation
+        if self.train_x is not None:
+            rng = np.random.default_rng(self.seed)
+            return self.train_x[rng.permutation(len(self.train_x))[:len(self.x)]]
+        return None
+
+    @property
+    def num_samples(self):
+        ref = self.reference_samples()
+        return len(ref) if ref is not None else len(self.x)
+
+
+def _check_metrics(metrics, ctx):
+    if metrics is None:
+        metrics = IMAGE_METRICS if ctx.is_image else VECTOR_METRICS
+        if not ctx.is_image and (ctx.info is None or ctx.info.modes is None):
+            metrics = tuple(m for m in metrics if m != "modes")
+        return list(metrics)
+    metrics = [metrics] if isinstance(metrics, str) else list(metrics)
+    for name in metrics:
+        if name not in _ALL:
+            raise ValueError(f"Unknown metric {name!r}; available: {', '.join(sorted(_ALL))}.")
+        if name in _IMAGE_ONLY and not ctx.is_image:
+            raise MetricNotApplicableError(
+                f"{_IMAGE_ONLY[name]} ('{name}') needs images and a feature network; the "
+                f"data have shape {list(ctx.x.shape[1:])}. For vector data use 'mmd', "
+                f"'c2st', 'precision_recall', 'density_coverage' or 'modes'.")
+        if name == "modes" and (ctx.is_image or ctx.info is None or ctx.info.modes is None):
+            raise MetricNotApplicableError(
+                "'modes' counts the captured modes of a Gaussian mixture (ring8, grid25); "
+                "for these data use 'recall' and 'coverage' ('precision_recall', "
+                "'density_coverage') to measure mode coverage.")
+    return metrics
+
+
+def sample_scores(ctx, samples, metrics):
+    """Sample-quality `Score`s of ``samples`` against the held-out data."""
+    samples = np.asarray(samples)
+    real = ctx.test_features()
+    fake = ctx.features(samples) if any(
+        m not in ("nll", "memorisation", "modes") for m in metrics) else None
+    seed = ctx.seed
+    out = {}
+    for name in metrics:
+        if name == "fid":
+            out["fid"] = _metrics.fid(real, fake, seed=seed)
+        elif name == "kid":
+            out["kid"] = _metrics.kid(real, fake, seed=seed)
+        elif name == "precision_recall":
+            out["precision"], out["recall"] = _metrics.precision_recall(real, fake)
+        elif name == "density_coverage":
+            out["density"], out["coverage"] = _metrics.density_coverage(real, fake)
+        elif name == "inception_score":
+            out["inception_score"] = _metrics.inception_score(ctx.probabilities(samples))
+        elif name == "c2st":
+            out["c2st"] = _metrics.c2st(real, fake, seed=seed)
+        elif name == "mmd":
+            out["mmd"] = _metrics.mmd_test(real, fake, seed=seed)
+        elif name == "memorisation":
+            if ctx.train_x is None:
+                raise MetricNotApplicableError(
+                    "'memorisation' compares samples with the training data: pass `train=`.")
+            out["copy_share"] = _metrics.nearest_neighbour_check(ctx.train_x, samples, ctx.x)
+        elif name == "modes":
+            from unigen.models._gan_metrics import mode_statistics
+
+            stats = mode_statistics(samples, ctx.info.modes, ctx.info.mode_std)
+            n = len(samples)
+            hq = stats["high_quality"]
+            out["modes"] = _metrics.Score(
+                "modes", float(stats["modes_captured"]), float("nan"),
+                f"modes (of {stats['num_modes']}) nearest to a sample within 3 std "
+                f"(VEEGAN/PacGAN), from {n} samples", True, extra=stats)
+            out["high_quality"] = _metrics.Score(
+                "high_quality", hq, float(np.sqrt(hq * (1 - hq) / n)),
+                "share of samples within 3 std of a mode; ± binomial", True)
+    return out
+
+
+def floor_scores(ctx, metrics):
+    """The same metrics for held-out real data (validation split): the floor."""
+    key = ("floor", tuple(metrics))
+    if key not in ctx._cache:
+        ref = ctx.reference_samples()
+        keep = [m for m in metrics if m != "nll"]
+        ctx._cache[key] = {} if ref is None else sample_scores(ctx, ref, keep)
+    return ctx._cache[key]
+
+
+def evaluate(model, data, metrics=None, *, dataset=None, train=None, validation=None,
+             num_samples=None, features=None, cache_dir=None, seed=0,
+             importance_samples=100, parzen_samples=1000, samples=None):
+    """Scores a generative model on held-out data with every applicable metric.
+
+    Likelihood ("nll") is labelled with how it was obtained (exact,
+    dequantization bound, importance-weighted bound or Parzen window); sample
+    quality is measured on the features of a small classifier that unigen
+    trains on the dataset (images) or on the raw coordinates (vectors), with the
+    real-versus-real floor (held-out validation data scored like a model) in
+    each score's ``extra["floor"]``.
+
+    Example::
+
+        test = unigen.datasets.load("digits", split="test")
+        scores = unigen.evaluate(glow, test, metrics=["nll", "fid", "kid",
+                                                      "precision_recall", "c2st"])
+        scores["fid"].value, scores["fid"].extra["floor"]
+
+    Args:
+        model: a unigen model, a reference model, or any object with
+            ``sample(n, seed=)`` (and ``log_prob`` for "nll").
+        data: held-out data: a dataset name, array, ``(x, y)`` or tf.data.Dataset;
+            or an `EvaluationData`.
+        metrics: names among "nll", "fid", "kid", "precision_recall",
+            "density_coverage", "inception_score", "c2st", "mmd", "memorisation",
+            "modes"; default: all that apply to the data.
+        dataset, train, validation, features, cache_dir: see `EvaluationData`.
+        num_samples: model samples for sample metrics (default: as many as the
+            validation split, so that the floor is computed at the same size).
+        seed: seed of the samples and of every metric.
+        importance_samples: K of a VAE's importance-weighted bound.
+        parzen_samples: samples of an implicit model's Parzen window.
+        samples: precomputed samples of the model (skips ``model.sample``).
+
+    Returns:
+        dict: metric name -> `Score` ("precision_recall" gives "precision" and
+        "recall", "density_coverage" "density" and "coverage", "memorisation"
+        "copy_share", "modes" "modes" and "high_quality").
+
+    Raises:
+        MetricNotApplicableError: a metric that does not apply to these data
+            (for example FID on 2-D points), with what to use instead.
+    """
+    ctx = data if isinstance(data, EvaluationData) else EvaluationData(
+        data, dataset=dataset, train=train, validation=validation, features=features,
+        cache_dir=cache_dir, seed=seed)
+    metrics = _check_metrics(metrics, ctx)
+    # One BLAS thread: the metrics are many small matrix products, which
+    # multi-threaded BLAS slows down several times on a shared machine.
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _evaluate(model, ctx, metrics, num_samples, seed, importance_samples,
+                         parzen_samples, samples)
+
+
+def _evaluate(model, ctx, metrics, num_samples, seed, importance_samples, parzen_samples,
+              samples):
+    scores = {}
+    if "nll" in metrics:
+        scores["nll"] = likelihood(model, ctx.x, validation=ctx.validation,
+                                   importance_samples=importance_samples,
+                                   parzen_samples=parzen_samples, seed=seed)
+    rest = [m for m in metrics if m != "nll"]
+    if rest:
+        if samples is None:
+            samples = model.sample(num_samples or ctx.num_samples, seed=seed)
+        scores.update(sample_scores(ctx, np.asarray(samples), rest))
+        for name, floor in floor_scores(ctx, rest).items():
+            scores[name].extra["floor"] = floor.value
+    return scores
