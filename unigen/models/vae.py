@@ -59,8 +59,10 @@ class VAE(VAETrainingMixin, GenerativeModel):
       discretised Gaussian mass over L levels; ``gaussian_scale`` is "learned"
       (one per dimension), "decoder" (predicted) or a fixed float.
     * "bernoulli": cross-entropy on x / (L - 1); a proper likelihood only for
-      binary data (L = 2). For L > 2 its "nats" are not a log probability mass
-      and are not comparable with other models.
+      binary data (L = 2). For L > 2 it treats grey levels as probabilities:
+      its "nats" are not a log probability mass and are not comparable with
+      other models. For binarised pixels, binarise the data yourself (for
+      example ``x > L // 2``) and pass ``num_levels=2``.
 
     With discrete likelihoods, ``elbo`` and ``log_prob`` are in nats per example
     of a probability mass, comparable with flows and `unigen.models.Gaussian`.
