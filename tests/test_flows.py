@@ -182,6 +182,8 @@ def test_flow_gan_hybrid_trains_both_networks(tmp_path):
     assert len(state) > len(model.variables) + len(model.optimizer.variables)
     loaded = unigen.load(str(tmp_path / "run" / "model.keras"))
     np.testing.assert_array_equal(loaded.log_prob(x[:8]), model.log_prob(x[:8]))
+    loaded.compile(optimizer="adam")
+    assert loaded.d_optimizer.built  # a reloaded Flow-GAN can train on
 
 
 def test_registry_and_errors():

@@ -196,12 +196,24 @@ class FlowModel(GenerativeModel):
                 lr = WarmupSchedule(learning_rate, self.warmup_steps)
             optimizer = keras.optimizers.Adam(lr)
         if self.divergence is not None:
-            self._ensure_built()
-            self.d_optimizer = keras.optimizers.Adam(learning_rate, beta_1=0.5)
-            # built now: an optimizer that creates its variables inside the traced
-            # training step breaks under tf.function.
-            self.d_optimizer.build(self.discriminator.trainable_variables)
+            self._make_d_optimizer(learning_rate)
         self.compile(optimizer=optimizer, **compile_kwargs)
+
+    def compile(self, *args, **kwargs):
+        """`keras.Model.compile`; a Flow-GAN also gets its discriminator's Adam
+        (learning rate 1e-3, beta_1 0.5) if it has none, for example after
+        ``unigen.load`` (the discriminator's optimizer state is not saved in
+        ``.keras`` files; `unigen.fit` checkpoints hold it)."""
+        super().compile(*args, **kwargs)
+        if self.divergence is not None and getattr(self, "d_optimizer", None) is None:
+            self._make_d_optimizer(1e-3)
+
+    def _make_d_optimizer(self, learning_rate):
+        self._ensure_built()
+        self.d_optimizer = keras.optimizers.Adam(learning_rate, beta_1=0.5)
+        # built now: an optimizer that creates its variables inside the traced
+        # training step breaks under tf.function.
+        self.d_optimizer.build(self.discriminator.trainable_variables)
 
     def train_step(self, data):
         """Maximum likelihood (Keras's step) or, with ``divergence``, Flow-GAN.
