@@ -2,9 +2,11 @@
 
 Every mean loss goes through `scale_loss_for_replicas` and all noise comes from
 the model's `SeedGenerator` through `global_batch_noise`, so a step on R
-replicas matches a step on one device (exactly for the KL and IWAE objectives,
-whose loss is a mean over examples; MMD^2 and the critic are computed on each
-replica's share of the batch).
+replicas matches a step on one device: the KL and IWAE objectives and the
+critic's losses are means over examples, and MMD^2 is computed on the codes of
+the whole global batch, gathered from all replicas. (A Wasserstein critic's
+gradient penalty draws its interpolation weights per replica, so it is the
+one exception.)
 """
 
 import keras
@@ -20,6 +22,20 @@ def _split(data):
     if isinstance(data, (tuple, list)):
         return data[0], (data[1] if len(data) > 1 else None)
     return data, None
+
+
+def _gather_replicas(*tensors):
+    """The whole global batch of each tensor on every replica (differentiable).
+
+    MMD^2 is a statistic of the whole batch, not a mean over examples; gathering
+    makes every replica compute the one-device value. The gradient of
+    `all_gather` sums over replicas and keeps each replica's slice, so after
+    `scale_loss_for_replicas` the summed gradients equal the one-device ones.
+    """
+    context = tf.distribute.get_replica_context()
+    if tf.distribute.get_strategy().num_replicas_in_sync == 1 or context is None:
+        return tensors
+    return tuple(context.all_gather(t, axis=0) for t in tensors)
 
 
 class VAETrainingMixin:
@@ -70,8 +86,8 @@ class VAETrainingMixin:
                 per_example = reconstruction + weight * kl
             loss = tf.reduce_mean(per_example)
         elif self.regularizer == "mmd":
-            prior_z = self._prior_samples(generator, batch)
-            mmd = self.divergence.generator_loss_from_samples(prior_z, z[:, 0])
+            prior_z, codes = _gather_replicas(self._prior_samples(generator, batch), z[:, 0])
+            mmd = self.divergence.generator_loss_from_samples(prior_z, codes)
             values["mmd"] = mmd
             loss = values["reconstruction"] + weight * mmd
         else:
