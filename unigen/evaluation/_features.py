@@ -75,7 +75,7 @@ class FeatureNetwork:
             y: int labels [n].
             num_levels: pixel levels.
             num_classes: default ``max(y) + 1``.
-            epochs: default: about 30,000 example visits, at least 3 epochs.
+            epochs: default: about 20,000 example visits, at least 3 epochs.
             seed: seed of the initial weights and the shuffling.
             held_out: optional ``(x, y)`` to measure test accuracy.
         """
@@ -84,7 +84,7 @@ class FeatureNetwork:
         x = np.asarray(x)
         y = np.asarray(y, np.int64)
         num_classes = int(num_classes or y.max() + 1)
-        epochs = epochs or max(3, min(40, 30_000 // max(len(x), 1)))
+        epochs = epochs or max(3, min(40, 20_000 // max(len(x), 1)))
         keras.utils.set_random_seed(seed)
         model = _classifier(tuple(x.shape[1:]), num_classes, seed)
         model.compile(optimizer=keras.optimizers.Adam(2e-3),

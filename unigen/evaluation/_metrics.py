@@ -176,7 +176,8 @@ def kid(real, fake, *, num_subsets=50, subset_size=1000, seed=0):
                         fake[rng.choice(len(fake), size, replace=False)])
         for _ in range(num_subsets)
     ])
-    return Score("kid", float(values.mean()), float(values.std(ddof=1) / math.sqrt(num_subsets)),
+    stderr = values.std(ddof=1) / math.sqrt(num_subsets) if num_subsets > 1 else math.nan
+    return Score("kid", float(values.mean()), float(stderr),
                  f"unbiased MMD^2, cubic polynomial kernel, mean over {num_subsets} "
                  f"subsets of {size}; ± std/sqrt(subsets)", higher_is_better=False)
 
