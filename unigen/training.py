@@ -92,14 +92,15 @@ def fit(model, data, *, epochs=1, batch_size=128, strategy=None, seed=None,
             f"{max(replicas, batch_size - batch_size % replicas)}."
         )
 
-    model = _build_in_scope(model, strategy)
     old = _rundir.previous_config(output_dir) if output_dir and resume else None
     if seed is None:
         seed = old["data_seed"] if old else int(np.random.randint(0, 2**31 - 1))
         user_seed = None
     else:
         user_seed = int(seed)
+        # Before the model is built, so that initial weights repeat too.
         keras.utils.set_random_seed(user_seed)
+    model = _build_in_scope(model, strategy)
 
     train = _data.to_dataset(data, event_rank=len(model.event_shape))
     first = _data.first_batch(train, batch_size)
