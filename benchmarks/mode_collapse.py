@@ -157,6 +157,17 @@ def _metrics():
     return _gan_metrics
 
 
+def _finite(value):
+    """The record with infinities (no high-quality sample) as None: strict JSON."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
 def _write(args, results, seeds, steps, complete):
     """Writes the JSON record (after every setting, so a cut-short run keeps its part)."""
     results = dict(results)
@@ -183,7 +194,7 @@ def _write(args, results, seeds, steps, complete):
         record["settings_" + dataset] = record["settings"]
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
-        json.dump(record, f, indent=1)
+        json.dump(_finite(record), f, indent=1)
 
 
 def main():
