@@ -5,8 +5,8 @@ import os
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from conftest import run_python
+
 from unigen.cli import main
 
 

@@ -4,7 +4,6 @@ import ast
 import os
 
 import pytest
-
 from conftest import ROOT, run_python
 
 EXAMPLES = sorted(

@@ -20,7 +20,7 @@ def test_load_refuses_a_file_with_a_lambda_layer(tmp_path):
 def test_load_refuses_formats_that_can_run_code(tmp_path, name):
     path = tmp_path / name
     path.write_bytes(b"not a model")
-    with pytest.raises(UnsafeModelFileError, match="only .keras"):
+    with pytest.raises(UnsafeModelFileError, match=r"only \.keras"):
         unigen.load(str(path))
 
 
