@@ -4,21 +4,25 @@
 `unigen.compare` use; in scripts, construct the classes directly.
 """
 
-from unigen.models.gaussian import Gaussian
-
-# Each family adds its import here (one line each).
-# -- GAN family --
 from unigen.models._gan_presets import DCGAN, MLPGAN, create_gan
-# -- flow family --
+from unigen.models.gan import GAN
+from unigen.models.gaussian import Gaussian
 from unigen.models.glow import MAF, Glow, RealNVP
-# -- VAE family --
 from unigen.models.vae import VAE
 
-__all__ = ["Gaussian", "available", "create", "register"]
-# Each family extends __all__ here: __all__ += [...]
-__all__ += ["DCGAN", "MLPGAN"]  # GAN family
-__all__ += ["VAE"]  # VAE family
-__all__ += ["MAF", "Glow", "RealNVP"]  # flow family
+__all__ = [
+    "DCGAN",
+    "GAN",
+    "MAF",
+    "MLPGAN",
+    "VAE",
+    "Gaussian",
+    "Glow",
+    "RealNVP",
+    "available",
+    "create",
+    "register",
+]
 
 _BUILDERS = {}
 
@@ -50,13 +54,9 @@ def create(name, *, event_shape, num_levels=None, **kwargs):
 
 
 register("gaussian", Gaussian)
-# Each family registers its default builders below, in its own block.
-# -- GAN family --
 register("gan", create_gan)
 register("dcgan", create_gan)
-# -- VAE family --
-register("vae", VAE)
-# -- flow family --
 register("glow", Glow)
 register("realnvp", RealNVP)
 register("maf", MAF)
+register("vae", VAE)
