@@ -85,16 +85,22 @@ def parzen_log_prob(x, centres, sigma, *, num_levels=None, chunk=64):
     return out
 
 
-def choose_bandwidth(validation, centres, *, num_levels=None, candidates=None):
+def choose_bandwidth(validation, centres, *, num_levels=None, candidates=None,
+                     max_validation=1000, seed=0):
     """The bandwidth maximising the mean Parzen log-likelihood of ``validation``.
 
     Searches a geometric grid (default 10 values from 0.05 to 5 times the mean
     per-dimension std of the centres, at least 0.05 levels for discrete data),
-    then refines around the best value.
+    then refines around the best value. At most ``max_validation`` validation
+    examples (a seeded random subset) are used.
 
     Returns:
         ``(sigma, mean_validation_log_prob)``.
     """
+    validation = np.asarray(validation)
+    if len(validation) > max_validation:
+        pick = np.random.default_rng(seed).permutation(len(validation))[:max_validation]
+        validation = validation[pick]
     centres_flat = np.asarray(centres, np.float64).reshape(len(centres), -1)
     if candidates is None:
         spread = float(np.mean(np.std(centres_flat, axis=0))) or 1.0
