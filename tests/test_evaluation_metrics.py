@@ -183,3 +183,29 @@ def test_modes_on_ring8_and_user_arrays():
     assert real["modes"].value == 8 and real["high_quality"].value > 0.95
     assert collapsed["modes"].value == 1 and collapsed["recall"].value < 0.2
     assert collapsed["nll"].extra["kind"] == "parzen"
+
+
+def test_user_image_arrays_with_a_feature_callable():
+    rng = np.random.default_rng(10)
+    train = rng.integers(0, 4, (120, 4, 4, 1)).astype(np.uint8)
+    test = rng.integers(0, 4, (80, 4, 4, 1)).astype(np.uint8)
+    val = rng.integers(0, 4, (80, 4, 4, 1)).astype(np.uint8)
+
+    class Uniform:
+        has_log_prob, num_levels, event_shape = True, 4, (4, 4, 1)
+        likelihood_estimator = "exact uniform"
+
+        def sample(self, n, seed=None):
+            return np.random.default_rng(seed).integers(0, 4, (n, 4, 4, 1)).astype(np.float32)
+
+        def log_prob(self, x):
+            return np.full(len(x), -16 * np.log(4.0))
+
+    flat = lambda x: np.asarray(x, np.float64).reshape(len(x), -1)  # noqa: E731
+    scores = ev.evaluate(Uniform(), test, metrics=["nll", "fid", "precision_recall"],
+                         train=train, validation=val, features=flat)
+    assert scores["nll"].value == pytest.approx(16 * np.log(4.0))
+    assert scores["nll"].extra["bits_per_dim"] == pytest.approx(2.0)
+    assert scores["fid"].value < 5 * scores["fid"].extra["floor"] + 1
+    with pytest.raises(ev.MetricNotApplicableError, match="train=\\(x, y\\)"):
+        ev.evaluate(Uniform(), test, metrics=["fid"], train=train, validation=val)
