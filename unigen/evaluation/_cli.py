@@ -10,6 +10,11 @@ DEFAULT_EPOCHS = {"gaussian": 5, "glow": 10, "realnvp": 10, "maf": 10, "vae": 30
                   "gan": 40, "dcgan": 40}
 #: Learning rates that differ from `unigen.fit`'s 1e-3 (DCGAN: Radford et al.'s 2e-4).
 DEFAULT_LEARNING_RATES = {"gan": 2e-4, "dcgan": 2e-4}
+#: Constructor options for image data: the default DCGAN collapses to one mode on
+#: digits within these budgets (measured: FID 766, IS 1.02); PacGAN packing 2,
+#: an EMA generator and a 16-d latent give FID 80, IS 5.7 in 40 epochs.
+IMAGE_OPTIONS = {"gan": {"latent_dim": 16, "ema_decay": 0.99, "pack": 2},
+                 "dcgan": {"latent_dim": 16, "ema_decay": 0.99, "pack": 2}}
 
 
 def train_or_load(spec, dataset, out, *, epochs=None, quick=False, seed=0, data_dir=None,
@@ -36,19 +41,22 @@ def train_or_load(spec, dataset, out, *, epochs=None, quick=False, seed=0, data_
     num_epochs = 1 if quick else (epochs or DEFAULT_EPOCHS.get(name, 10))
     batch = min(64, info.splits["train"])
 
+    options = IMAGE_OPTIONS.get(name, {}) if info.kind == "image" else {}
+
     def factory():
         return unigen.models.create(name, event_shape=info.event_shape,
-                                    num_levels=info.num_levels)
+                                    num_levels=info.num_levels, **options)
 
     start = time.perf_counter()
     model = factory() if quick else factory
     run_dir = os.path.join(out, "models", name)
-    options = dict(epochs=num_epochs, batch_size=batch, seed=seed, verbose=verbose,
-                   sample_every_epoch=0, learning_rate=DEFAULT_LEARNING_RATES.get(name, 1e-3))
+    fit_options = dict(epochs=num_epochs, batch_size=batch, seed=seed, verbose=verbose,
+                       sample_every_epoch=0,
+                       learning_rate=DEFAULT_LEARNING_RATES.get(name, 1e-3))
     if quick:
-        unigen.fit(model, train, **options)
+        unigen.fit(model, train, **fit_options)
     else:
-        unigen.fit(model, train, output_dir=run_dir, **options)
+        unigen.fit(model, train, output_dir=run_dir, **fit_options)
         model = unigen.load(os.path.join(run_dir, "model.keras"), compile=False)
     return name, model, time.perf_counter() - start
 

@@ -71,8 +71,9 @@ def compare(models, data, *, output_dir=None, metrics=None, references=True, dat
             ``scores.json``, sample grids and the plot (None: write nothing).
         metrics: as for `unigen.evaluate` (default: all that apply).
         references: add the noise-mixture and memoriser reference models.
-        dataset, train, validation, features, cache_dir, seed, num_samples,
-            importance_samples, parzen_samples: as for `unigen.evaluate`.
+        dataset: as for `unigen.evaluate` (also ``train``, ``validation``,
+            ``features``, ``cache_dir``, ``seed``, ``num_samples``,
+            ``importance_samples`` and ``parzen_samples``).
         training_seconds: optional dict name -> training time to report.
         title: the report's title.
 

@@ -66,7 +66,7 @@ def likelihood(model, x, *, validation=None, importance_samples=100,
 
     Args:
         model: a unigen model (or an object with ``log_prob``/``sample``).
-        x: test examples [n, *event_shape].
+        x: test examples, shape [n, ...event_shape].
         validation: held-out examples for the Parzen bandwidth (implicit
             models); default: the first half of ``x`` chooses it and the
             second half is scored.

@@ -107,7 +107,7 @@ def _sqrt_psd(matrix):
 def frechet_distance(mean1, cov1, mean2, cov2):
     """Squared Frechet (2-Wasserstein) distance between two Gaussians.
 
-    d^2 = |m1 - m2|^2 + tr(C1 + C2 - 2 (C1^(1/2) C2 C1^(1/2))^(1/2)),
+    d^2 = sum((m1 - m2)^2) + tr(C1 + C2 - 2 (C1^(1/2) C2 C1^(1/2))^(1/2)),
 
     computed from the eigenvalues of the symmetric matrix C1^(1/2) C2 C1^(1/2)
     (the trace of (C1 C2)^(1/2) equals the sum of their square roots), which is
@@ -211,7 +211,7 @@ def precision_recall(real, fake, *, k=3):
     errors are binomial, sqrt(p (1 - p) / n), ignoring the randomness of the radii.
 
     Returns:
-        ``(precision, recall)`` as two `Score`s.
+        ``(precision, recall)`` as two `Score` objects.
     """
     real, fake = _pair(real, fake)
     real_radius, fake_radius = _kth_radius(real, k), _kth_radius(fake, k)
@@ -234,7 +234,7 @@ def density_coverage(real, fake, *, k=5):
     spread of per-sample counts, coverage binomial.
 
     Returns:
-        ``(density, coverage)`` as two `Score`s.
+        ``(density, coverage)`` as two `Score` objects.
     """
     real, fake = _pair(real, fake)
     radius = _kth_radius(real, k)
@@ -267,7 +267,7 @@ def inception_score(probabilities, *, num_splits=10):
     values = np.array(values)
     stderr = values.std(ddof=1) / math.sqrt(len(values)) if len(values) > 1 else math.nan
     return Score("inception_score", float(values.mean()), float(stderr),
-                 f"exp E KL(p(y|x) || p(y)) with the feature classifier, {len(values)} "
+                 f"exp E KL(p(y given x), p(y)) with the feature classifier, {len(values)} "
                  f"splits; ± std/sqrt(splits)", True)
 
 

@@ -92,7 +92,7 @@ class Memoriser(_Reference):
     """Replays the training set; its density is a Parzen smoothing of it.
 
     Args:
-        train: training examples [n, *event_shape] (as `unigen.datasets` yields).
+        train: training examples, shape [n, ...event_shape] (as `unigen.datasets` yields).
         num_levels: data levels, or None for continuous data.
         validation: held-out examples used to choose the Parzen bandwidth;
             required unless ``bandwidth`` is given.

@@ -103,7 +103,7 @@ class Report:
                 if key != "nll" and key not in seen:
                     seen[key] = score.estimator
         lines = ["| metric | estimator; uncertainty |", "|---|---|"]
-        lines += [f"| {k} | {v} |" for k, v in seen.items()]
+        lines += [f"| {k} | {v.replace('|', '/')} |" for k, v in seen.items()]
         return "\n".join(lines)
 
     def timing_table(self):
