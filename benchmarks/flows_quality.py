@@ -84,17 +84,21 @@ def digits(quick):
 def moons(quick):
     train = unigen.datasets.as_numpy("moons", "train")
     test = unigen.datasets.as_numpy("moons", "test")
-    epochs = 3 if quick else 40
+    epochs, batch = (3, 256) if quick else (100, 512)
+    steps = epochs * (len(train) // batch)
     rows = []
     for name, factory in (
             ("RealNVP", lambda: unigen.models.RealNVP((2,), num_couplings=8, hidden=64)),
             ("MAF", lambda: unigen.models.MAF((2,), num_layers=5, hidden_units=(64, 64)))):
         model = factory()
         start = time.time()
-        unigen.fit(model, train, epochs=epochs, batch_size=256, seed=0, learning_rate=1e-3,
+        # Adam with cosine decay from 2e-3 (no warm-up needed on vectors).
+        optimizer = keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(2e-3, steps))
+        unigen.fit(model, train, epochs=epochs, batch_size=batch, seed=0, optimizer=optimizer,
                    verbose=0)
         nll = -float(tf.reduce_mean(model.log_prob(test)))
-        rows.append({"model": name, "epochs": epochs, "batch_size": 256,
+        rows.append({"model": name, "epochs": epochs, "batch_size": batch,
+                     "optimizer": "Adam, cosine decay from 2e-3",
                      "test_nll_nats": nll, "true_entropy": 1.131, "gap": nll - 1.131,
                      "target_met": nll - 1.131 <= 0.10,
                      "train_seconds": time.time() - start})
