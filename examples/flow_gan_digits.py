@@ -40,7 +40,7 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     train = unigen.datasets.as_numpy("digits", "train")
     test = unigen.datasets.as_numpy("digits", "test")
-    config = dict(image_shape=(8, 8, 1), num_levels=17, levels=2,
+    config = dict(image_shape=(8, 8, 1), num_levels=17, levels=1 if args.smoke else 2,
                   steps_per_level=1 if args.smoke else 4,
                   hidden_channels=8 if args.smoke else 64)
     epochs = 1 if args.smoke else 60
