@@ -88,3 +88,11 @@ def test_evaluate_accepts_a_tf_dataset_and_infers_digits(digits):
     assert scores["fid"].extra["floor"] == pytest.approx(
         ev.evaluate(base, ctx, metrics=["fid"])["fid"].extra["floor"])
     assert np.isfinite(scores["nll"].extra["bits_per_dim"])
+
+
+def test_feature_network_training_is_deterministic():
+    x, y = unigen.datasets.as_numpy("digits", "train", with_labels=True)
+    a = ev.FeatureNetwork.train(x[:200], y[:200], num_levels=17, epochs=1, seed=3)
+    b = ev.FeatureNetwork.train(x[:200], y[:200], num_levels=17, epochs=1, seed=3)
+    for wa, wb in zip(a.classifier.get_weights(), b.classifier.get_weights(), strict=True):
+        np.testing.assert_array_equal(wa, wb)
