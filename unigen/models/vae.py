@@ -44,10 +44,11 @@ class VAE(VAETrainingMixin, GenerativeModel):
         log p(x) >= E_q[log p(x | z)] - beta KL(q(z | x) || p(z))   (beta = 1)
 
     with the KL in closed form where TFP has one (standard normal prior) and a
-    Monte Carlo term otherwise (mixture prior). ``iwae_samples=K`` trains the
-    importance-weighted bound instead. ``divergence`` swaps the regulariser:
-    "mmd" penalises MMD^2 between the aggregate posterior (a batch of codes) and
-    prior samples (WAE-MMD / InfoVAE); an adversarial divergence such as "js"
+    Monte Carlo term log q(z | x) - log p(z) otherwise (mixture and flow
+    priors). ``iwae_samples=K`` trains the importance-weighted bound instead.
+    ``divergence`` swaps the regulariser: "mmd" penalises MMD^2 between the
+    aggregate posterior (a batch of codes) and prior samples (WAE-MMD /
+    InfoVAE); an adversarial divergence such as "js"
     trains a latent discriminator with a second optimizer (adversarial
     autoencoder). All use the `unigen.divergences` objects.
 
@@ -77,8 +78,13 @@ class VAE(VAETrainingMixin, GenerativeModel):
         encoder, decoder: Keras models to use instead of the defaults
             (convolutional for images, MLPs for vectors); contracts in
             ``unigen.models._vae_networks``. They are saved with the model.
-        prior: "normal" or "mixture" (learned mixture of ``prior_components``
-            Gaussians).
+        prior: "normal" (N(0, I)), "mixture" (learned mixture of
+            ``prior_components`` Gaussians) or "flow" (a learned RealNVP density
+            p(z) = N(f(z); 0, I) |det df/dz| of ``prior_flow_layers`` affine
+            couplings with ``prior_flow_hidden`` hidden units; latent_dim >= 2).
+        prior_components: mixture components of ``prior="mixture"``.
+        prior_flow_layers: couplings of ``prior="flow"``.
+        prior_flow_hidden: conditioner width of ``prior="flow"``.
         divergence: "kl" (default), "mmd", an adversarial divergence name such as
             "js", or a `unigen.divergences.Divergence`.
         beta: weight of the regulariser; None means 1 for "kl" (the ELBO), 100
@@ -105,7 +111,8 @@ class VAE(VAETrainingMixin, GenerativeModel):
 
     def __init__(self, input_shape=None, latent_dim=16, likelihood=None, num_levels=None, *,
                  event_shape=None, encoder=None, decoder=None, prior="normal",
-                 prior_components=10, divergence="kl", beta=None, kl_warmup_steps=0,
+                 prior_components=10, prior_flow_layers=4, prior_flow_hidden=64,
+                 divergence="kl", beta=None, kl_warmup_steps=0,
                  iwae_samples=1, num_classes=None, gaussian_scale="learned",
                  discriminator=None, seed=0, **kwargs):
         shape = event_shape if event_shape is not None else input_shape
@@ -124,7 +131,10 @@ class VAE(VAETrainingMixin, GenerativeModel):
         self.likelihood = get_likelihood(self.likelihood_name, self.num_levels,
                                          self.event_size, gaussian_scale)
         self.prior_name, self.prior_components = prior, int(prior_components)
-        self.prior = get_prior(prior, self.latent_dim, self.prior_components)
+        self.prior_flow_layers = _check_positive_int("prior_flow_layers", prior_flow_layers)
+        self.prior_flow_hidden = _check_positive_int("prior_flow_hidden", prior_flow_hidden)
+        self.prior = get_prior(prior, self.latent_dim, self.prior_components,
+                               self.prior_flow_layers, self.prior_flow_hidden)
         self.divergence = self._resolve_divergence(divergence)
         self.beta = float(_DEFAULT_BETA[self.regularizer] if beta is None else beta)
         if self.iwae_samples > 1 and self.regularizer != "kl":
@@ -369,6 +379,8 @@ class VAE(VAETrainingMixin, GenerativeModel):
         return {**super().get_config(), "latent_dim": self.latent_dim,
                 "likelihood": self.likelihood_name, "prior": self.prior_name,
                 "prior_components": self.prior_components,
+                "prior_flow_layers": self.prior_flow_layers,
+                "prior_flow_hidden": self.prior_flow_hidden,
                 "divergence": ud.serialize(self.divergence), "beta": self.beta,
                 "kl_warmup_steps": self.kl_warmup_steps, "iwae_samples": self.iwae_samples,
                 "num_classes": self.num_classes, "gaussian_scale": self.gaussian_scale,
