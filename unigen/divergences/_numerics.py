@@ -117,7 +117,14 @@ def log_probs(p, q, x):
 
 
 def split_seed(seed, n=2):
-    """Stateless seeds for `n` independent draws (`seed=None` draws a fresh one)."""
+    """Stateless seeds for `n` independent draws (`seed=None` draws a fresh one).
+
+    An int seed becomes the stateless seed [0, seed] itself: TFP's
+    `sanitize_seed(int)` would mix in TensorFlow's global seed, so the same
+    `seed=` would give other draws after `tf.random.set_seed`.
+    """
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        seed = tf.constant([0, int(seed)], tf.int32)
     return tfp.random.split_seed(tfp.random.sanitize_seed(seed), n=n)
 
 

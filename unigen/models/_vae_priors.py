@@ -133,7 +133,7 @@ class _FlowBijector(tfb.Bijector):
 class FlowPrior(keras.layers.Layer):
     """A learned normalizing-flow density over the latent space.
 
-        p(z) = N(f(z); 0, I) |det df/dz|
+        p(z) = N(f(z); 0, I) ``|det df/dz|``
 
     with f = a learned elementwise affine map followed by ``num_layers``
     RealNVP affine couplings (`unigen.flows.AffineCoupling`, MLP conditioners

@@ -80,7 +80,7 @@ class VAE(VAETrainingMixin, GenerativeModel):
             ``unigen.models._vae_networks``. They are saved with the model.
         prior: "normal" (N(0, I)), "mixture" (learned mixture of
             ``prior_components`` Gaussians) or "flow" (a learned RealNVP density
-            p(z) = N(f(z); 0, I) |det df/dz| of ``prior_flow_layers`` affine
+            p(z) = N(f(z); 0, I) ``|det df/dz|`` of ``prior_flow_layers`` affine
             couplings with ``prior_flow_hidden`` hidden units; latent_dim >= 2).
         prior_components: mixture components of ``prior="mixture"``.
         prior_flow_layers: couplings of ``prior="flow"``.
