@@ -17,6 +17,9 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+from _job_strategy import strategy_from_args
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--dump", required=True)
@@ -26,11 +29,7 @@ def main():
 
     import unigen  # no TensorFlow op runs at import
 
-    strategy = None
-    if args.replicas > 1:
-        import tensorflow as tf
-
-        strategy = tf.distribute.MirroredStrategy(unigen.split_cpu(args.replicas))
+    strategy = strategy_from_args(args)
 
     import numpy as np
 

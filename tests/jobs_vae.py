@@ -14,6 +14,9 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+from _job_strategy import strategy_from_args
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--dump", required=True)
@@ -22,11 +25,7 @@ def main():
 
     import unigen
 
-    strategy = None
-    if args.replicas > 1:
-        import tensorflow as tf
-
-        strategy = tf.distribute.MirroredStrategy(unigen.split_cpu(args.replicas))
+    strategy = strategy_from_args(args)
     import keras
     import numpy as np
 
