@@ -2,11 +2,12 @@
 
     python tests/jobs_gan.py --dump FILE [--replicas R]
 
-Trains two small GANs for a few steps with seed 0 and writes the weights of all
+Trains three small GANs for a few steps with seed 0 and writes the weights of all
 their networks to FILE (.npz):
 
 - "vec": an MLPGAN on ring8, Wasserstein with gradient penalty, 2 critic steps
   per generator step, instance noise, PacGAN pack=2 and a weight average;
+- "mmd": an MLP generative moment-matching network (MMD over the global batch);
 - "img": a conditional DCGAN on 8x8 digits (one-hot labels concatenated, batch
   norm in the generator, one-sided label smoothing).
 
@@ -51,13 +52,17 @@ def main():
         gradient_penalty=10.0, discriminator_steps=2, instance_noise=0.1, pack=2,
         ema_decay=0.9, seed=1)), ring, epochs=2, batch_size=64, seed=0,
         strategy=strategy, learning_rate=1e-3, verbose=0)
+    mmd = unigen.fit(seeded(lambda: unigen.models.MLPGAN(
+        event_shape=(2,), latent_dim=4, hidden_units=(16, 16), divergence="mmd",
+        ema_decay=0.9, seed=3)), ring, epochs=2, batch_size=64, seed=0,
+        strategy=strategy, learning_rate=1e-3, verbose=0)
     x, y = unigen.datasets.as_numpy("digits", "train", with_labels=True)
     img = unigen.fit(seeded(lambda: unigen.models.DCGAN(
         image_shape=(8, 8, 1), latent_dim=8, num_levels=17, base_filters=8,
         num_classes=10, label_smoothing=0.1, seed=2)), (x[:128], y[:128]), epochs=2,
         batch_size=32, seed=0, strategy=strategy, learning_rate=1e-3, verbose=0)
     arrays = {}
-    for tag, history in (("vec", vec), ("img", img)):
+    for tag, history in (("vec", vec), ("mmd", mmd), ("img", img)):
         model = history.model
         arrays[f"{tag}_loss"] = np.asarray(history.history["loss"])
         arrays[f"{tag}_d_loss"] = np.asarray(history.history["d_loss"])

@@ -157,3 +157,21 @@ def global_batch_noise(draw, per_replica_batch):
     replica = context.replica_id_in_sync_group if context is not None else 0
     full = draw(per_replica_batch * replicas)
     return full[replica * per_replica_batch:(replica + 1) * per_replica_batch]
+
+
+def gather_global_batch(*tensors):
+    """Every replica's rows of each tensor, concatenated in replica order.
+
+    A statistic of the whole batch that is not a mean of per-example terms (the
+    MMD between a data batch and a generated batch) must see the global batch
+    to be the same on R replicas as on one device. `all_gather` passes gradients
+    back to each replica's own rows; with the loss then divided by R
+    (`scale_loss_for_replicas`) and Keras summing the replicas' gradients, the
+    update equals one device's. Returns the tensors unchanged on one replica.
+    """
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    context = tf.distribute.get_replica_context()
+    if replicas == 1 or context is None:
+        return tensors if len(tensors) != 1 else tensors[0]
+    gathered = tuple(context.all_gather(t, axis=0) for t in tensors)
+    return gathered if len(gathered) != 1 else gathered[0]

@@ -10,7 +10,11 @@ exactly as one device does.
 import keras
 import tensorflow as tf
 
-from unigen._distribute import global_batch_noise, scale_loss_for_replicas
+from unigen._distribute import (
+    gather_global_batch,
+    global_batch_noise,
+    scale_loss_for_replicas,
+)
 from unigen.models import _gan_ops as ops
 
 __all__ = []
@@ -76,7 +80,8 @@ class GANTrainingMixin:
         with tf.GradientTape() as tape:
             fake = self._generate(z, labels, training=True)
             if self.discriminator is None:
-                loss = self.divergence.generator_loss_from_samples(real, fake)
+                loss = self.divergence.generator_loss_from_samples(
+                    *gather_global_batch(real, fake))
             else:
                 fake_out, fake_logits = self.critic(self._with_instance_noise(fake, batch),
                                                     labels)
@@ -134,7 +139,8 @@ class GANTrainingMixin:
                                tf.shape(real)[0])
         fake = self._generate(z, labels, training=False)
         if self.discriminator is None:
-            logs = {"loss": self.divergence.generator_loss_from_samples(real, fake),
+            logs = {"loss": self.divergence.generator_loss_from_samples(
+                *gather_global_batch(real, fake)),
                     "d_loss": tf.constant(0.0)}
         else:
             real_out, _ = self.critic(real, labels)
