@@ -249,6 +249,14 @@ class GenerativeModel(keras.Model):
         with _policy_scope(self._precision_policy):
             super().build_from_config(config)
 
+    def compile_from_config(self, config):
+        """Recompiles a reloaded model (Keras's own version skips models that
+        override ``compile``, as this class does)."""
+        config = keras.saving.deserialize_keras_object(config)
+        self.compile(**config)
+        if getattr(self, "optimizer", None) is not None and self.built:
+            self.optimizer.build(self.trainable_variables)
+
     def compile(self, optimizer="rmsprop", *args, **kwargs):
         """`keras.Model.compile`; under "mixed_float16" the optimizer is wrapped
         in a `keras.optimizers.LossScaleOptimizer` (unless ``auto_scale_loss=False``)."""
