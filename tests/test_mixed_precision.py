@@ -219,6 +219,37 @@ def test_single_optimizer_overflow_is_skipped(family):
     assert _changed(before, variables)
 
 
+SECOND_OPTIMIZER = {
+    "flow_gan": (lambda: RealNVP((D,), num_couplings=2, hidden=8, divergence="js",
+                                 discriminator_units=8),
+                 "d_optimizer", lambda m: m.flow.trainable_variables),
+    "adversarial_vae": (lambda: VAE((D,), latent_dim=2, divergence="js"),
+                        "discriminator_optimizer", lambda m: m._autoencoder_variables()),
+}
+
+
+@pytest.mark.parametrize("family", sorted(SECOND_OPTIMIZER))
+def test_second_optimizer_has_its_own_loss_scale_and_skips_overflow(family):
+    factory, attribute, main_variables = SECOND_OPTIMIZER[family]
+    x = _data(16)
+    with global_policy("mixed_float16"):
+        model = factory()
+    model._ensure_built()
+    model.data_dependent_init(x)
+    model.compile_for_fit(learning_rate=1e-2)
+    critic_optimizer = getattr(model, attribute)
+    assert isinstance(model.optimizer, LSO) and isinstance(critic_optimizer, LSO)
+    assert model.discriminator.compute_dtype == "float16"
+    critic_optimizer.dynamic_scale.assign(HUGE)
+    critic_vars, main_vars = model.discriminator.trainable_variables, main_variables(model)
+    critic_before, main_before = _snapshot(critic_vars), _snapshot(main_vars)
+    logs = model.train_step(tf.constant(x))
+    assert np.isfinite(float(logs["loss"]))
+    assert not _changed(critic_before, critic_vars)
+    assert float(critic_optimizer.dynamic_scale.numpy()) == HUGE / 2
+    assert _changed(main_before, main_vars)
+
+
 def test_mixed_float16_gan_keras_round_trip_restores_two_loss_scale_optimizers(tmp_path):
     history = unigen.fit(lambda: MLPGAN((D,), latent_dim=2, hidden_units=(8,)), _data(),
                          epochs=1, batch_size=32, seed=0, verbose=0,
