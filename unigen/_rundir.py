@@ -102,6 +102,9 @@ def check_same_run(directory, old, config):
         return json.loads(json.dumps(value, default=_jsonable))
 
     diffs = [k for k in ("model", "batch_size", "seed") if norm(old.get(k)) != norm(config.get(k))]
+    # Runs written before precision was recorded were float32.
+    if old.get("precision", "float32") != config.get("precision", "float32"):
+        diffs.append("precision")
     if diffs:
         raise ValueError(
             f"output_dir {directory!r} holds a run with a different "

@@ -20,8 +20,15 @@ Subclasses write the hooks ``_log_prob``, ``_sample`` and ``build``; they may
 override ``data_dependent_init`` (called once by `unigen.fit` on the first batch,
 before training) and ``compute_loss`` / ``train_step``. The public methods check
 and convert their arguments, then call the hook.
+
+Precision. A model records the Keras dtype policy in force when it is constructed
+(``precision``: "float32", "mixed_float16" or "mixed_bfloat16"). Its networks
+(layers created while it is constructed and built) compute in that policy; the
+model itself always computes in float32, so densities, log-determinants and
+losses stay float32 (see `unigen.fit`'s ``mixed_precision``).
 """
 
+import contextlib
 import math
 
 import keras
@@ -58,6 +65,17 @@ def _check_positive_int(name, value):
     return int(value)
 
 
+@contextlib.contextmanager
+def _policy_scope(policy):
+    """Sets Keras's global dtype policy for the block and restores it after, even on error."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
 def _in_multi_worker_replica():
     if not tf.distribute.has_strategy() or tf.distribute.in_cross_replica_context():
         return False
@@ -74,7 +92,10 @@ class GenerativeModel(keras.Model):
         num_levels: number of discrete levels of each data value, or None for
             continuous data. With L levels the data are integers 0..L-1 and
             ``log_prob`` is a log probability mass.
-        **kwargs: passed to `keras.Model` (for example ``name``).
+        **kwargs: passed to `keras.Model` (for example ``name``). ``dtype``
+            names the precision of the networks (default: the global Keras
+            dtype policy, ``keras.config.dtype_policy()``); the model itself
+            always computes in float32.
 
     Calling the model on a batch returns the per-example training objective
     (log p(x) for explicit models); the default ``compute_loss`` minimises its
@@ -85,7 +106,11 @@ class GenerativeModel(keras.Model):
     has_log_prob = True
 
     def __init__(self, event_shape, num_levels=None, **kwargs):
-        super().__init__(**kwargs)
+        dtype = kwargs.pop("dtype", None)
+        self._precision_policy = (keras.config.dtype_policy() if dtype is None
+                                  else keras.dtype_policies.get(dtype))
+        # Densities and losses are computed by the model itself: always float32.
+        super().__init__(dtype="float32", **kwargs)
         self.event_shape = _as_event_shape(event_shape)
         if num_levels is not None:
             num_levels = _check_positive_int("num_levels", num_levels)
@@ -94,6 +119,16 @@ class GenerativeModel(keras.Model):
         self.num_levels = num_levels
 
     # ----------------------------------------------------------------- public
+    @property
+    def precision(self):
+        """Name of the dtype policy of the model's networks, e.g. "mixed_bfloat16".
+
+        Set by the global Keras policy in force when the model was constructed
+        (``unigen.fit(..., mixed_precision=...)`` sets it around a factory). The
+        model's own arithmetic (``log_prob``, losses) is float32 whatever it is.
+        """
+        return self._precision_policy.name
+
     @property
     def event_size(self):
         """Number of dimensions D of one example."""
@@ -195,13 +230,39 @@ class GenerativeModel(keras.Model):
     def get_config(self):
         return {
             **super().get_config(),
+            # The networks' policy, so that a reloaded model is rebuilt in it.
+            "dtype": keras.dtype_policies.serialize(self._precision_policy),
             "event_shape": list(self.event_shape),
             "num_levels": self.num_levels,
         }
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        """Rebuilds the model with its networks in the saved precision."""
+        config = dict(config)
+        dtype = config.get("dtype")
+        policy = keras.config.dtype_policy() if dtype is None else keras.dtype_policies.get(dtype)
+        with _policy_scope(policy):
+            return cls(**config)
+
+    def build_from_config(self, config):
+        with _policy_scope(self._precision_policy):
+            super().build_from_config(config)
+
+    def compile_from_config(self, config):
+        """Recompiles a reloaded model (Keras's own version skips models that
+        override ``compile``, as this class does)."""
+        config = keras.saving.deserialize_keras_object(config)
+        self.compile(**config)
+        if getattr(self, "optimizer", None) is not None and self.built:
+            self.optimizer.build(self.trainable_variables)
+
+    def compile(self, optimizer="rmsprop", *args, **kwargs):
+        """`keras.Model.compile`; under "mixed_float16" the optimizer is wrapped
+        in a `keras.optimizers.LossScaleOptimizer` (unless ``auto_scale_loss=False``)."""
+        if kwargs.get("auto_scale_loss", True):
+            optimizer = self._loss_scaled(optimizer)
+        super().compile(optimizer, *args, **kwargs)
 
     # ----------------------------------------------------- subclass hooks
     def _log_prob(self, x):
@@ -212,7 +273,7 @@ class GenerativeModel(keras.Model):
 
     def _preprocess(self, x):
         """Maps data as passed to the float32 tensor the hooks work on."""
-        return tf.cast(x, self.compute_dtype if self.compute_dtype else "float32")
+        return tf.cast(x, "float32")
 
     def compile_for_fit(self, *, learning_rate=1e-3, optimizer=None, **compile_kwargs):
         """Compiles with unigen's defaults; `unigen.fit` calls it when needed.
@@ -250,7 +311,26 @@ class GenerativeModel(keras.Model):
 
     def _ensure_built(self):
         if not self.built:
-            self.build((None, *self.event_shape))
+            # Networks created while building (flow conditioners, default VAE
+            # networks) take the model's precision.
+            with _policy_scope(self._precision_policy):
+                self.build((None, *self.event_shape))
+
+    def _loss_scaled(self, optimizer):
+        """``optimizer`` wrapped in a LossScaleOptimizer under "mixed_float16".
+
+        Under float16 small gradients underflow; the wrapper multiplies the loss
+        by a dynamic scale before differentiation (``optimizer.scale_loss``),
+        divides the gradients by it, and skips a step whose gradients are not
+        finite (halving the scale). bfloat16 has float32's range and needs none.
+        """
+        if optimizer is None:
+            return optimizer
+        optimizer = keras.optimizers.get(optimizer)
+        if (self.precision == "mixed_float16"
+                and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer)):
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+        return optimizer
 
     def _convert_input(self, x):
         if tf.executing_eagerly() and not isinstance(x, tf.Tensor | tf.Variable):

@@ -10,17 +10,19 @@ import tensorflow as tf
 from unigen import _data, _rundir, errors
 from unigen._distribute import get_strategy, is_chief
 from unigen._version import __version__
-from unigen.base import GenerativeModel, _check_positive_int
+from unigen.base import GenerativeModel, _check_positive_int, _policy_scope
 from unigen.callbacks import RunWriter, StopOnNonFinite
 
 __all__ = ["fit"]
+
+MIXED_PRECISIONS = ("mixed_float16", "mixed_bfloat16")
 
 
 def fit(model, data, *, epochs=1, batch_size=128, strategy=None, seed=None,
         output_dir=None, callbacks=(), validation_data=None, learning_rate=1e-3,
         optimizer=None, jit_compile=False, steps_per_execution=1, shuffle=True,
         shuffle_buffer=60_000, resume=True, tensorboard=False, verbose="auto",
-        sample_every_epoch=64):
+        sample_every_epoch=64, mixed_precision=None):
     """Trains a generative model and returns its Keras `History`.
 
     What it does, in order: resolves the strategy (before any TensorFlow op, as
@@ -62,6 +64,15 @@ def fit(model, data, *, epochs=1, batch_size=128, strategy=None, seed=None,
         verbose: Keras verbosity: "auto", 0, 1 or 2.
         sample_every_epoch: samples in the per-epoch PNG grid of image models
             (0 turns it off).
+        mixed_precision: None (the model's own precision, float32 unless the
+            global Keras policy was mixed when it was built), "mixed_float16"
+            (GPUs) or "mixed_bfloat16" (TPUs, recent CPUs and GPUs). The networks
+            then compute in 16 bits with float32 variables, while likelihoods,
+            log-determinants and losses stay float32; under "mixed_float16" every
+            optimizer is a `keras.optimizers.LossScaleOptimizer`, which skips a
+            step whose gradients overflow. Needs ``model`` to be a factory (built
+            under the policy, which is restored afterwards) or a model built
+            while the global policy was already set (``keras.config.set_dtype_policy``).
 
     Returns:
         `keras.callbacks.History` with a ``loss`` key and one entry per epoch
@@ -76,6 +87,7 @@ def fit(model, data, *, epochs=1, batch_size=128, strategy=None, seed=None,
     epochs = _check_positive_int("epochs", epochs)
     batch_size = _check_positive_int("batch_size", batch_size)
     steps_per_execution = _check_positive_int("steps_per_execution", steps_per_execution)
+    _check_mixed_precision(mixed_precision)
     if not float(learning_rate) > 0:
         raise ValueError(f"`learning_rate` must be positive, got {learning_rate!r}.")
     if tensorboard and importlib.util.find_spec("tensorboard") is None:
@@ -100,7 +112,7 @@ def fit(model, data, *, epochs=1, batch_size=128, strategy=None, seed=None,
         user_seed = int(seed)
         # Before the model is built, so that initial weights repeat too.
         keras.utils.set_random_seed(user_seed)
-    model = _build_in_scope(model, strategy)
+    model = _build_in_scope(model, strategy, mixed_precision)
 
     train = _data.to_dataset(data, event_rank=len(model.event_shape))
     first = _data.first_batch(train, batch_size)
@@ -131,6 +143,7 @@ def fit(model, data, *, epochs=1, batch_size=128, strategy=None, seed=None,
         "num_examples": num_examples,
         "learning_rate": float(learning_rate),
         "data": data if isinstance(data, str) else type(data).__name__,
+        "precision": model.precision,
     }
     if old:
         _rundir.check_same_run(output_dir, old, config)
@@ -202,14 +215,36 @@ def _history(model, history, first, last):
     return result
 
 
-def _build_in_scope(model, strategy):
+def _check_mixed_precision(mixed_precision):
+    if mixed_precision is not None and mixed_precision not in MIXED_PRECISIONS:
+        raise ValueError(
+            f"`mixed_precision` must be None, {MIXED_PRECISIONS[0]!r} (GPUs) or "
+            f"{MIXED_PRECISIONS[1]!r} (TPUs and CPUs), got {mixed_precision!r}."
+        )
+
+
+def _build_in_scope(model, strategy, mixed_precision=None):
     if not isinstance(model, keras.Model) and callable(model):
-        with strategy.scope():
+        policy = mixed_precision or keras.config.dtype_policy()
+        # The networks take the policy in force when they are created and
+        # built; the user's global policy is restored afterwards, even on error.
+        with _policy_scope(policy), strategy.scope():
             model = model()
+            if isinstance(model, GenerativeModel):
+                model._ensure_built()
     if not isinstance(model, GenerativeModel):
         raise TypeError(
             f"`model` must be a unigen.GenerativeModel or a zero-argument factory "
             f"returning one, got {type(model).__name__}."
+        )
+    if mixed_precision is not None and model.precision != mixed_precision:
+        raise ValueError(
+            f"`mixed_precision={mixed_precision!r}` needs a model whose networks were "
+            f"created under that policy, but this {type(model).__name__} was built "
+            f"with precision {model.precision!r}. Pass a factory, unigen.fit(lambda: "
+            f"{type(model).__name__}(...), mixed_precision={mixed_precision!r}), or call "
+            f"keras.config.set_dtype_policy({mixed_precision!r}) before constructing "
+            f"the model."
         )
     default = strategy is tf.distribute.get_strategy()
     if model.built and not default:

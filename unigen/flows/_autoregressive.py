@@ -117,7 +117,7 @@ class MaskedAutoregressive(Bijector):
         self.built = True
 
     def _params(self, x):
-        p = self.made(x)
+        p = tf.cast(self.made(x), x.dtype)
         return p[..., 0], _stable_log_scale(p[..., 1])
 
     def _forward_and_log_det(self, x):

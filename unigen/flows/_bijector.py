@@ -9,6 +9,12 @@ bijectors f_1, ..., f_K (applied in that order) gives
 with h_0 = x and h_k = f_k(h_{k-1}). ``inverse`` maps base samples to data.
 Every log-determinant is per example: a tensor of shape ``[batch]``, already
 summed over the event axes (all axes but the first).
+
+Precision. A bijector computes in float32 (its default ``dtype``) under any
+global policy: its arithmetic and log-determinants are part of a density. The
+networks inside it (coupling conditioners, MADEs, split priors) follow the
+global policy, so under mixed precision they compute in float16 / bfloat16 and
+their outputs are cast back to float32 before they enter the bijection.
 """
 
 import keras
@@ -35,7 +41,15 @@ class Bijector(keras.layers.Layer):
     derives ``forward``, ``inverse``, ``forward_and_log_det`` and
     ``inverse_and_log_det``, and builds the layer on first use. Calling the
     layer (``bijector(x)``) is ``forward``.
+
+    Args:
+        **kwargs: passed to `keras.layers.Layer`; ``dtype`` defaults to
+            "float32" whatever the global policy (see the module docstring).
     """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("dtype", "float32")
+        super().__init__(**kwargs)
 
     def forward_shape(self, input_shape):
         """Shape of ``forward``'s output for an input of ``input_shape``."""

@@ -248,7 +248,8 @@ class AffineCoupling(Bijector):
         self.built = True
 
     def _params(self, x_a):
-        h = self.network(x_a)
+        # The conditioner may compute in low precision; the bijection is float32.
+        h = tf.cast(self.network(x_a), x_a.dtype)
         n = len(self._trans)
         if self.additive:
             return h, None
@@ -360,7 +361,7 @@ class SplitPrior(Bijector):
         self.built = True
 
     def _params(self, h):
-        out = self.prior(h)
+        out = tf.cast(self.prior(h), h.dtype)
         n = out.shape[-1] // 2
         sigma = tf.nn.softplus(out[..., n:] + self._SHIFT) + 1e-3
         return out[..., :n], sigma

@@ -4,7 +4,10 @@ Keras knows one optimizer per model (``model.optimizer``). A GAN keeps the
 generator's there and the discriminator's in ``discriminator_optimizer``; this
 mixin makes both survive a ``.keras`` round trip (`get_compile_config` /
 `compile_from_config`) and a `unigen.fit` checkpoint (`training_state`), each
-optimizer built on its own network's variables.
+optimizer built on its own network's variables. Under the "mixed_float16"
+policy each of the two is wrapped in its own `keras.optimizers.LossScaleOptimizer`
+(Keras wraps only ``model.optimizer``), and the training step scales each loss
+with its own optimizer's ``scale_loss``.
 """
 
 import keras
@@ -34,7 +37,10 @@ class GANCompileMixin:
             discriminator_optimizer: the critic's optimizer; must be a different
                 object from the generator's.
             **kwargs: passed to `keras.Model.compile` (``jit_compile``,
-                ``steps_per_execution``, ``run_eagerly``).
+                ``steps_per_execution``, ``run_eagerly``, ``auto_scale_loss``).
+
+        Under "mixed_float16" (``precision``) each optimizer is wrapped in its
+        own `keras.optimizers.LossScaleOptimizer` unless ``auto_scale_loss=False``.
         """
         if kwargs.pop("optimizer", None) is not None:
             raise ValueError("A GAN has two optimizers: pass generator_optimizer= and "
@@ -45,10 +51,12 @@ class GANCompileMixin:
             raise ValueError("`generator_optimizer` and `discriminator_optimizer` must be "
                              "two optimizer objects (each keeps its own moments).")
         super().compile(optimizer=generator_optimizer, **kwargs)
+        if kwargs.get("auto_scale_loss", True):
+            discriminator_optimizer = self._loss_scaled(discriminator_optimizer)
         self.discriminator_optimizer = discriminator_optimizer
         self._gan_compile_kwargs = {k: v for k, v in kwargs.items()
                                     if k in ("jit_compile", "steps_per_execution",
-                                             "run_eagerly")}
+                                             "run_eagerly", "auto_scale_loss")}
         self._ensure_built()
         self._build_optimizers()
 

@@ -68,7 +68,9 @@ class GANTrainingMixin:
                 logs["aux_loss"] = 0.5 * (ops.classifier_loss(real_logits, labels)
                                           + ops.classifier_loss(fake_logits, labels))
                 total += self.auxiliary_classifier_weight * logs["aux_loss"]
-            scaled = scale_loss_for_replicas(total)
+            # Each optimizer scales its own loss (a LossScaleOptimizer under
+            # mixed_float16; a no-op otherwise) and skips a non-finite step.
+            scaled = self.discriminator_optimizer.scale_loss(scale_loss_for_replicas(total))
         grads = tape.gradient(scaled, variables)
         self.discriminator_optimizer.apply_gradients(zip(grads, variables, strict=True))
         self.divergence.apply_constraints(variables)
@@ -89,7 +91,7 @@ class GANTrainingMixin:
                 if self.auxiliary_head is not None:
                     loss += self.auxiliary_classifier_weight * ops.classifier_loss(
                         fake_logits, labels)
-            scaled = scale_loss_for_replicas(loss)
+            scaled = self.optimizer.scale_loss(scale_loss_for_replicas(loss))
         grads = tape.gradient(scaled, variables)
         self.optimizer.apply_gradients(zip(grads, variables, strict=True))
         return loss

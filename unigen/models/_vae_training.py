@@ -91,7 +91,7 @@ class VAETrainingMixin:
             values["mmd"] = mmd
             loss = values["reconstruction"] + weight * mmd
         else:
-            fake = self.discriminator(z[:, 0])
+            fake = self._critic(z[:, 0])
             loss = values["reconstruction"] + weight * self.divergence.generator_loss(fake)
         values["loss"] = loss
         return loss, values
@@ -138,15 +138,18 @@ class VAETrainingMixin:
         fake = tf.stop_gradient(loc + scale * eps[:, 0])
         variables = self.discriminator.trainable_variables
         with tf.GradientTape() as tape:
-            loss = self.divergence.discriminator_loss(self.discriminator(real),
-                                                      self.discriminator(fake))
-            loss += self.divergence.critic_penalty(self.discriminator, real, fake,
+            loss = self.divergence.discriminator_loss(self._critic(real), self._critic(fake))
+            loss += self.divergence.critic_penalty(self._critic, real, fake,
                                                    seed=self.seed_generator)
-            scaled = scale_loss_for_replicas(loss)
+            scaled = self.discriminator_optimizer.scale_loss(scale_loss_for_replicas(loss))
         grads = tape.gradient(scaled, variables)
         self.discriminator_optimizer.apply_gradients(zip(grads, variables, strict=True))
         self.divergence.apply_constraints(variables)
         return loss
+
+    def _critic(self, z):
+        """Latent discriminator outputs, float32 whatever its precision."""
+        return tf.cast(self.discriminator(z), "float32")
 
     def test_step(self, data):
         x, labels = _split(data)
@@ -173,7 +176,8 @@ class VAETrainingMixin:
             optimizer = keras.optimizers.Adam(learning_rate)
         self.compile(optimizer=optimizer, **compile_kwargs)
         if self.regularizer == "adversarial":
-            self.discriminator_optimizer = keras.optimizers.Adam(learning_rate, beta_1=0.5)
+            self.discriminator_optimizer = self._loss_scaled(
+                keras.optimizers.Adam(learning_rate, beta_1=0.5))
         self._build_optimizers()
 
     def _build_optimizers(self):

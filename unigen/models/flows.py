@@ -210,7 +210,7 @@ class FlowModel(GenerativeModel):
 
     def _make_d_optimizer(self, learning_rate):
         self._ensure_built()
-        self.d_optimizer = keras.optimizers.Adam(learning_rate, beta_1=0.5)
+        self.d_optimizer = self._loss_scaled(keras.optimizers.Adam(learning_rate, beta_1=0.5))
         # built now: an optimizer that creates its variables inside the traced
         # training step breaks under tf.function.
         self.d_optimizer.build(self.discriminator.trainable_variables)
@@ -233,23 +233,24 @@ class FlowModel(GenerativeModel):
             lambda n: keras.random.normal((n, self.event_size), seed=self.noise_seed), batch)
         noise = self._train_noise(x) if self.num_levels is not None else None
         real = self._critic_view(x if noise is None else x + noise)
-        critic = self.discriminator
+        critic = self._critic
         with tf.GradientTape() as tape:
             fake = tf.stop_gradient(self._critic_view(self._generate(z)))
             d_loss = self.divergence.discriminator_loss(critic(real), critic(fake))
             d_loss = d_loss + self.divergence.critic_penalty(critic, real, fake,
                                                              seed=self.noise_seed)
-            scaled = scale_loss_for_replicas(d_loss)
-        grads = tape.gradient(scaled, critic.trainable_variables)
-        self.d_optimizer.apply_gradients(zip(grads, critic.trainable_variables, strict=True))
-        self.divergence.apply_constraints(critic.trainable_variables)
+            scaled = self.d_optimizer.scale_loss(scale_loss_for_replicas(d_loss))
+        critic_vars = self.discriminator.trainable_variables
+        grads = tape.gradient(scaled, critic_vars)
+        self.d_optimizer.apply_gradients(zip(grads, critic_vars, strict=True))
+        self.divergence.apply_constraints(critic_vars)
         flow_vars = self.flow.trainable_variables
         with tf.GradientTape() as tape:
             fake = self._critic_view(self._generate(z))
             adversarial = self.divergence.generator_loss(critic(fake), critic(real))
             nll = -tf.reduce_mean(self._log_prob_with_noise(x, noise))
             loss = self.likelihood_weight * nll + adversarial
-            scaled = scale_loss_for_replicas(loss)
+            scaled = self.optimizer.scale_loss(scale_loss_for_replicas(loss))
         grads = tape.gradient(scaled, flow_vars)
         self.optimizer.apply_gradients(zip(grads, flow_vars, strict=True))
         for name, value in (("loss", loss), ("nll", nll), ("d_loss", d_loss)):
@@ -296,7 +297,7 @@ class FlowModel(GenerativeModel):
         config = dict(config)
         if isinstance(config.get("divergence"), dict):
             config["divergence"] = _div.get(config["divergence"])
-        return cls(**config)
+        return super().from_config(config)
 
     def build(self, input_shape=None):
         if self.discriminator is not None:
@@ -326,6 +327,10 @@ class FlowModel(GenerativeModel):
         shape = tuple(x.shape[1:])
         draw = lambda n: keras.random.uniform((n, *shape), seed=self.noise_seed)  # noqa: E731
         return global_batch_noise(draw, tf.shape(x)[0])
+
+    def _critic(self, y):
+        """Flow-GAN discriminator outputs, float32 whatever its precision."""
+        return tf.cast(self.discriminator(y), "float32")
 
     def _generate(self, z):
         """Continuous samples y (data units) for latents z, differentiable."""

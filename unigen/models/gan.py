@@ -262,7 +262,8 @@ class GAN(GANTrainingMixin, GANCompileMixin, GenerativeModel):
         if self.num_classes is not None:
             z = tf.concat([z, tf.one_hot(labels, self.num_classes, dtype=z.dtype)], -1)
         network = self.ema_generator if average else self.generator
-        return network(z, training=training)
+        # The generator may compute in low precision; what leaves it is float32.
+        return tf.cast(network(z, training=training), "float32")
 
     def critic(self, x, labels=None, training=False):
         """Raw critic outputs v(x) on a batch in the generator's range.
@@ -272,14 +273,17 @@ class GAN(GANTrainingMixin, GANCompileMixin, GenerativeModel):
         inputs = x
         if self.num_classes is not None and self.conditioning == "concat":
             inputs = ops.attach_labels(inputs, labels, self.num_classes)
-        outputs = self.discriminator(ops.pack_samples(inputs, self.pack), training=training)
+        outputs = tf.cast(self.discriminator(ops.pack_samples(inputs, self.pack),
+                                             training=training), "float32")
         if self.critic_head is None:
             return tf.reshape(outputs, [-1]), None
         features = tf.reshape(outputs, [tf.shape(outputs)[0], -1])
-        values = self.critic_head(features, training=training)[:, 0]
+        values = tf.cast(self.critic_head(features, training=training)[:, 0], "float32")
         if self.class_embedding is not None:
-            values += tf.reduce_sum(self.class_embedding(labels) * features, axis=-1)
-        logits = None if self.auxiliary_head is None else self.auxiliary_head(features)
+            embedded = tf.cast(self.class_embedding(labels), "float32")
+            values += tf.reduce_sum(embedded * features, axis=-1)
+        logits = (None if self.auxiliary_head is None else
+                  tf.cast(self.auxiliary_head(features), "float32"))
         return values, logits
 
     def call(self, x, training=False):

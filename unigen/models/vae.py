@@ -209,11 +209,12 @@ class VAE(VAETrainingMixin, GenerativeModel):
     def _posterior_params(self, x, onehot):
         h = self._scale_input(x)
         out = self.encoder(h if onehot is None else [h, onehot])
-        return obj.posterior_params(out, self.latent_dim)
+        # The networks may compute in low precision; every density is float32.
+        return obj.posterior_params(tf.cast(out, "float32"), self.latent_dim)
 
     def _decoder_params(self, z, onehot):
         inputs = z if onehot is None else tf.concat([z, tf.cast(onehot, z.dtype)], -1)
-        out = self.decoder(inputs)
+        out = tf.cast(self.decoder(inputs), "float32")
         k = self.likelihood.params_per_value
         if out.shape[1:].num_elements() != self.event_size * k:
             raise ValueError(
@@ -393,5 +394,5 @@ class VAE(VAETrainingMixin, GenerativeModel):
         for name in ("encoder", "decoder", "discriminator"):
             if config.get(name) is not None:
                 config[name] = keras.saving.deserialize_keras_object(config[name])
-        return cls(**config)
+        return super().from_config(config)
 

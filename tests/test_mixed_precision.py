@@ -1,0 +1,289 @@
+"""Mixed precision: 16-bit networks, float32 densities, loss scaling per optimizer.
+
+Tiny models only: "mixed_float16" runs on the CPU too, slowly.
+"""
+
+import contextlib
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import unigen
+from unigen.flows import ActNorm, AffineCoupling
+from unigen.models import MLPGAN, VAE, Gaussian, RealNVP
+
+LSO = keras.optimizers.LossScaleOptimizer
+D = 4  # dimension of the toy vectors
+
+
+@contextlib.contextmanager
+def global_policy(name):
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+@pytest.fixture(autouse=True)
+def _float32_after_each_test():
+    yield
+    assert keras.config.dtype_policy().name == "float32"
+
+
+def _data(n=64, seed=0):
+    rng = np.random.default_rng(seed)
+    return (rng.normal(size=(n, D)) * [1.0, 2.0, 0.5, 1.0]).astype("float32")
+
+
+FAMILIES = {
+    "gaussian": (lambda: Gaussian((D,)), lambda m: []),
+    "gan": (lambda: MLPGAN((D,), latent_dim=2, hidden_units=(8,)),
+            lambda m: [m.generator, m.discriminator]),
+    "vae": (lambda: VAE((D,), latent_dim=2), lambda m: [m.encoder, m.decoder]),
+    "realnvp": (lambda: RealNVP((D,), num_couplings=2, hidden=8),
+                lambda m: [b.network for b in m.flow.bijectors
+                           if isinstance(b, AffineCoupling)]),
+}
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_fit_in_mixed_bfloat16_keeps_variables_and_densities_float32(family):
+    factory, networks = FAMILIES[family]
+    x = _data()
+    history = unigen.fit(factory, x, epochs=1, batch_size=32, seed=0, verbose=0,
+                         mixed_precision="mixed_bfloat16")
+    model = history.model
+    assert np.isfinite(history.history["loss"]).all()
+    assert keras.config.dtype_policy().name == "float32"  # the user's policy is back
+    assert model.precision == "mixed_bfloat16"
+    assert model.compute_dtype == "float32"  # the model's own arithmetic
+    nets = networks(model)
+    assert all(net.compute_dtype == "bfloat16" for net in nets)
+    assert all(net.variable_dtype == "float32" for net in nets)
+    assert {v.dtype for v in model.weights} == {"float32"}
+    if family == "realnvp":
+        assert all(b.compute_dtype == "float32" for b in model.flow.bijectors)
+    if model.has_log_prob:
+        log_prob = model.log_prob(x[:8])
+        assert log_prob.dtype == tf.float32
+        assert np.isfinite(log_prob.numpy()).all()
+
+
+def test_policy_is_restored_when_the_factory_fails():
+    def broken():
+        assert keras.config.dtype_policy().name == "mixed_bfloat16"
+        raise RuntimeError("factory failed")
+
+    with pytest.raises(RuntimeError, match="factory failed"):
+        unigen.fit(broken, _data(), mixed_precision="mixed_bfloat16")
+    assert keras.config.dtype_policy().name == "float32"
+
+
+def test_bad_values_and_float32_models_are_refused_clearly():
+    with pytest.raises(ValueError, match="`mixed_precision` must be None"):
+        unigen.fit(lambda: Gaussian((D,)), _data(), mixed_precision="float16")
+    with pytest.raises(ValueError, match="Pass a factory"):
+        unigen.fit(Gaussian((D,)), _data(), mixed_precision="mixed_bfloat16")
+
+
+def test_a_model_built_under_the_users_global_policy_trains_mixed():
+    with global_policy("mixed_bfloat16"):
+        model = MLPGAN((D,), latent_dim=2, hidden_units=(8,))
+    assert keras.config.dtype_policy().name == "float32"
+    history = unigen.fit(model, _data(), epochs=1, batch_size=32, seed=0, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    assert model.precision == "mixed_bfloat16"
+    assert model.generator.compute_dtype == model.discriminator.compute_dtype == "bfloat16"
+    assert model.sample(4, seed=0).dtype == tf.float32
+
+
+def _randomised_realnvp(policy, x):
+    with global_policy(policy):
+        model = RealNVP((D,), num_couplings=2, hidden=16, seed=0)
+    model.data_dependent_init(x)
+    rng = np.random.default_rng(1)
+    # Nonzero last conditioner layers, so that the networks matter.
+    model.set_weights([w + 0.1 * rng.normal(size=w.shape).astype("float32")
+                       if w.ndim else w for w in model.get_weights()])
+    return model
+
+
+def test_flow_likelihood_under_bfloat16_networks_is_computed_in_float32():
+    x = _data(32)
+    exact = _randomised_realnvp("float32", x)
+    mixed = _randomised_realnvp("mixed_bfloat16", x)
+    for a, b in zip(exact.weights, mixed.weights, strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    lp_exact = exact.log_prob(x).numpy()
+    lp_mixed = mixed.log_prob(x)
+    assert lp_mixed.dtype == tf.float32
+    # Only the conditioners' outputs are rounded: bfloat16 keeps 8 significant
+    # bits (unit roundoff u = 2^-8 = 3.9e-3), so each shift and log-scale is off
+    # by a few u relative to its size, and so is each dimension's term of
+    # log p. Bound: relative error 1e-2 (2.5 u) of log p; measured here about
+    # 1e-3 at most (the float32 model agrees with itself to ~1e-7).
+    relative = np.abs(lp_mixed.numpy() - lp_exact) / np.abs(lp_exact)
+    assert relative.max() < 1e-2
+    assert relative.max() > 0  # the networks did run in bfloat16
+
+    # The bijector arithmetic is float32: ActNorm is bit-identical to the float32
+    # model, and a coupling's log-det equals sum log s of its (cast) network
+    # output to float32 accuracy (bfloat16 arithmetic would miss by ~1e-3).
+    h = tf.constant(x)
+    for b_exact, b_mixed in zip(exact.flow.bijectors, mixed.flow.bijectors, strict=True):
+        if isinstance(b_mixed, ActNorm):
+            y1, ld1 = b_exact.forward_and_log_det(h)
+            y2, ld2 = b_mixed.forward_and_log_det(h)
+            np.testing.assert_array_equal(y1.numpy(), y2.numpy())
+            np.testing.assert_array_equal(ld1.numpy(), ld2.numpy())
+        else:
+            out, log_det = b_mixed.forward_and_log_det(h)
+            assert out.dtype == log_det.dtype == tf.float32
+            raw = tf.cast(b_mixed.network(tf.gather(h, b_mixed._cond, axis=-1)), "float64")
+            raw = raw[:, len(b_mixed._trans):].numpy()
+            sig = 1.0 / (1.0 + np.exp(-(raw + 2.0)))
+            reference = np.log(1e-3 + (1.0 - 1e-3) * sig).sum(-1)
+            np.testing.assert_allclose(log_det.numpy(), reference, rtol=1e-6, atol=1e-6)
+        h = b_mixed.forward(h)
+
+
+def _snapshot(variables):
+    return [v.numpy().copy() for v in variables]
+
+
+def _changed(before, variables):
+    return any(not np.array_equal(b, v.numpy()) for b, v in zip(before, variables, strict=True))
+
+
+HUGE = 2.0**40  # times a loss of order 1: far beyond float16's maximum, 65504
+
+
+def test_gan_overflow_is_skipped_by_each_of_its_two_optimizers():
+    with global_policy("mixed_float16"):
+        gan = MLPGAN((D,), latent_dim=2, hidden_units=(8,), seed=0)
+    gan.compile_for_fit(learning_rate=1e-2)
+    g_opt, d_opt = gan.generator_optimizer, gan.discriminator_optimizer
+    assert isinstance(g_opt, LSO) and isinstance(d_opt, LSO) and g_opt is not d_opt
+    assert gan.generator.compute_dtype == "float16"
+    g_vars, d_vars = gan.generator.trainable_variables, gan._discriminator_variables()
+    batch = tf.constant(_data(16))
+
+    for overflowing, healthy, bad_vars, good_vars in ((d_opt, g_opt, d_vars, g_vars),
+                                                      (g_opt, d_opt, g_vars, d_vars)):
+        overflowing.dynamic_scale.assign(HUGE)
+        healthy.dynamic_scale.assign(2.0**8)
+        steps = int(overflowing.iterations.numpy())
+        bad, good = _snapshot(bad_vars), _snapshot(good_vars)
+        logs = gan.train_step(batch)
+        assert np.isfinite(float(logs["loss"])) and np.isfinite(float(logs["d_loss"]))
+        assert not _changed(bad, bad_vars)              # the overflowing step is skipped
+        assert float(overflowing.dynamic_scale.numpy()) == HUGE / 2
+        assert int(overflowing.iterations.numpy()) == steps
+        assert _changed(good, good_vars)                # the other network still trains
+        assert float(healthy.dynamic_scale.numpy()) == 2.0**8
+
+    # A finite step afterwards changes both networks.
+    d_opt.dynamic_scale.assign(2.0**8)
+    g_opt.dynamic_scale.assign(2.0**8)
+    g_before, d_before = _snapshot(g_vars), _snapshot(d_vars)
+    gan.train_step(batch)
+    assert _changed(g_before, g_vars) and _changed(d_before, d_vars)
+
+
+@pytest.mark.parametrize("family", ["realnvp", "vae"])
+def test_single_optimizer_overflow_is_skipped(family):
+    x = _data(16)
+    with global_policy("mixed_float16"):
+        model = FAMILIES[family][0]()
+    model._ensure_built()
+    model.data_dependent_init(x)
+    model.compile_for_fit(learning_rate=1e-2)
+    optimizer = model.optimizer
+    assert isinstance(optimizer, LSO)
+    optimizer.build(model.trainable_variables)
+    variables = model.trainable_variables
+    optimizer.dynamic_scale.assign(HUGE)
+    before = _snapshot(variables)
+    logs = model.train_step(tf.constant(x))
+    assert np.isfinite(float(logs["loss"]))
+    assert not _changed(before, variables)
+    assert float(optimizer.dynamic_scale.numpy()) == HUGE / 2
+    optimizer.dynamic_scale.assign(2.0**8)
+    model.train_step(tf.constant(x))
+    assert _changed(before, variables)
+
+
+SECOND_OPTIMIZER = {
+    "flow_gan": (lambda: RealNVP((D,), num_couplings=2, hidden=8, divergence="js",
+                                 discriminator_units=8),
+                 "d_optimizer", lambda m: m.flow.trainable_variables),
+    "adversarial_vae": (lambda: VAE((D,), latent_dim=2, divergence="js"),
+                        "discriminator_optimizer", lambda m: m._autoencoder_variables()),
+}
+
+
+@pytest.mark.parametrize("family", sorted(SECOND_OPTIMIZER))
+def test_second_optimizer_has_its_own_loss_scale_and_skips_overflow(family):
+    factory, attribute, main_variables = SECOND_OPTIMIZER[family]
+    x = _data(16)
+    with global_policy("mixed_float16"):
+        model = factory()
+    model._ensure_built()
+    model.data_dependent_init(x)
+    model.compile_for_fit(learning_rate=1e-2)
+    critic_optimizer = getattr(model, attribute)
+    assert isinstance(model.optimizer, LSO) and isinstance(critic_optimizer, LSO)
+    assert model.discriminator.compute_dtype == "float16"
+    critic_optimizer.dynamic_scale.assign(HUGE)
+    critic_vars, main_vars = model.discriminator.trainable_variables, main_variables(model)
+    critic_before, main_before = _snapshot(critic_vars), _snapshot(main_vars)
+    logs = model.train_step(tf.constant(x))
+    assert np.isfinite(float(logs["loss"]))
+    assert not _changed(critic_before, critic_vars)
+    assert float(critic_optimizer.dynamic_scale.numpy()) == HUGE / 2
+    assert _changed(main_before, main_vars)
+
+
+def test_mixed_float16_gan_keras_round_trip_restores_two_loss_scale_optimizers(tmp_path):
+    history = unigen.fit(lambda: MLPGAN((D,), latent_dim=2, hidden_units=(8,)), _data(),
+                         epochs=1, batch_size=32, seed=0, verbose=0,
+                         mixed_precision="mixed_float16")
+    gan = history.model
+    path = str(tmp_path / "gan.keras")
+    gan.save(path)
+    again = unigen.load(path)
+    assert keras.config.dtype_policy().name == "float32"
+    assert again.precision == "mixed_float16"
+    assert again.generator.compute_dtype == again.discriminator.compute_dtype == "float16"
+    for old, new in ((gan.generator_optimizer, again.generator_optimizer),
+                     (gan.discriminator_optimizer, again.discriminator_optimizer)):
+        assert isinstance(new, LSO)
+        assert float(new.dynamic_scale.numpy()) == float(old.dynamic_scale.numpy())
+    assert again.generator_optimizer is not again.discriminator_optimizer
+    np.testing.assert_array_equal(gan.sample(8, seed=3).numpy(), again.sample(8, seed=3).numpy())
+
+
+def test_flow_round_trip_and_resume_keep_the_precision(tmp_path):
+    out = str(tmp_path / "run")
+
+    def factory():
+        return RealNVP((D,), num_couplings=2, hidden=8)
+
+    history = unigen.fit(factory, _data(), epochs=1, batch_size=32, seed=0, verbose=0,
+                         output_dir=out, mixed_precision="mixed_bfloat16", sample_every_epoch=0)
+    with open(os.path.join(out, "config.json")) as f:
+        assert json.load(f)["precision"] == "mixed_bfloat16"
+    again = unigen.load(os.path.join(out, "model.keras"))
+    assert again.precision == "mixed_bfloat16"
+    assert again.flow.bijectors[1].network.compute_dtype == "bfloat16"
+    np.testing.assert_array_equal(history.model.log_prob(_data()[:8]).numpy(),
+                                  again.log_prob(_data()[:8]).numpy())
+    with pytest.raises(ValueError, match="precision"):
+        unigen.fit(factory, _data(), epochs=2, batch_size=32, seed=0, verbose=0,
+                   output_dir=out)
