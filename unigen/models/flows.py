@@ -21,6 +21,7 @@ trained on ``likelihood_weight * NLL + adversarial loss`` (Flow-GAN).
 import math
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from unigen import divergences as _div
@@ -148,7 +149,7 @@ class FlowModel(DequantizationMixin, GenerativeModel):
                 batch gives the same value on every call.
         """
         num_samples = _check_positive_int("num_samples", num_samples)
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
             raise ValueError(f"`seed` must be an int or None, got {seed!r}.")
         if self.num_levels is None or (num_samples == 1 and seed is None):
             return super().log_prob(x)
