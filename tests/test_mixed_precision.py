@@ -287,3 +287,25 @@ def test_flow_round_trip_and_resume_keep_the_precision(tmp_path):
     with pytest.raises(ValueError, match="precision"):
         unigen.fit(factory, _data(), epochs=2, batch_size=32, seed=0, verbose=0,
                    output_dir=out)
+
+
+def test_variational_dequantizer_in_mixed_bfloat16_keeps_log_q_float32():
+    x = np.random.default_rng(0).integers(0, 4, size=(64, D)).astype("float32")
+
+    def factory():
+        return RealNVP((D,), num_couplings=2, hidden=8, num_levels=4,
+                       dequantization="variational", dequantizer_couplings=2,
+                       dequantizer_hidden=8)
+
+    history = unigen.fit(factory, x, epochs=1, batch_size=32, seed=0, verbose=0,
+                         mixed_precision="mixed_bfloat16")
+    model = history.model
+    assert np.isfinite(history.history["loss"]).all()
+    deq = model.dequantizer
+    assert deq.compute_dtype == "float32"
+    assert all(net.compute_dtype == "bfloat16" for net in [deq.features, *deq.couplings])
+    u, log_q = deq.sample_and_log_prob(x[:8], np.zeros_like(x[:8]))
+    assert u.dtype == tf.float32 and log_q.dtype == tf.float32
+    log_prob = model.log_prob(x[:8], num_samples=4, seed=0)
+    assert log_prob.dtype == tf.float32
+    assert np.isfinite(log_prob.numpy()).all()

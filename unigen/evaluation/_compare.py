@@ -20,7 +20,7 @@ def _noise_base(models, ctx):
     from unigen.evaluation._likelihood import _kind
 
     candidates = [m for m in models.values() if getattr(m, "has_log_prob", True)
-                  and _kind(m) in ("exact", "dequantization")]
+                  and _kind(m) in ("exact", "dequantization", "variational")]
     if candidates:
         held_out = ctx.validation[:500]
         return max(candidates, key=lambda m: float(np.mean(np.asarray(m.log_prob(held_out)))))

@@ -252,9 +252,10 @@ def evaluate(model, data, metrics=None, *, dataset=None, train=None, validation=
     """Scores a generative model on held-out data with every applicable metric.
 
     Likelihood ("nll") is labelled with how it was obtained (exact,
-    dequantization bound, importance-weighted bound or Parzen window); sample
-    quality is measured on the features of a small classifier that unigen
-    trains on the dataset (images) or on the raw coordinates (vectors), with the
+    dequantization bound, variational dequantization bound, importance-weighted
+    bound or Parzen window); sample quality is measured on the features of a
+    small classifier that unigen trains on the dataset (images) or on the raw
+    coordinates (vectors), with the
     real-versus-real floor (held-out validation data scored like a model) in
     each score's ``extra["floor"]``.
 

@@ -3,6 +3,9 @@
 * exact: the Gaussian baseline (a discretised Gaussian mass) and flows on
   continuous data;
 * dequantization bound: flows on discrete levels (log p(x + u), one uniform draw);
+* variational dequantization bound: flows with ``dequantization="variational"``,
+  the importance-weighted bound with K draws u_k ~ q(u | x),
+  log (1/K) sum_k p(x + u_k) / q(u_k | x) (``log_prob(x, num_samples=K)``);
 * importance-weighted bound: VAEs, ``log_prob(x, num_samples=K)`` (Burda et al.);
 * Parzen window: implicit models (GANs), a kernel estimate on model samples with
   the bandwidth chosen on validation data (Goodfellow et al. 2014).
@@ -22,6 +25,9 @@ BIASES = {
     "exact": "none: exact; only the sampling error over test examples",
     "dequantization": "lower bound on log P(x) (uniform dequantization, one draw): "
                       "underestimates the likelihood by the dequantization gap",
+    "variational": "lower bound on log P(x) (variational dequantization, importance-weighted "
+                   "over K draws of q(u | x)): tightens as K grows; underestimates the "
+                   "likelihood",
     "importance": "lower bound in expectation (Burda et al. 2016), tightening as K grows: "
                   "underestimates the likelihood",
     "parzen": "Parzen estimates are unreliable in high dimension (Theis et al. 2016): "
@@ -49,7 +55,9 @@ def _kind(model):
     if isinstance(model, Gaussian):
         return "exact"
     if isinstance(model, FlowModel):
-        return "exact" if model.num_levels is None else "dequantization"
+        if model.num_levels is None:
+            return "exact"
+        return "variational" if model.dequantizer is not None else "dequantization"
     if "num_samples" in inspect.signature(model.log_prob).parameters:
         return "importance"
     return "model"
@@ -70,7 +78,8 @@ def likelihood(model, x, *, validation=None, importance_samples=100,
         validation: held-out examples for the Parzen bandwidth (implicit
             models); default: the first half of ``x`` chooses it and the
             second half is scored.
-        importance_samples: K of the importance-weighted bound (VAEs).
+        importance_samples: K of the importance-weighted bound (VAEs, and flows
+            with variational dequantization).
         parzen_samples: model samples the Parzen window is built on.
         seed: seed of the model samples (Parzen) and importance draws.
         batch_size: examples per ``log_prob`` call.
@@ -93,10 +102,13 @@ def likelihood(model, x, *, validation=None, importance_samples=100,
         estimator = (f"Parzen window on {parzen_samples} samples, sigma={sigma:.3g} "
                      f"chosen on {len(validation)} validation examples")
         extra["bandwidth"] = sigma
-    elif kind == "importance":
+    elif kind in ("importance", "variational"):
         log_p = _batched(lambda b: model.log_prob(b, num_samples=importance_samples, seed=seed),
                          x, batch_size)
         estimator = f"importance-weighted bound, K={importance_samples}"
+        if kind == "variational":
+            estimator = (f"variational dequantization bound, importance-weighted over "
+                         f"K={importance_samples} draws of q(u | x)")
     else:
         log_p = _batched(model.log_prob, x, batch_size)
         estimator = getattr(model, "likelihood_estimator", None) or {

@@ -14,6 +14,7 @@ The models `unigen.models.Glow`, `RealNVP` and `MAF` are built from these.
 
 from unigen.flows._autoregressive import MADE, MaskedAutoregressive
 from unigen.flows._bijector import Bijector, Chain, Permute, Reverse
+from unigen.flows._dequantization import VariationalDequantizer
 from unigen.flows._layers import (
     ActNorm,
     AdditiveCoupling,
@@ -40,5 +41,6 @@ __all__ = [
     "Reverse",
     "SplitPrior",
     "Squeeze",
+    "VariationalDequantizer",
     "uniform_dequantize",
 ]

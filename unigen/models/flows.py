@@ -8,7 +8,10 @@ vector z of the same dimension D with a standard normal base, so
 exact. Discrete pixels (``num_levels=L``) are first dequantized and
 transformed (`unigen.flows.uniform_dequantize`, `unigen.flows.LogitTransform`),
 with the Jacobian of the transform counted, so ``log_prob`` refers to the data
-exactly as passed (integer levels 0..L-1).
+exactly as passed (integer levels 0..L-1). With
+``dequantization="variational"`` the noise comes from a learned conditional
+flow q(u | x) (`unigen.flows.VariationalDequantizer`, Flow++), trained jointly
+on the bound E_q[log p(x + u) - log q(u | x)] <= log P(x).
 
 Training: maximum likelihood by default (``compute_loss`` = -mean log p, from
 the base class). With ``divergence=`` a discriminator is added and the flow is
@@ -18,12 +21,14 @@ trained on ``likelihood_weight * NLL + adversarial loss`` (Flow-GAN).
 import math
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from unigen import divergences as _div
 from unigen._distribute import global_batch_noise, scale_loss_for_replicas
-from unigen.base import GenerativeModel
+from unigen.base import GenerativeModel, _check_positive_int
 from unigen.flows import LogitTransform
+from unigen.models._flow_dequantization import DequantizationMixin
 
 __all__ = ["FlowModel", "WarmupSchedule"]
 
@@ -52,7 +57,7 @@ class WarmupSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
 
 @keras.saving.register_keras_serializable(package="unigen")
-class FlowModel(GenerativeModel):
+class FlowModel(DequantizationMixin, GenerativeModel):
     """Base of the flow models: preprocessing, log_prob, sampling, encode/decode.
 
     Subclasses set ``self.flow``, a `unigen.flows.Bijector` from the
@@ -69,11 +74,17 @@ class FlowModel(GenerativeModel):
         likelihood_weight: weight of the NLL in the Flow-GAN objective.
         discriminator_units: width of the Flow-GAN discriminator (an MLP).
         seed: seed of the initial weights and of the model's training-noise generator.
+        dequantization: for discrete data, "uniform" (u ~ U[0, 1)^D) or
+            "variational" (u ~ q(u | x), a learned `unigen.flows.VariationalDequantizer`
+            trained jointly with the flow; its variables are part of the model).
+        dequantizer_couplings: affine couplings of the variational dequantizer.
+        dequantizer_hidden: width of the variational dequantizer's networks.
         **kwargs: passed to `unigen.GenerativeModel`.
     """
 
     def __init__(self, event_shape, num_levels=None, logit_alpha=0.05, warmup_steps=100,
                  divergence=None, likelihood_weight=1.0, discriminator_units=128, seed=0,
+                 dequantization="uniform", dequantizer_couplings=4, dequantizer_hidden=32,
                  **kwargs):
         super().__init__(event_shape, num_levels=num_levels, **kwargs)
         self.logit_alpha = None if logit_alpha is None else float(logit_alpha)
@@ -92,6 +103,7 @@ class FlowModel(GenerativeModel):
         self.logit = None
         if num_levels is not None:
             self.logit = LogitTransform(num_levels, alpha=self.logit_alpha, name="logit")
+        self._init_dequantizer(dequantization, dequantizer_couplings, dequantizer_hidden)
         self.discriminator = None
         if self.divergence is not None:
             units = self.discriminator_units
@@ -109,19 +121,41 @@ class FlowModel(GenerativeModel):
                               for k in ("loss", "nll", "d_loss")}
 
     # ---------------------------------------------------------- public API
-    def log_prob(self, x):
+    def log_prob(self, x, num_samples=1, seed=None):
         """Log-likelihood of ``x`` in nats per example, shape ``[batch]``.
 
-        Continuous data (``num_levels=None``): the exact log density.
+        Continuous data (``num_levels=None``): the exact log density
+        (``num_samples`` and ``seed`` are ignored).
 
         Discrete data (``num_levels=L``, integer levels as passed): the flow is
-        a density p_Y over y = x + u in [0, L)^D, and the returned value is
-        log p_Y(x + u) for one uniform draw u ~ U[0, 1)^D from a fixed seed
-        (the same u for the same batch shape), a one-sample estimate of the
-        lower bound E_u log p_Y(x + u) <= log P(x) on the log probability mass
-        of the bins (as reported in the RealNVP and Glow papers).
+        a density p_Y over y = x + u in [0, L)^D and the returned value is a
+        lower bound on the log probability mass log P(x) of the bins,
+
+            log (1/K) sum_k p_Y(x + u_k) / q(u_k | x),   u_k ~ q(u | x),
+
+        with K = ``num_samples``. Uniform dequantization has q = 1 on [0, 1)^D:
+        K = 1 gives log p_Y(x + u), a one-sample estimate of
+        E_u log p_Y(x + u) <= log P(x) (as reported in the RealNVP and Glow
+        papers). Variational dequantization draws u from the learned
+        q(u | x); K = 1 is a one-sample estimate of the variational bound
+        E_q[log p_Y(x + u) - log q(u | x)]. For either, the expectation of the
+        K-sample estimate increases with K towards log P(x) (importance
+        weighting, Burda et al. 2016).
+
+        Args:
+            x: a batch in the data space.
+            num_samples: K, noise draws per example (discrete data).
+            seed: int seeding the draws; None uses fixed seeds, so the same
+                batch gives the same value on every call.
         """
-        return super().log_prob(x)
+        num_samples = _check_positive_int("num_samples", num_samples)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
+            raise ValueError(f"`seed` must be an int or None, got {seed!r}.")
+        if self.num_levels is None or (num_samples == 1 and seed is None):
+            return super().log_prob(x)
+        x = self._convert_input(x)
+        self._ensure_built()
+        return self._importance_log_prob(x, num_samples, seed)
 
     def sample(self, num_samples, seed=None, temperature=1.0):
         """Draws ``num_samples`` examples; z ~ N(0, temperature^2 I).
@@ -201,12 +235,16 @@ class FlowModel(GenerativeModel):
 
     def compile(self, *args, **kwargs):
         """`keras.Model.compile`; a Flow-GAN also gets its discriminator's Adam
-        (learning rate 1e-3, beta_1 0.5) if it has none, for example after
-        ``unigen.load`` (the discriminator's optimizer state is not saved in
-        ``.keras`` files; `unigen.fit` checkpoints hold it)."""
+        (learning rate 1e-3, beta_1 0.5) if it has none. A ``.keras`` file
+        restores both optimizers with their state (`get_compile_config`), and
+        so do `unigen.fit` checkpoints."""
         super().compile(*args, **kwargs)
         if self.divergence is not None and getattr(self, "d_optimizer", None) is None:
             self._make_d_optimizer(1e-3)
+        if self.divergence is not None and not self.optimizer.built:
+            # on every model variable, as Keras's own fit and `training_state`
+            # build it, so a saved optimizer state always reloads.
+            self.optimizer.build(self.trainable_variables)
 
     def _make_d_optimizer(self, learning_rate):
         self._ensure_built()
@@ -214,6 +252,28 @@ class FlowModel(GenerativeModel):
         # built now: an optimizer that creates its variables inside the traced
         # training step breaks under tf.function.
         self.d_optimizer.build(self.discriminator.trainable_variables)
+
+    def get_compile_config(self):
+        """Keras's compile config plus the Flow-GAN discriminator's optimizer, so
+        a ``.keras`` file restores both optimizers (and their moments)."""
+        config = super().get_compile_config()
+        d_opt = getattr(self, "d_optimizer", None)
+        if config and d_opt is not None:
+            config = {**config,
+                      "discriminator_optimizer": keras.saving.serialize_keras_object(d_opt)}
+        return config
+
+    def compile_from_config(self, config):
+        config = dict(config)
+        d_opt = config.pop("discriminator_optimizer", None)
+        config = keras.saving.deserialize_keras_object(config)
+        if d_opt is not None and self.divergence is not None:
+            self._ensure_built()
+            self.d_optimizer = keras.saving.deserialize_keras_object(d_opt)
+            self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.compile(**config)
+        if self.built and not self.optimizer.built:
+            self.optimizer.build(self.trainable_variables)
 
     def train_step(self, data):
         """Maximum likelihood (Keras's step) or, with ``divergence``, Flow-GAN.
@@ -232,7 +292,8 @@ class FlowModel(GenerativeModel):
         z = global_batch_noise(
             lambda n: keras.random.normal((n, self.event_size), seed=self.noise_seed), batch)
         noise = self._train_noise(x) if self.num_levels is not None else None
-        real = self._critic_view(x if noise is None else x + noise)
+        real = self._critic_view(x if noise is None else x + tf.stop_gradient(
+            self._dequantize(x, noise)[0]))
         critic = self._critic
         with tf.GradientTape() as tape:
             fake = tf.stop_gradient(self._critic_view(self._generate(z)))
@@ -244,7 +305,7 @@ class FlowModel(GenerativeModel):
         grads = tape.gradient(scaled, critic_vars)
         self.d_optimizer.apply_gradients(zip(grads, critic_vars, strict=True))
         self.divergence.apply_constraints(critic_vars)
-        flow_vars = self.flow.trainable_variables
+        flow_vars = self._likelihood_variables()
         with tf.GradientTape() as tape:
             fake = self._critic_view(self._generate(z))
             adversarial = self.divergence.generator_loss(critic(fake), critic(real))
@@ -290,6 +351,7 @@ class FlowModel(GenerativeModel):
             "likelihood_weight": self.likelihood_weight,
             "discriminator_units": self.discriminator_units,
             "seed": self.seed,
+            **self._dequantizer_config(),
         }
 
     @classmethod
@@ -303,14 +365,24 @@ class FlowModel(GenerativeModel):
         if self.discriminator is not None:
             self.discriminator.build((None, self.event_size))
         self._build_flow((None, *self.event_shape))
+        if self.dequantizer is not None:
+            self.dequantizer.build((None, *self.event_shape))
         self.built = True
 
     # ---------------------------------------------------------- internals
     def _log_prob_with_noise(self, x, noise):
+        """log p(x) (continuous) or the one-draw bound log p_Y(x + u) - log q(u | x)."""
         if self.num_levels is None:
-            t, ld0 = x, 0.0
+            return self._continuous_log_prob(x)
+        u, log_q = self._dequantize(x, noise)
+        return self._continuous_log_prob(x + u) - log_q
+
+    def _continuous_log_prob(self, y):
+        """log p_Y(y): the flow's density on y (in [0, L)^D for discrete data)."""
+        if self.num_levels is None:
+            t, ld0 = y, 0.0
         else:
-            t, ld0 = self.logit.forward_and_log_det(x + noise)
+            t, ld0 = self.logit.forward_and_log_det(y)
         z, ld1 = self._flow_forward(t)
         base = -0.5 * tf.reduce_sum(tf.square(z), axis=-1) - 0.5 * self.event_size * _LOG_2PI
         return base + ld1 + ld0
@@ -321,11 +393,12 @@ class FlowModel(GenerativeModel):
     def _fixed_noise(self, x):
         if self.num_levels is None:
             return None
-        return keras.random.uniform(tf.shape(x), seed=0, dtype=x.dtype)
+        return self._noise_fn()(tf.shape(x), seed=0, dtype=x.dtype)
 
     def _train_noise(self, x):
         shape = tuple(x.shape[1:])
-        draw = lambda n: keras.random.uniform((n, *shape), seed=self.noise_seed)  # noqa: E731
+        noise_fn = self._noise_fn()
+        draw = lambda n: noise_fn((n, *shape), seed=self.noise_seed)  # noqa: E731
         return global_batch_noise(draw, tf.shape(x)[0])
 
     def _critic(self, y):

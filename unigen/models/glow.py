@@ -22,7 +22,9 @@ class Glow(FlowModel):
 
     ``log_prob(x)`` is in nats per image for the data as passed (levels
     0..L-1): a one-sample, fixed-seed estimate of the dequantization lower
-    bound E_u log p(x + u) <= log P(x) (see `FlowModel.log_prob`).
+    bound E_u log p(x + u) <= log P(x), or with ``dequantization="variational"``
+    of E_q[log p(x + u) - log q(u | x)]; ``log_prob(x, num_samples=K)`` is the
+    tighter importance-weighted bound (see `FlowModel.log_prob`).
 
     Example::
 
@@ -42,7 +44,7 @@ class Glow(FlowModel):
         coupling: "affine" or "additive".
         logit_alpha: see `FlowModel` (default None: Glow's x / L - 1/2).
         **kwargs: passed to `FlowModel` (``warmup_steps``, ``divergence``,
-            ``likelihood_weight``, ``seed``, ...).
+            ``likelihood_weight``, ``dequantization``, ``seed``, ...).
 
     References:
         Kingma and Dhariwal. "Glow: Generative Flow with Invertible 1x1
