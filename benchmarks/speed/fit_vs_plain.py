@@ -8,10 +8,13 @@ data with the same batch size and optimizer (Adam, learning rate 1e-3; beta_1
 * ``unigen``: ``unigen.fit(model, x, epochs=1, ...)`` with its defaults on the CPU;
 * ``unigen_xla``: the same with ``jit_compile=True, steps_per_execution=k``.
 
-A timed block is one epoch (``steps`` steps), timed from Keras's
-``on_epoch_begin`` to ``on_epoch_end`` for all three, so unigen's per-call
-set-up (checks, counting the data) is left out and its per-step costs (its
-callbacks, pipeline and train_step) are in. Rates are steps per second.
+Each contender makes one ``fit`` call of 1 + rounds epochs in its own thread,
+and the threads take turns epoch by epoch (`timing.alternate_epochs`; Keras
+traces the step again in the first epoch of every ``fit`` call, so the first
+epoch is dropped). An epoch is timed from Keras's ``on_epoch_begin`` to
+``on_epoch_end`` for all three, so unigen's per-call set-up (checks, counting
+the data) is left out and its per-step costs (its callbacks, pipeline and
+train_step) are in. Rates are steps per second.
 """
 
 import math
@@ -20,35 +23,32 @@ import keras
 
 from benchmarks.speed import configs
 from benchmarks.speed.plain_loops import plain_dataset, plain_twin
-from benchmarks.speed.timing import EpochTimer, alternate, ratio
+from benchmarks.speed.timing import alternate_epochs, ratio
 
 __all__ = ["run"]
 
 LEARNING_RATE = 1e-3
 
 
-def _unigen_runner(model, x, cfg, **compile_kwargs):
+def _unigen_trainer(model, x, cfg, **compile_kwargs):
     import unigen
 
-    timer = EpochTimer()
+    def train(epochs, callbacks):
+        # seed=None: a seed would reset TensorFlow's global seed, and every
+        # tf.function traced before (the other contenders') would trace again.
+        unigen.fit(model, x, epochs=epochs, batch_size=cfg["batch"], seed=None, verbose=0,
+                   learning_rate=LEARNING_RATE, callbacks=callbacks, **compile_kwargs)
 
-    def block():
-        unigen.fit(model, x, epochs=1, batch_size=cfg["batch"], seed=0, verbose=0,
-                   learning_rate=LEARNING_RATE, callbacks=[timer], **compile_kwargs)
-        return cfg["steps"] / timer.seconds[-1]
-
-    return block
+    return train
 
 
-def _plain_runner(model, x, cfg):
-    timer = EpochTimer()
+def _plain_trainer(model, x, cfg):
     data = plain_dataset(x, cfg["batch"])
 
-    def block():
-        model.fit(data, epochs=1, verbose=0, callbacks=[timer], shuffle=False)
-        return cfg["steps"] / timer.seconds[-1]
+    def train(epochs, callbacks):
+        model.fit(data, epochs=epochs, verbose=0, callbacks=callbacks, shuffle=False)
 
-    return block
+    return train
 
 
 def _count(model):
@@ -63,10 +63,10 @@ def contenders(name, cfg, x):
     plain = plain_twin(twin, x[:cfg["batch"]], LEARNING_RATE)
     k = cfg["steps_per_execution"]
     return {
-        "plain": (plain, _plain_runner(plain, x, cfg)),
-        "unigen": (ours, _unigen_runner(ours, x, cfg)),
-        "unigen_xla": (fast, _unigen_runner(fast, x, cfg, jit_compile=True,
-                                            steps_per_execution=k)),
+        "plain": (plain, _plain_trainer(plain, x, cfg)),
+        "unigen": (ours, _unigen_trainer(ours, x, cfg)),
+        "unigen_xla": (fast, _unigen_trainer(fast, x, cfg, jit_compile=True,
+                                             steps_per_execution=k)),
     }
 
 
@@ -76,7 +76,8 @@ def run(cfg, names=configs.MODELS):
     out = {}
     for name in names:
         entries = contenders(name, cfg, x)
-        rates = alternate({k: v[1] for k, v in entries.items()}, cfg["rounds"])
+        rates = alternate_epochs({k: v[1] for k, v in entries.items()}, cfg["rounds"],
+                                 cfg["steps"])
         unigen_over_plain = ratio(rates, "unigen", "plain")
         out[name] = {
             "rates_steps_per_second": rates,

@@ -10,11 +10,12 @@ then hits both sides alike, and the median ignores the odd slow round.
 import os
 import platform
 import statistics
+import threading
 import time
 
 import keras
 
-__all__ = ["EpochTimer", "alternate", "label", "machine", "ratio"]
+__all__ = ["EpochTimer", "alternate", "alternate_epochs", "label", "machine", "ratio"]
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -59,13 +60,89 @@ def alternate(runners, rounds, warmup=1):
                 continue
             if r >= warmup:
                 rates[name].append(rate)
+    return _summary(names, rates, errors)
+
+
+def _summary(names, rates, errors):
     out = {}
     for name in names:
         if name in errors:
             out[name] = {"error": errors[name]}
-        else:
+        elif rates[name]:
             out[name] = {"rates": rates[name], "median": statistics.median(rates[name])}
+        else:
+            out[name] = {"error": "no timed epoch (training stopped early)"}
     return out
+
+
+def alternate_epochs(trainers, rounds, steps, warmup=1):
+    """Alternates the epochs of several Keras ``fit`` calls; returns steps per second.
+
+    Keras traces the training step again in the first epoch of every ``fit``
+    call, so each contender trains in one call of ``warmup + rounds`` epochs,
+    in its own thread, and the threads take turns epoch by epoch (A, B, C,
+    then C, B, A, ...): only one contender computes at a time. An epoch is
+    timed from its ``on_epoch_begin`` (once it has the turn) to its
+    ``on_epoch_end``; the ``warmup`` first epochs (tracing) are dropped.
+
+    Args:
+        trainers: dict name -> function(epochs, callbacks) making one ``fit``
+            call with those epochs and callbacks.
+        rounds: timed epochs per contender.
+        steps: steps per epoch (the rate is steps / seconds).
+        warmup: epochs dropped first.
+
+    Returns:
+        dict name -> {"rates": [...], "median": float} or {"error": str}.
+    """
+    names = list(trainers)
+    schedule = [n for r in range(warmup + rounds) for n in (names if r % 2 == 0 else names[::-1])]
+    turn = threading.Condition()
+    state = {"position": 0}
+    gone, errors = set(), {}
+    seconds = {name: [] for name in names}
+
+    def current():
+        return schedule[state["position"]] if state["position"] < len(schedule) else None
+
+    def advance():  # called with `turn` held
+        state["position"] += 1
+        while current() in gone:
+            state["position"] += 1
+        turn.notify_all()
+
+    class _Turn(keras.callbacks.Callback):
+        def __init__(self, name):
+            super().__init__()
+            self.name = name
+
+        def on_epoch_begin(self, epoch, logs=None):
+            with turn:
+                turn.wait_for(lambda: current() == self.name)
+            self._start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            seconds[self.name].append(time.perf_counter() - self._start)
+            with turn:
+                advance()
+
+    def work(name):
+        try:
+            trainers[name](warmup + rounds, [_Turn(name)])
+        except Exception as err:  # recorded in the results, not hidden
+            errors[name] = f"{type(err).__name__}: {str(err)[:300]}"
+        with turn:
+            gone.add(name)
+            if current() == name:
+                advance()
+
+    threads = [threading.Thread(target=work, args=(name,), daemon=True) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    rates = {name: [steps / s for s in seconds[name][warmup:]] for name in names}
+    return _summary(names, rates, errors)
 
 
 def ratio(results, numerator, denominator):
