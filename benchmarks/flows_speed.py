@@ -2,6 +2,10 @@
 
     python benchmarks/flows_speed.py [--quick]
 
+The measurement lives in `benchmarks.speed.glow_vs_tfp`, which the speed
+suite (``python -m benchmarks speed``) runs too; this script keeps the 28x28
+figure on its own.
+
 Both models train with the same hand-written loop (a ``tf.function`` step:
 GradientTape on the mean NLL of uniformly dequantized images, Adam), on the
 same batches of Fashion-MNIST-shaped data (28x28x1, 256 levels): ``levels`` x
@@ -20,9 +24,7 @@ Writes benchmarks/results/flows_speed.json.
 
 import argparse
 import json
-import math
 import os
-import statistics
 import sys
 import time
 
@@ -30,92 +32,19 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np
 import tensorflow as tf
-import tensorflow_probability as tfp
 
 import unigen
+from benchmarks.speed import glow_vs_tfp
 
-tfb, tfd = tfp.bijectors, tfp.distributions
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
                        "flows_speed.json")
 
 
-def _tfp_glow(shape, levels, steps, hidden):
-    glow = tfb.Glow(
-        output_shape=shape, num_glow_blocks=levels, num_steps_per_block=steps,
-        coupling_bijector_fn=lambda s: tfb.GlowDefaultNetwork(s, num_hidden=hidden),
-        exit_bijector_fn=tfb.GlowDefaultExitNetwork)
-    z_shape = glow.inverse_event_shape(shape)
-    return glow, tfd.TransformedDistribution(tfd.Sample(tfd.Normal(0.0, 1.0), z_shape), glow)
-
-
-def _pair(shape, levels, steps, hidden, num_levels, first_batch, lr=1e-3):
-    """Two (step_fn, eval_fn) pairs with the same loop, for unigen and TFP."""
-    dims = int(np.prod(shape))
-    ours = unigen.models.Glow(image_shape=shape, levels=levels, steps_per_level=steps,
-                              hidden_channels=hidden, num_levels=num_levels,
-                              logit_alpha=None)
-    ours.data_dependent_init(tf.cast(first_batch, "float32"))
-    glow, px = _tfp_glow(shape, levels, steps, hidden)
-
-    def tfp_log_prob(x, noise):
-        y = (x + noise) / num_levels - 0.5  # the same affine pre-processing as ours
-        return px.log_prob(y) - dims * math.log(num_levels)
-
-    tfp_log_prob(tf.cast(first_batch, "float32"), tf.zeros(first_batch.shape))  # build
-    import tf_keras
-
-    steps_fns = {}
-    for name, log_prob, variables in (
-            ("unigen", lambda x, u: ours._log_prob_with_noise(x, u),
-             [v.value for v in ours.trainable_variables]),
-            ("tfp", tfp_log_prob, glow.trainable_variables)):
-        optimizer = tf_keras.optimizers.Adam(lr)
-
-        def step(x, seed, log_prob=log_prob, variables=variables, optimizer=optimizer):
-            x = tf.cast(x, "float32")
-            noise = tf.random.stateless_uniform(tf.shape(x), seed=seed)
-            with tf.GradientTape() as tape:
-                loss = -tf.reduce_mean(log_prob(x, noise))
-            grads = tape.gradient(loss, variables)
-            optimizer.apply_gradients(zip(grads, variables, strict=True))
-            return loss
-
-        def evaluate(x, log_prob=log_prob):
-            x = tf.cast(x, "float32")
-            noise = tf.random.stateless_uniform(tf.shape(x), seed=[0, 1])
-            return -log_prob(x, noise) / (dims * math.log(2.0))
-
-        steps_fns[name] = (tf.function(step), tf.function(evaluate), len(variables))
-    return steps_fns
-
-
 def speed(quick):
-    shape, levels, steps, hidden, batch = (28, 28, 1), 2, 4, 64, 64
+    """unigen Glow vs tfb.Glow steps per second at 28x28 (see benchmarks.speed.glow_vs_tfp)."""
     rounds, per_round = (3, 5) if quick else (7, 20)
-    rng = np.random.default_rng(0)
-    data = rng.integers(0, 256, size=(batch * 4, *shape)).astype("float32")
-    fns = _pair(shape, levels, steps, hidden, 256, data[:batch])
-    times = {name: [] for name in fns}
-    for step, _, _ in fns.values():  # trace and warm up
-        for i in range(2):
-            step(data[:batch], tf.constant([i, 0]))
-    for r in range(rounds):
-        order = list(fns) if r % 2 == 0 else list(reversed(fns))
-        for name in order:
-            step = fns[name][0]
-            start = time.perf_counter()
-            for i in range(per_round):
-                j = (i % 4) * batch
-                loss = step(data[j:j + batch], tf.constant([r, i]))
-            float(loss)
-            times[name].append(per_round / (time.perf_counter() - start))
-    med = {name: statistics.median(v) for name, v in times.items()}
-    return {"shape": list(shape), "levels": levels, "steps_per_level": steps,
-            "hidden": hidden, "batch_size": batch, "rounds": rounds,
-            "steps_per_round": per_round,
-            "trainable_variables": {n: f[2] for n, f in fns.items()},
-            "steps_per_second": times, "median_steps_per_second": med,
-            "speedup_unigen_over_tfp": med["unigen"] / med["tfp"], "target": 1.5}
+    return glow_vs_tfp.run((28, 28, 1), 2, 4, 64, 64, num_levels=256, rounds=rounds,
+                           steps_per_round=per_round)
 
 
 def fashion_quality(quick):
@@ -126,7 +55,7 @@ def fashion_quality(quick):
     test = test[:500 if quick else 2000]
     train = train[:train_size].astype("float32")
     levels, steps, hidden = 2, 4, 64
-    fns = _pair((28, 28, 1), levels, steps, hidden, 256, train[:batch])
+    fns = glow_vs_tfp.pair((28, 28, 1), levels, steps, hidden, 256, train[:batch])
     rng = np.random.default_rng(0)
     result = {"train_examples": train_size, "test_examples": len(test), "steps": num_steps,
               "batch_size": batch, "levels": levels, "steps_per_level": steps,
@@ -151,10 +80,10 @@ def main():
     result = speed(args.quick)
     result["quick"] = args.quick
     result["machine"] = "shared 2-core CPU (4 engineers), no GPU"
-    med = result["median_steps_per_second"]
+    rates = result["rates_steps_per_second"]
     print(f"{'model':8s} {'steps/s (median)':>18s}")
-    for name, v in med.items():
-        print(f"{name:8s} {v:18.2f}")
+    for name, entry in rates.items():
+        print(f"{name:8s} {entry.get('median', float('nan')):18.2f}")
     print(f"speed-up unigen / tfp: {result['speedup_unigen_over_tfp']:.2f}x (target 1.5x)")
     os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
     with open(RESULTS, "w") as f:

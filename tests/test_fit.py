@@ -37,6 +37,28 @@ def test_fit_accepts_every_data_form(form):
     assert history.epoch == [0, 1]
 
 
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_in_memory_batches_equal_the_element_wise_batches(shuffle):
+    """Shuffled indices + tf.gather give the batches of the shuffled examples, every epoch."""
+    from unigen import _data
+
+    x, y = unigen.datasets.as_numpy("digits", "train", with_labels=True)
+    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    common = dict(batch_size=64, steps=len(x) // 64, first_epoch=1, epochs=4, seed=3,
+                  shuffle=shuffle, buffer_size=len(x))
+    fast = list(_data.training_batches(ds, arrays=_data.in_memory((x, y)), **common))
+    slow = list(_data.training_batches(ds, **common))
+    assert len(fast) == len(slow) == 3 * (len(x) // 64)
+    for (xf, yf), (xs, ys) in zip(fast, slow, strict=True):
+        assert xf.dtype == tf.float32 and yf.dtype == ys.dtype
+        np.testing.assert_array_equal(xf.numpy(), xs.numpy())
+        np.testing.assert_array_equal(yf.numpy(), ys.numpy())
+    epoch = len(x) // 64
+    first, second = (np.concatenate([b[1].numpy() for b in fast[i * epoch:(i + 1) * epoch]])
+                     for i in (0, 1))
+    assert (first != second).any() == shuffle  # reshuffled per epoch, or not at all
+
+
 def test_fit_with_factory_and_validation_reports_val_loss():
     history = unigen.fit(_gauss, "digits", validation_data="digits", epochs=1,
                          batch_size=100, seed=0, verbose=0)

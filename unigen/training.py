@@ -183,7 +183,8 @@ def fit(model, data, *, epochs=1, batch_size=128, strategy=None, seed=None,
 
     train_batches = _data.training_batches(
         train, batch_size=batch_size, steps=steps, first_epoch=initial_epoch, epochs=epochs,
-        seed=seed, shuffle=shuffle, buffer_size=min(shuffle_buffer, num_examples))
+        seed=seed, shuffle=shuffle, buffer_size=min(shuffle_buffer, num_examples),
+        arrays=_data.in_memory(data))
     if initial_epoch >= epochs:
         return _history(model, history, initial_epoch, epochs)
     with strategy.scope():

@@ -1,0 +1,67 @@
+"""Model sizes, data and round counts of each mode of the speed suite.
+
+* smoke: tiny networks, 2 steps per block; only checks that everything runs.
+* quick: 8x8 digits (17 levels), the default network widths; a few minutes on 2 cores.
+* full: 28x28 images with 256 levels (Fashion-MNIST's shape; uniform random
+  levels, as speed does not depend on the pixel values), the same widths.
+"""
+
+import numpy as np
+
+__all__ = ["MODELS", "config", "factory", "training_data"]
+
+MODELS = ("dcgan", "vae", "glow")
+
+_SIZES = {
+    # batch, steps per timed block, rounds, image shape, levels, widths
+    "smoke": dict(batch=16, steps=2, rounds=1, shape=(8, 8, 1), levels=17,
+                  filters=4, latent=4, glow=(1, 2, 8)),
+    "quick": dict(batch=64, steps=15, rounds=3, shape=(8, 8, 1), levels=17,
+                  filters=32, latent=32, glow=(2, 4, 64)),
+    "full": dict(batch=64, steps=20, rounds=5, shape=(28, 28, 1), levels=256,
+                 filters=32, latent=64, glow=(2, 4, 64)),
+}
+
+
+def config(mode, repeats=None):
+    """The sizes of ``mode`` ("smoke", "quick" or "full"); ``repeats`` overrides rounds."""
+    out = dict(_SIZES[mode], mode=mode)
+    if repeats is not None:
+        if repeats < 1:
+            raise ValueError(f"`--repeats` must be a positive int, got {repeats}.")
+        out["rounds"] = int(repeats)
+    out["steps_per_execution"] = 5 if out["steps"] % 5 == 0 else out["steps"]
+    return out
+
+
+def training_data(cfg, seed=0):
+    """uint8 images, exactly ``batch * steps`` of them (one epoch = one timed block)."""
+    n = cfg["batch"] * cfg["steps"]
+    if cfg["shape"] == (8, 8, 1):
+        import unigen
+
+        digits = unigen.datasets.as_numpy("digits", "train")
+        reps = -(-n // len(digits))
+        return np.concatenate([digits] * reps)[:n]
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, cfg["levels"], size=(n, *cfg["shape"]), dtype=np.uint8)
+
+
+def factory(name, cfg):
+    """A zero-argument function building the unigen model ``name`` at ``cfg``'s size."""
+    import unigen
+
+    shape, levels = cfg["shape"], cfg["levels"]
+    if name == "dcgan":
+        return lambda: unigen.models.DCGAN(image_shape=shape, num_levels=levels,
+                                           latent_dim=cfg["latent"],
+                                           base_filters=cfg["filters"])
+    if name == "vae":
+        return lambda: unigen.models.VAE(input_shape=shape, num_levels=levels,
+                                         latent_dim=min(16, cfg["latent"]))
+    if name == "glow":
+        depth, steps, hidden = cfg["glow"]
+        return lambda: unigen.models.Glow(image_shape=shape, num_levels=levels, levels=depth,
+                                          steps_per_level=steps, hidden_channels=hidden,
+                                          warmup_steps=0)
+    raise ValueError(f"Unknown model {name!r}; expected one of {MODELS}.")

@@ -1,0 +1,107 @@
+"""The Markdown table of a speed run (the JSON holds every round)."""
+
+from benchmarks.speed.timing import label
+
+__all__ = ["markdown"]
+
+
+_SHARED = " (shared machine: absolute rates are noisy, ratios less so)"
+
+
+def _num(value, fmt="{:.2f}"):
+    return "n/a" if value is None else fmt.format(value)
+
+
+def _median(rates, name):
+    entry = rates.get(name, {})
+    if "error" in entry:
+        return "failed"
+    return _num(entry.get("median"))
+
+
+def _fit_table(result):
+    fit, flops = result["fit_vs_plain"], result.get("flops", {}).get("models", {})
+    lines = ["## unigen.fit vs a plain Keras loop (same networks, batch, optimizer)", "",
+             "Steps per second, medians of the rounds; overhead = plain / unigen - 1 "
+             "(target <= 5%); XLA = unigen with jit_compile=True and "
+             "steps_per_execution.", "",
+             "| model | plain | unigen | unigen XLA | overhead | XLA / plain |"
+             " GFLOP/step | unigen GFLOP/s | % of peak |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for name, entry in fit.items():
+        rates = entry["rates_steps_per_second"]
+        f = flops.get(name, {})
+        per_step = f.get("flops_per_step", {}).get("unigen")
+        lines.append(
+            f"| {name} | {_median(rates, 'plain')} | {_median(rates, 'unigen')} | "
+            f"{_median(rates, 'unigen_xla')} | {_num(entry['overhead'], '{:+.1%}')} | "
+            f"{_num(entry['xla_over_plain'], '{:.2f}x')} | "
+            f"{_num(None if per_step is None else per_step / 1e9, '{:.3f}')} | "
+            f"{_num(f.get('gflops_per_second_unigen'), '{:.1f}')} | "
+            f"{_num(f.get('fraction_of_peak_unigen'), '{:.1%}')} |")
+    if flops:
+        lines += ["", f"Matmul peak measured in this run: "
+                      f"{result['flops']['peak_gflops']:.1f} GFLOP/s (float32 2048x2048, "
+                      f"best of the batches before and after the training figures)."]
+    errors = {f"{n}/{c}": r["error"] for n, e in fit.items()
+              for c, r in e["rates_steps_per_second"].items() if "error" in r}
+    lines += [f"- {k} failed: {v}" for k, v in errors.items()]
+    return lines
+
+
+def _glow_table(glow):
+    rates = glow["rates_steps_per_second"]
+    shape = "x".join(str(d) for d in glow["shape"])
+    return ["## unigen Glow vs tfb.Glow (same loop, depth and width)", "",
+            f"{shape} images, {glow['levels']} levels x {glow['steps_per_level']} steps, "
+            f"{glow['hidden']} hidden channels, batch {glow['batch_size']}.", "",
+            "| unigen steps/s | tfb.Glow steps/s | speed-up | target |",
+            "| ---: | ---: | ---: | ---: |",
+            f"| {_median(rates, 'unigen')} | {_median(rates, 'tfp')} | "
+            f"{_num(glow['speedup_unigen_over_tfp'], '{:.2f}x')} | >= 1.5x |"]
+
+
+def _replica_table(rep):
+    med = rep.get("median_steps_per_second", {})
+    lines = ["## 2 replicas vs 1 (MirroredStrategy, same global batch)", "",
+             f"Model {rep['model']}, global batch {rep['global_batch']}; each "
+             "configuration in a fresh process.", "",
+             "| 1 replica steps/s | 2 replicas steps/s | efficiency (2 / 1) |",
+             "| ---: | ---: | ---: |",
+             f"| {_num(med.get('1'))} | {_num(med.get('2'))} | "
+             f"{_num(rep['efficiency'], '{:.2f}')} |"]
+    if "errors" in rep:
+        lines.append(f"- failed: {rep['errors']}")
+    return lines
+
+
+def _pipeline_table(pipe):
+    rates = pipe["rates_batches_per_second"]
+    return ["## Input pipeline of unigen.fit (batches per second, no training)", "",
+            f"{pipe['num_examples']} uint8 images "
+            f"{'x'.join(str(d) for d in pipe['shape'])}, batch {pipe['batch_size']}; "
+            f"same batches: {pipe['same_batches']}.", "",
+            "| vectorised (arrays) | element-wise (tf.data) | speed-up |",
+            "| ---: | ---: | ---: |",
+            f"| {_median(rates, 'vectorised')} | {_median(rates, 'element_wise')} | "
+            f"{_num(pipe['speedup_vectorised'], '{:.2f}x')} |"]
+
+
+def markdown(result):
+    """The results of one run as Markdown, each figure labelled with its device."""
+    machine = result["machine"]
+    load = machine["load_average_start"][0], machine["load_average_end"][0]
+    lines = [f"# Speed, {machine['device']} ({result['mode']} mode)", "",
+             f"Device: {label(machine)}.", "",
+             f"Command: `{result['command']}`; {result['rounds']} timed rounds per figure "
+             f"(after one warm-up round), A/B order alternated; {result['seconds']:.0f} s. "
+             f"Load average at start / end: {load[0]:.2f} / {load[1]:.2f}"
+             f"{_SHARED if machine['shared'] else ''}.",
+             ""]
+    if "fit_vs_plain" in result:
+        lines += [*_fit_table(result), ""]
+    for key, table in (("glow_vs_tfp", _glow_table), ("replicas", _replica_table),
+                       ("pipeline", _pipeline_table)):
+        if key in result:
+            lines += [*table(result[key]), ""]
+    return "\n".join(lines)

@@ -1,0 +1,191 @@
+"""A/B timing that shares the machine's noise fairly, and a description of the machine.
+
+Every speed figure of the suite is a ratio of two rates measured in the same
+process and the same minutes: the contenders run in alternating order (A, B,
+then B, A, ...) in rounds, the first round (tracing, warm-up) is dropped, and
+the medians of the remaining rounds are compared. Load from other processes
+then hits both sides alike, and the median ignores the odd slow round.
+"""
+
+import os
+import platform
+import statistics
+import threading
+import time
+
+import keras
+
+__all__ = ["EpochTimer", "alternate", "alternate_epochs", "label", "machine", "ratio"]
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Seconds of each epoch, from ``on_epoch_begin`` to ``on_epoch_end``."""
+
+    def __init__(self):
+        super().__init__()
+        self.seconds = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._start)
+
+
+def alternate(runners, rounds, warmup=1):
+    """Runs each contender once per round, alternating the order; returns rates.
+
+    Args:
+        runners: dict name -> zero-argument function that runs one timed block
+            and returns its rate (steps per second, higher is better). A
+            function may raise; the error is recorded and that contender drops out.
+        rounds: timed rounds kept.
+        warmup: rounds run first and dropped (tracing and compilation).
+
+    Returns:
+        dict name -> {"rates": [...], "median": float} or {"error": str}.
+    """
+    names = list(runners)
+    rates = {name: [] for name in names}
+    errors = {}
+    for r in range(warmup + rounds):
+        order = names if r % 2 == 0 else names[::-1]
+        for name in order:
+            if name in errors:
+                continue
+            try:
+                rate = float(runners[name]())
+            except Exception as err:  # recorded in the results, not hidden
+                errors[name] = f"{type(err).__name__}: {str(err)[:300]}"
+                continue
+            if r >= warmup:
+                rates[name].append(rate)
+    return _summary(names, rates, errors)
+
+
+def _summary(names, rates, errors):
+    out = {}
+    for name in names:
+        if name in errors:
+            out[name] = {"error": errors[name]}
+        elif rates[name]:
+            out[name] = {"rates": rates[name], "median": statistics.median(rates[name])}
+        else:
+            out[name] = {"error": "no timed epoch (training stopped early)"}
+    return out
+
+
+def alternate_epochs(trainers, rounds, steps, warmup=1):
+    """Alternates the epochs of several Keras ``fit`` calls; returns steps per second.
+
+    Keras traces the training step again in the first epoch of every ``fit``
+    call, so each contender trains in one call of ``warmup + rounds`` epochs,
+    in its own thread, and the threads take turns epoch by epoch (A, B, C,
+    then C, B, A, ...): only one contender computes at a time. An epoch is
+    timed from its ``on_epoch_begin`` (once it has the turn) to its
+    ``on_epoch_end``; the ``warmup`` first epochs (tracing) are dropped.
+
+    Args:
+        trainers: dict name -> function(epochs, callbacks) making one ``fit``
+            call with those epochs and callbacks.
+        rounds: timed epochs per contender.
+        steps: steps per epoch (the rate is steps / seconds).
+        warmup: epochs dropped first.
+
+    Returns:
+        dict name -> {"rates": [...], "median": float} or {"error": str}.
+    """
+    names = list(trainers)
+    schedule = [n for r in range(warmup + rounds) for n in (names if r % 2 == 0 else names[::-1])]
+    turn = threading.Condition()
+    state = {"position": 0}
+    gone, errors = set(), {}
+    seconds = {name: [] for name in names}
+
+    def current():
+        return schedule[state["position"]] if state["position"] < len(schedule) else None
+
+    def advance():  # called with `turn` held
+        state["position"] += 1
+        while current() in gone:
+            state["position"] += 1
+        turn.notify_all()
+
+    class _Turn(keras.callbacks.Callback):
+        def __init__(self, name):
+            super().__init__()
+            self.name = name
+
+        def on_epoch_begin(self, epoch, logs=None):
+            with turn:
+                turn.wait_for(lambda: current() == self.name)
+            self._start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            seconds[self.name].append(time.perf_counter() - self._start)
+            with turn:
+                advance()
+
+    def work(name):
+        try:
+            trainers[name](warmup + rounds, [_Turn(name)])
+        except Exception as err:  # recorded in the results, not hidden
+            errors[name] = f"{type(err).__name__}: {str(err)[:300]}"
+        with turn:
+            gone.add(name)
+            if current() == name:
+                advance()
+
+    threads = [threading.Thread(target=work, args=(name,), daemon=True) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    rates = {name: [steps / s for s in seconds[name][warmup:]] for name in names}
+    return _summary(names, rates, errors)
+
+
+def ratio(results, numerator, denominator):
+    """median(numerator) / median(denominator), or None when either failed."""
+    a, b = results.get(numerator, {}), results.get(denominator, {})
+    if "median" not in a or "median" not in b or not b["median"]:
+        return None
+    return a["median"] / b["median"]
+
+
+def _cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine(device):
+    """What the figures were measured on: CPU, cores, GPU, versions, load."""
+    import tensorflow as tf
+
+    info = {"device": device, "cpu": _cpu_model(), "cores": os.cpu_count(),
+            "python": platform.python_version(), "tensorflow": tf.__version__,
+            "keras": keras.__version__, "platform": platform.platform()}
+    if device == "gpu":
+        gpus = tf.config.list_physical_devices("GPU")
+        info["gpus"] = [tf.config.experimental.get_device_details(g).get("device_name", g.name)
+                        for g in gpus]
+    try:
+        import tensorflow_probability as tfp
+
+        info["tensorflow_probability"] = tfp.__version__
+    except ImportError:
+        pass
+    info["load_average_start"] = list(os.getloadavg())
+    return info
+
+
+def label(info):
+    """One line naming the device, for the Markdown table."""
+    where = ", ".join(info.get("gpus", [])) or f"{info['cpu']} ({info['cores']} cores)"
+    return f"{info['device']}: {where}; TensorFlow {info['tensorflow']}, Keras {info['keras']}"

@@ -1,0 +1,65 @@
+"""The speed suite runs end to end: ``python -m benchmarks speed --smoke``.
+
+Tiny models and 2 steps per timed block; the figures mean nothing at this
+size, the test checks that every section is measured and written (JSON and
+Markdown), and that every ratio is a finite positive number.
+"""
+
+import json
+import math
+
+import pytest
+from conftest import run_python
+
+
+def _positive(value):
+    return isinstance(value, float) and math.isfinite(value) and value > 0
+
+
+def test_speed_smoke_writes_every_section(tmp_path):
+    proc = run_python(["-m", "benchmarks", "speed", "--device", "cpu", "--smoke",
+                       "--out", str(tmp_path)], timeout=600)
+    assert "wrote" in proc.stdout
+    with open(tmp_path / "speed_cpu.json") as f:
+        result = json.load(f)
+    from benchmarks.speed import SECTIONS
+
+    assert result["sections"] == list(SECTIONS)
+    assert result["machine"]["device"] == "cpu" and result["machine"]["tensorflow"]
+    for name in ("dcgan", "vae", "glow"):
+        entry = result["fit_vs_plain"][name]
+        for contender in ("plain", "unigen", "unigen_xla"):
+            rates = entry["rates_steps_per_second"][contender]
+            assert "error" not in rates, (name, contender, rates)
+            assert all(_positive(r) for r in rates["rates"])
+        assert _positive(entry["unigen_over_plain"]) and _positive(entry["xla_over_plain"])
+        assert entry["overhead"] > -1.0
+        # The plain loop trains exactly the same parameters as unigen.
+        counts = entry["trainable_parameters"]
+        assert counts["plain"] == counts["unigen"] == counts["unigen_xla"] > 0
+        flops = result["flops"]["models"][name]
+        assert flops["flops_per_step"]["unigen"] > 0
+        assert _positive(flops["fraction_of_peak_unigen"])
+    assert _positive(result["flops"]["peak_gflops"])
+    assert _positive(result["glow_vs_tfp"]["speedup_unigen_over_tfp"])
+    assert _positive(result["replicas"]["efficiency"]), result["replicas"].get("errors")
+    assert result["pipeline"]["same_batches"] is True
+    assert _positive(result["pipeline"]["speedup_vectorised"])
+    with open(tmp_path / "speed_cpu.md") as f:
+        table = f.read()
+    for heading in ("unigen.fit vs a plain Keras loop", "unigen Glow vs tfb.Glow",
+                    "2 replicas vs 1", "Input pipeline"):
+        assert heading in table
+    assert result["machine"]["cpu"] in table
+
+
+def test_speed_gpu_without_a_gpu_says_so(tmp_path):
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("this machine has a GPU: the no-GPU message cannot be triggered")
+    proc = run_python(["-m", "benchmarks", "speed", "--device", "gpu", "--smoke",
+                       "--out", str(tmp_path)], check=False)
+    assert proc.returncode != 0
+    assert "TensorFlow sees no GPU" in proc.stderr
+    assert not (tmp_path / "speed_gpu.json").exists()
