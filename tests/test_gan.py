@@ -164,6 +164,30 @@ def test_ema_weights_differ_from_raw_and_are_what_sample_uses():
     assert not np.allclose(gan.sample(5, seed=7).numpy(), gan.generator(z).numpy())
 
 
+def test_ema_decay_warms_up_so_the_initial_weights_are_forgotten():
+    gan = _mlp_gan(ema_decay=0.999)
+    gan.build((None, 2))
+    gan.compile_for_fit(learning_rate=1e-2)
+    initial = [w.copy() for w in gan.generator.get_weights()]
+    history = []
+    for _ in range(3):
+        gan.train_on_batch(_ring(64))
+        weights = gan.generator.get_weights()
+        history.append(weights)
+    # d_t = min(0.999, (1 + t) / (10 + t)): 2/11, 3/12, 4/13 for t = 1, 2, 3
+    expected = initial
+    for t, weights in enumerate(history, start=1):
+        d = min(0.999, (1 + t) / (10 + t))
+        expected = [d * e + (1 - d) * w for e, w in zip(expected, weights, strict=True)]
+    for got, want in zip(gan.ema_generator.get_weights(), expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    # with a constant decay the average would still be 99.7% the initial weights
+    moved = [np.abs(g - i).max() for g, i in zip(gan.ema_generator.get_weights(), initial,
+                                                  strict=True)]
+    assert max(moved) > 0.5 * max(np.abs(h - i).max() for h, i in
+                                  zip(history[-1], initial, strict=True))
+
+
 def test_conditional_sampling_respects_labels():
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 2, 1024).astype("int32")

@@ -97,7 +97,16 @@ class GANTrainingMixin:
         return loss
 
     def _update_average(self):
-        decay = self.ema_decay
+        """average <- d_t average + (1 - d_t) weight, d_t = min(ema_decay, (1 + t) / (10 + t)).
+
+        t counts generator updates done (the optimizer's iterations, already
+        incremented by this step). The warm-up d_t (the ``num_updates`` rule of
+        `tf.train.ExponentialMovingAverage`) lets the average forget the random
+        initial weights early on: with a constant 0.999 they would still weigh
+        0.999^400 = 67% after 400 steps.
+        """
+        step = tf.cast(self.optimizer.iterations, "float32")
+        decay = tf.minimum(tf.constant(self.ema_decay, "float32"), (1.0 + step) / (10.0 + step))
         for average, weight in zip(self.ema_generator.weights, self.generator.weights,
                                    strict=True):
             if weight.trainable:

@@ -84,7 +84,9 @@ class GAN(GANTrainingMixin, GANCompileMixin, GenerativeModel):
             many generator steps (None: constant).
         pack: PacGAN packing degree; the batch must be a multiple of it.
         ema_decay: decay of an exponential moving average of the generator's
-            weights, used by ``sample`` (None: no average). The average lives in
+            weights, used by ``sample`` (None: no average), with the decay warmed
+            up as min(ema_decay, (1 + t) / (10 + t)) after t generator steps so
+            the initial weights are soon forgotten. The average lives in
             a copy of the generator rebuilt from its config (a Sequential or
             functional model).
         num_classes: number of classes of a conditional GAN (labels 0..K-1).
