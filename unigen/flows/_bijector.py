@@ -48,8 +48,7 @@ class Bijector(keras.layers.Layer):
     """
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("dtype", "float32")
-        super().__init__(**kwargs)
+        super().__init__(**_float32_under_mixed_policy(kwargs))
 
     def forward_shape(self, input_shape):
         """Shape of ``forward``'s output for an input of ``input_shape``."""
@@ -211,3 +210,16 @@ class Reverse(Bijector):
 
     def _inverse_and_log_det(self, y):
         return tf.reverse(y, axis=[-1]), tf.zeros(tf.shape(y)[:1], y.dtype)
+
+
+def _float32_under_mixed_policy(kwargs):
+    """Layer kwargs with ``dtype="float32"`` when the global policy is mixed.
+
+    Bijector arithmetic (and log-determinants) stays float32 under
+    "mixed_float16" / "mixed_bfloat16" while the conditioner networks inside
+    follow the mixed policy. Under a full-precision policy ("float32",
+    "float64") the layer follows it, so float64 checks stay float64.
+    """
+    if "dtype" not in kwargs and keras.config.dtype_policy().name.startswith("mixed_"):
+        kwargs = {**kwargs, "dtype": "float32"}
+    return kwargs

@@ -21,7 +21,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from unigen.flows._bijector import _sum_event
+from unigen.flows._bijector import _float32_under_mixed_policy, _sum_event
 
 __all__ = ["VariationalDequantizer"]
 
@@ -99,10 +99,9 @@ class VariationalDequantizer(keras.layers.Layer):
     """
 
     def __init__(self, num_levels, num_couplings=4, hidden=32, seed=0, **kwargs):
-        # The density arithmetic is float32; the feature and coupling networks
-        # take the global policy in force when they are built (mixed precision).
-        kwargs.setdefault("dtype", "float32")
-        super().__init__(**kwargs)
+        # Under a mixed policy the density arithmetic is float32 and the feature
+        # and coupling networks take the mixed policy when they are built.
+        super().__init__(**_float32_under_mixed_policy(kwargs))
         self.num_levels = int(num_levels)
         for name, value in (("num_couplings", num_couplings), ("hidden", hidden)):
             if int(value) < 1:
