@@ -1,6 +1,7 @@
 """`unigen compare` on digits with tiny budgets writes a complete report."""
 
 import json
+import math
 import os
 import re
 
@@ -29,13 +30,20 @@ def test_unigen_compare_quick_writes_every_section(tmp_path, tmp_path_factory, m
                 "real data (validation)"):
         assert f"| {row} |" in markdown or f"| *{row}* |" in markdown, row
     assert "exact log probability" in markdown and "Parzen window" in markdown
+    assert "AIS, 10 steps" in markdown  # the GAN's AIS estimate beside its Parzen one
+    assert "| memoriser (ref.) | ∞ |" in markdown  # exact: unseen test images
     html = (out / "report.html").read_text()
     images = re.findall(r'<img alt="[^"]*" src="([^"]+)"', html)
     assert len(images) >= 6
     for name in images:
         assert (out / name).is_file() and (out / name).stat().st_size > 100, name
     scores = json.loads((out / "scores.json").read_text())
-    assert scores["rows"]["gan"]["scores"]["nll"]["extra"]["kind"] == "parzen"
+    gan = scores["rows"]["gan"]["scores"]
+    assert gan["nll"]["extra"]["kind"] == "ais"
+    assert gan["nll_parzen"]["extra"]["kind"] == "parzen"
+    memoriser = scores["rows"]["memoriser (ref.)"]["scores"]
+    assert memoriser["nll"]["value"] == float("inf")
+    assert memoriser["nll_parzen"]["value"] < 64 * math.log(17)
     assert os.path.exists(out / "likelihood_vs_quality.png")
 
 

@@ -3,16 +3,22 @@
 `evaluate` scores one model, `compare` scores several on the same held-out data
 and writes a report (Markdown and HTML, sample grids, a likelihood against
 sample-quality plot). Likelihoods are labelled with how they were obtained
-(exact, bound, Parzen estimate); sample-quality metrics use a small feature
-network that unigen trains itself on the dataset (nothing is downloaded), with
-the real-versus-real floor beside each value. Two reference models
+(exact, bound, annealed importance sampling, Parzen estimate); sample-quality
+metrics use a small feature network that unigen trains itself on the dataset
+(nothing is downloaded), with the real-versus-real floor beside each value. Two reference models
 (`NoiseMixture`, `Memoriser`) show why one axis is not enough.
 """
 
+from unigen.evaluation._ais import (
+    ais_log_prob,
+    annealed_importance_sampling,
+    annealing_schedule,
+    choose_observation_scale,
+)
 from unigen.evaluation._compare import compare
 from unigen.evaluation._evaluate import EvaluationData, MetricNotApplicableError, evaluate
 from unigen.evaluation._features import FeatureNetwork, feature_network
-from unigen.evaluation._likelihood import likelihood
+from unigen.evaluation._likelihood import estimators, likelihood
 from unigen.evaluation._metrics import (
     Score,
     c2st,
@@ -37,10 +43,15 @@ __all__ = [
     "NoiseMixture",
     "Report",
     "Score",
+    "ais_log_prob",
+    "annealed_importance_sampling",
+    "annealing_schedule",
     "c2st",
     "choose_bandwidth",
+    "choose_observation_scale",
     "compare",
     "density_coverage",
+    "estimators",
     "evaluate",
     "feature_network",
     "fid",

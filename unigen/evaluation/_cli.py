@@ -94,4 +94,6 @@ def run_compare(args):
     print("[compare] evaluating ...", flush=True)
     return compare(models, ctx, output_dir=args.out, references=not args.no_references,
                    seed=args.seed, importance_samples=16 if args.quick else 64,
-                   parzen_samples=500 if args.quick else 1000, training_seconds=seconds)
+                   parzen_samples=500 if args.quick else 1000,
+                   ais_steps=10 if args.quick else 100, ais_chains=2 if args.quick else 4,
+                   ais_examples=32 if args.quick else 100, training_seconds=seconds)

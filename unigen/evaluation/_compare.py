@@ -48,7 +48,8 @@ def reference_models(ctx, models=None, *, weight=0.01):
 def compare(models, data, *, output_dir=None, metrics=None, references=True, dataset=None,
             train=None, validation=None, features=None, cache_dir=None, seed=0,
             num_samples=None, importance_samples=100, parzen_samples=1000,
-            training_seconds=None, title=None):
+            ais_steps=100, ais_chains=4, ais_examples=100, training_seconds=None,
+            title=None):
     """Evaluates several models on the same held-out data and writes a report.
 
     Every model is scored with `unigen.evaluate` against one `EvaluationData`
@@ -56,7 +57,7 @@ def compare(models, data, *, output_dir=None, metrics=None, references=True, dat
     floor row (held-out validation data scored as if it were a model's
     samples) and, with ``references=True``, two reference models: a noise
     mixture (good likelihood, bad samples) and a memoriser (perfect samples,
-    bad likelihood).
+    bad likelihood: infinite, beside its flattering Parzen estimate).
 
     Example::
 
@@ -73,7 +74,8 @@ def compare(models, data, *, output_dir=None, metrics=None, references=True, dat
         references: add the noise-mixture and memoriser reference models.
         dataset: as for `unigen.evaluate` (also ``train``, ``validation``,
             ``features``, ``cache_dir``, ``seed``, ``num_samples``,
-            ``importance_samples`` and ``parzen_samples``).
+            ``importance_samples``, ``parzen_samples``, ``ais_steps``,
+            ``ais_chains`` and ``ais_examples``).
         training_seconds: optional dict name -> training time to report.
         title: the report's title.
 
@@ -106,7 +108,8 @@ def compare(models, data, *, output_dir=None, metrics=None, references=True, dat
         samples = np.asarray(model.sample(n, seed=seed))
         scores = evaluate(model, ctx, metrics, samples=samples, seed=seed,
                           importance_samples=importance_samples,
-                          parzen_samples=parzen_samples)
+                          parzen_samples=parzen_samples, ais_steps=ais_steps,
+                          ais_chains=ais_chains, ais_examples=ais_examples)
         rows.append({"name": name, "role": "reference" if name.endswith("(ref.)") else "model",
                      "scores": scores, "samples": samples,
                      "seconds": time.perf_counter() - t0,

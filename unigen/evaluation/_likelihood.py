@@ -1,14 +1,21 @@
 """Test log-likelihood of any model, labelled with how it was obtained.
 
-* exact: the Gaussian baseline (a discretised Gaussian mass) and flows on
-  continuous data;
+* exact: the Gaussian baseline (a discretised Gaussian mass), flows on
+  continuous data, and the memoriser (uniform over its training examples:
+  probability 0, an infinite NLL, for any example it has not seen);
 * dequantization bound: flows on discrete levels (log p(x + u), one uniform draw);
 * variational dequantization bound: flows with ``dequantization="variational"``,
   the importance-weighted bound with K draws u_k ~ q(u | x),
   log (1/K) sum_k p(x + u_k) / q(u_k | x) (``log_prob(x, num_samples=K)``);
 * importance-weighted bound: VAEs, ``log_prob(x, num_samples=K)`` (Burda et al.);
+* annealed importance sampling (AIS): decoder-based models, a VAE with its own
+  decoder and a GAN with a Gaussian observation model (Wu et al. 2017);
 * Parzen window: implicit models (GANs), a kernel estimate on model samples with
   the bandwidth chosen on validation data (Goodfellow et al. 2014).
+
+A model can have several: `estimators` lists them, the first is the one
+reported as "nll" (VAE: importance-weighted bound, then AIS; GAN: AIS, then
+Parzen; memoriser: exact, then Parzen on its training images).
 """
 
 import inspect
@@ -19,7 +26,7 @@ import numpy as np
 from unigen.evaluation._metrics import Score
 from unigen.evaluation._parzen import choose_bandwidth, parzen_log_prob
 
-__all__ = ["BIASES", "likelihood"]
+__all__ = ["BIASES", "estimators", "likelihood"]
 
 BIASES = {
     "exact": "none: exact; only the sampling error over test examples",
@@ -30,12 +37,25 @@ BIASES = {
                    "likelihood",
     "importance": "lower bound in expectation (Burda et al. 2016), tightening as K grows: "
                   "underestimates the likelihood",
+    "ais": "stochastic lower bound on log p(x) (Neal 2001; Wu et al. 2017): E[estimate] "
+           "<= log p(x), so −log p is an upper bound in expectation; tightens with more "
+           "annealing steps",
     "parzen": "Parzen estimates are unreliable in high dimension (Theis et al. 2016): "
               "they depend on the number of samples and the bandwidth, usually lie far "
               "below the true likelihood, and can rank models wrongly",
     "mixture": "exact given its base model (inherits the base model's bias)",
     "model": "as documented by the model's log_prob",
 }
+_AIS_GAN = ("; of the GAN smoothed by Gaussian observation noise N(G(z), sigma^2), not of "
+            "the GAN itself (which has no density): the value depends on sigma")
+_SHORT = {"exact": "exact", "dequantization": "dequant.", "importance": "IWAE",
+          "ais": "AIS", "parzen": "Parzen", "mixture": "exact", "model": "log_prob"}
+
+
+def _is_gan(model):
+    from unigen.models.gan import GAN
+
+    return isinstance(model, GAN) and model.num_classes is None
 
 
 def _kind(model):
@@ -46,7 +66,7 @@ def _kind(model):
         from unigen.evaluation._reference import Memoriser, NoiseMixture
 
         if isinstance(model, Memoriser):
-            return "parzen"
+            return "exact"
         if isinstance(model, NoiseMixture):
             return "mixture"
         return "model"
@@ -63,45 +83,117 @@ def _kind(model):
     return "model"
 
 
+def estimators(model, ais=True):
+    """The likelihood estimators that apply to ``model``, the reported one first.
+
+    Args:
+        model: a unigen model or reference model.
+        ais: include annealed importance sampling for VAEs and GANs.
+
+    Returns:
+        list of kinds among "exact", "dequantization", "importance", "ais",
+        "parzen", "mixture", "model" (keys of `BIASES`).
+    """
+    from unigen.evaluation._reference import Memoriser
+    from unigen.models.vae import VAE
+
+    if isinstance(model, Memoriser):
+        return ["exact", "parzen"]
+    if ais and _is_gan(model):
+        return ["ais", "parzen"]
+    kind = _kind(model)
+    if ais and kind == "importance" and isinstance(model, VAE) and model.num_classes is None:
+        return ["importance", "ais"]
+    return [kind]
+
+
 def _batched(fn, x, batch_size):
     return np.concatenate([np.asarray(fn(x[s:s + batch_size]), np.float64).reshape(-1)
                            for s in range(0, len(x), batch_size)])
 
 
-def likelihood(model, x, *, validation=None, importance_samples=100,
-               parzen_samples=1000, seed=0, batch_size=256):
+def likelihood(model, x, *, estimator=None, validation=None, importance_samples=100,
+               parzen_samples=1000, ais_steps=100, ais_chains=4, ais_examples=None, seed=0,
+               batch_size=256):
     """Test negative log-likelihood in nats per example, with its estimator.
 
     Args:
         model: a unigen model (or an object with ``log_prob``/``sample``).
         x: test examples, shape [n, ...event_shape].
-        validation: held-out examples for the Parzen bandwidth (implicit
-            models); default: the first half of ``x`` chooses it and the
-            second half is scored.
+        estimator: one of `estimators(model)`; default: the first.
+        validation: held-out examples for the Parzen bandwidth and the sigma of
+            a GAN's AIS observation model; default: the first half of ``x``
+            chooses them and the second half is scored.
         importance_samples: K of the importance-weighted bound (VAEs, and flows
             with variational dequantization).
         parzen_samples: model samples the Parzen window is built on.
-        seed: seed of the model samples (Parzen) and importance draws.
+        ais_steps, ais_chains: annealing steps T and chains S per example of
+            AIS (`unigen.evaluation.ais_log_prob`, 5 leapfrog steps each).
+        ais_examples: score AIS on at most this many test examples (a seeded
+            random subset; None: all); the model's other estimator is then
+            also computed on the same subset, for a paired comparison
+            (``extra["paired"]``).
+        seed: seed of the model samples (Parzen), importance draws and AIS.
         batch_size: examples per ``log_prob`` call.
 
     Returns:
         A `Score` named "nll" (nats per example, lower is better); ``extra``
-        holds ``bits_per_dim`` and its standard error, ``kind``, ``bias`` and
-        for Parzen estimates the bandwidth.
+        holds ``bits_per_dim`` and its standard error, ``kind``, ``bias``,
+        ``num_zero_probability`` (examples with log p = -inf, whose NLL is
+        infinite: then the mean is inf and the standard error NaN) and for
+        Parzen estimates the bandwidth, for a GAN's AIS the observation sigma.
     """
     x = np.asarray(x)
-    kind = _kind(model)
-    extra = {}
-    if kind == "parzen" and not getattr(model, "has_log_prob", True):
-        if validation is None:
-            half = len(x) // 2
-            validation, x = x[:half], x[half:]
+    options = estimators(model)
+    kind = estimator or options[0]
+    if kind not in options:
+        raise ValueError(f"`estimator` must be one of {options} for "
+                         f"{type(model).__name__}, got {estimator!r}.")
+    extra, bias = {}, BIASES[kind]
+    implicit = (kind == "ais" and _is_gan(model)) or (
+        kind == "parzen" and not hasattr(model, "parzen_log_prob"))
+    if implicit and validation is None:
+        half = len(x) // 2
+        validation, x = x[:half], x[half:]
+    if kind == "parzen" and hasattr(model, "parzen_log_prob"):
+        log_p = model.parzen_log_prob(x)
+        estimator = model.parzen_estimator
+        extra["bandwidth"] = model.bandwidth
+    elif kind == "parzen":
         centres = np.asarray(model.sample(parzen_samples, seed=seed))
         sigma, _ = choose_bandwidth(validation, centres, num_levels=model.num_levels)
         log_p = parzen_log_prob(x, centres, sigma, num_levels=model.num_levels)
         estimator = (f"Parzen window on {parzen_samples} samples, sigma={sigma:.3g} "
                      f"chosen on {len(validation)} validation examples")
         extra["bandwidth"] = sigma
+    elif kind == "ais":
+        from unigen.evaluation._ais import ais_log_prob, choose_observation_scale
+
+        sigma = None
+        if _is_gan(model):
+            sigma, _ = choose_observation_scale(model, validation, seed=seed)
+            extra["observation_scale"] = sigma
+            bias += _AIS_GAN
+        if ais_examples is not None and len(x) > ais_examples:
+            pick = np.sort(np.random.default_rng(seed).permutation(len(x))[:ais_examples])
+            x = x[pick]
+            other = [k for k in options if k != "ais"]
+            if other:
+                paired = likelihood(model, x, estimator=other[0], validation=validation,
+                                    importance_samples=importance_samples,
+                                    parzen_samples=parzen_samples, seed=seed)
+                extra["paired"] = {other[0]: paired.value}
+        log_p = ais_log_prob(model, x, num_steps=ais_steps, num_chains=ais_chains,
+                             observation_scale=sigma, seed=seed)
+        estimator = f"AIS, {ais_steps} steps × {ais_chains} chains, HMC"
+        if sigma is not None:
+            estimator += (f"; Gaussian observation model sigma={sigma:.3g} chosen on "
+                          f"{min(len(validation), 64)} validation examples")
+        if "paired" in extra:
+            (other, value), = extra["paired"].items()
+            estimator += (f"; on {len(x)} test examples, where {_SHORT[other]} gives "
+                          f"{value:.2f}")
+        extra.update(ais_steps=ais_steps, ais_chains=ais_chains)
     elif kind in ("importance", "variational"):
         log_p = _batched(lambda b: model.log_prob(b, num_samples=importance_samples, seed=seed),
                          x, batch_size)
@@ -116,15 +208,22 @@ def likelihood(model, x, *, validation=None, importance_samples=100,
             "dequantization": "dequantization bound log p(x + u), one uniform draw u",
             "model": "the model's log_prob",
         }[kind]
-    if not np.all(np.isfinite(log_p)):
-        bad = int(np.sum(~np.isfinite(log_p)))
+    zero = int(np.sum(log_p == -np.inf))
+    if zero:
+        estimator += f" ({zero} of {len(log_p)} examples have probability 0)"
+    bad = int(np.sum(np.isnan(log_p) | (log_p == np.inf)))
+    if bad:
         estimator += f" ({bad} non-finite values)"
     nll = -log_p
     n = len(nll)
-    stderr = float(np.std(nll, ddof=1) / math.sqrt(n)) if n > 1 else math.nan
+    finite = bool(np.all(np.isfinite(nll)))
+    stderr = float(np.std(nll, ddof=1) / math.sqrt(n)) if n > 1 and finite else math.nan
     dims = int(np.prod(x.shape[1:]))
     to_bits = 1.0 / (dims * math.log(2.0))
-    extra.update(kind=kind, bias=BIASES[kind], bits_per_dim=float(np.mean(nll)) * to_bits,
-                 bits_per_dim_stderr=stderr * to_bits, num_examples=n)
-    return Score("nll", float(np.mean(nll)), stderr,
-                 estimator + "; ± std error over test examples", False, extra=extra)
+    with np.errstate(invalid="ignore"):
+        mean = float(np.mean(nll))
+    extra.update(kind=kind, short=_SHORT[kind], bias=bias,
+                 bits_per_dim=mean * to_bits, bits_per_dim_stderr=stderr * to_bits,
+                 num_examples=n, num_zero_probability=zero)
+    return Score("nll", mean, stderr, estimator + "; ± std error over test examples", False,
+                 extra=extra)

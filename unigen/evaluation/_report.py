@@ -30,6 +30,13 @@ def _fmt(score, spec):
     return text
 
 
+def _with_error(value, stderr, spec):
+    if value == math.inf:
+        return "∞"
+    text = f"{value:{spec}}"
+    return text + f" ± {stderr:{spec}}" if math.isfinite(stderr) else text
+
+
 def _slug(name):
     return "".join(c if c.isalnum() else "_" for c in name).strip("_").lower()
 
@@ -69,19 +76,29 @@ class Report:
         present = {k for row in self.rows for k in row["scores"]}
         return [c for c in _COLUMNS if c[0] in present]
 
+    def _likelihoods(self):
+        """(row, Score) for every likelihood estimate, the reported one ("nll") first."""
+        for row in self.rows:
+            keys = sorted((k for k in row["scores"] if k.startswith("nll")),
+                          key=lambda k: (k != "nll", k))
+            for key in keys:
+                yield row, row["scores"][key]
+
     def likelihood_table(self):
-        """Markdown table: nats/image and bits/dim, with estimator and bias."""
+        """Markdown table: nats/image and bits/dim, with estimator and bias.
+
+        A model with several estimators (VAE: IWAE and AIS; GAN: AIS and
+        Parzen; memoriser: exact and Parzen) has one line per estimator.
+        An infinite NLL (an example with probability 0) is shown as ∞.
+        """
         lines = ["| model | −log p (nats/example) | bits/dim | estimator | known bias |",
                  "|---|---|---|---|---|"]
-        for row in self.rows:
-            nll = row["scores"].get("nll")
-            if nll is None:
-                continue
+        for row, nll in self._likelihoods():
             est = nll.estimator.split("; ±")[0]
-            lines.append(
-                f"| {row['name']} | {nll.value:.2f} ± {nll.stderr:.2f} | "
-                f"{nll.extra['bits_per_dim']:.3f} ± {nll.extra['bits_per_dim_stderr']:.3f} | "
-                f"{est} | {nll.extra['bias']} |")
+            nats = _with_error(nll.value, nll.stderr, ".2f")
+            bits = _with_error(nll.extra["bits_per_dim"], nll.extra["bits_per_dim_stderr"],
+                               ".3f")
+            lines.append(f"| {row['name']} | {nats} | {bits} | {est} | {nll.extra['bias']} |")
         return "\n".join(lines)
 
     def quality_table(self):
@@ -100,7 +117,7 @@ class Report:
         seen = {}
         for row in self.rows:
             for key, score in row["scores"].items():
-                if key != "nll" and key not in seen:
+                if not key.startswith("nll") and key not in seen:
                     seen[key] = score.estimator
         lines = ["| metric | estimator; uncertainty |", "|---|---|"]
         lines += [f"| {k} | {v.replace('|', '/')} |" for k, v in seen.items()]
@@ -119,7 +136,7 @@ class Report:
     def _lesson(self):
         by = self.scores()
         noise, mem = by.get("noise mixture (ref.)"), by.get("memoriser (ref.)")
-        if not noise or not mem or "nll" not in noise:
+        if not noise or not mem or "nll" not in noise or "nll" not in mem:
             return ""
         text = ("**Why one axis is not enough.** The noise mixture "
                 f"(0.01 × a trained model + 0.99 × uniform noise) scores "
@@ -133,20 +150,54 @@ class Report:
         if "copy_share" in mem:
             text += (f", and only the nearest-neighbour check flags them: "
                      f"{mem['copy_share'].value:.0%} are copies")
-        text += (". The distribution it samples from gives every test image that is not "
-                 "in the training set probability 0; smoothed into a Parzen density "
-                 f"(bandwidth chosen on validation data) it scores {mem['nll'].value:.1f} "
-                 f"nats/example")
-        models = [r["scores"]["nll"].value for r in self.rows
-                  if r["role"] == "model" and "nll" in r["scores"]]
-        if models and mem["nll"].value <= min(models):
-            text += (", better than every trained model here: in low dimension (64 pixels) "
-                     "a kernel density on the training set is a competitive model "
-                     "(Theis et al. 2016), so likelihood does not expose memorisation either")
+        exact, parzen = mem["nll"], mem.get("nll_parzen")
+        zero = exact.extra.get("num_zero_probability", 0)
+        text += (". Its distribution, uniform over the training images, gives every test "
+                 f"image that is not in the training set probability 0 ({zero} of "
+                 f"{exact.extra['num_examples']} test images here), so its exact test NLL "
+                 + ("is infinite" if exact.value == math.inf else f"is {exact.value:.1f}"))
+        if parzen is not None:
+            text += (f"; smoothed into a Parzen density (bandwidth chosen on validation "
+                     f"data) it scores {parzen.value:.1f} nats/example")
+            models = [r["scores"]["nll"].value for r in self.rows
+                      if r["role"] == "model" and "nll" in r["scores"]]
+            beaten = sum(parzen.value < m for m in models)
+            if models and beaten == len(models):
+                text += (", better than every trained model here: in low dimension a "
+                         "kernel density on the training set is a competitive model "
+                         "(Theis et al. 2016), so a Parzen estimate flatters a "
+                         "memoriser and does not expose memorisation")
+            elif beaten:
+                text += (f", better than {beaten} of the {len(models)} trained models: a "
+                         "Parzen estimate turns probability 0 into a competitive number "
+                         "and flatters a memoriser (Theis et al. 2016)")
+            else:
+                text += ": a Parzen estimate turns probability 0 into a finite number"
         text += (". Likelihood measures how well the model covers held-out data, "
                  "precision-type metrics the fidelity of samples and the copy check "
                  "novelty: no single axis ranks models.")
         return text
+
+    def _likelihood_note(self):
+        kinds = {nll.extra.get("kind") for _, nll in self._likelihoods()}
+        text = []
+        if len(list(self._likelihoods())) > sum("nll" in r["scores"] for r in self.rows):
+            text.append("Models with more than one estimator have one line each, the "
+                        "first being the one plotted.")
+        if "ais" in kinds:
+            text.append("AIS (annealed importance sampling from the prior to the "
+                        "posterior with HMC) and the importance-weighted bound (IWAE) are "
+                        "both stochastic lower bounds on log p, so both −log p values lie "
+                        "above the truth in expectation and the smaller is the tighter. "
+                        "A GAN has no p(x | z): its AIS number is for the generator "
+                        "blurred by Gaussian noise of a scale chosen on validation data, "
+                        "and depends on that scale.")
+        if "parzen" in kinds:
+            text.append("Parzen-window numbers are not bounds: they can be far too high "
+                        "or too low and rank models wrongly.")
+        if any(nll.value == math.inf for _, nll in self._likelihoods()):
+            text.append("∞: some test examples have probability 0 under the model.")
+        return " ".join(text)
 
     def to_markdown(self):
         """The report as Markdown (image links relative to the report)."""
@@ -160,7 +211,11 @@ class Report:
                          f"accuracy {self.feature_accuracy:.3f}.")
         if self.seconds is not None:
             parts.append(f"Evaluation time: {self.seconds:.1f} s.")
-        parts += ["", "## Test likelihood", "", self.likelihood_table(), "",
+        parts += ["", "## Test likelihood", "", self.likelihood_table(), ""]
+        note = self._likelihood_note()
+        if note:
+            parts += [note, ""]
+        parts += [
                   "## Sample quality", "",
                   f"Values ± standard errors; *{self.rows[0]['name']}* is the floor: "
                   "held-out real data scored as if they were samples. "
@@ -234,51 +289,9 @@ class Report:
         plt.close(fig)
 
     def _save_plot(self, path):
-        import matplotlib
+        from unigen.evaluation._plot import save_plot
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        quality = "fid" if any("fid" in r["scores"] for r in self.rows) else "mmd"
-        points = [(r["name"], r["role"], r["scores"]) for r in self.rows
-                  if "nll" in r["scores"] and quality in r["scores"]]
-        pr = [(r["name"], r["role"], r["scores"]) for r in self.rows
-              if "precision" in r["scores"]]
-        if not points and not pr:
-            return False
-        fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
-        colors = {"model": "C0", "reference": "C3", "floor": "k"}
-        ax = axes[0]
-        for name, role, s in points:
-            x, y = s["nll"].extra["bits_per_dim"], s[quality].value
-            ax.errorbar(x, y, xerr=s["nll"].extra["bits_per_dim_stderr"],
-                        yerr=s[quality].stderr, fmt="o", color=colors[role])
-            ax.annotate(name, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
-        floor = next((r["scores"].get(quality) for r in self.rows if r["role"] == "floor"), None)
-        if floor is not None:
-            ax.axhline(max(floor.value, 1e-6), color="k", ls="--", lw=0.8,
-                       label="real-vs-real floor")
-            ax.legend(fontsize=8)
-        ax.set_xlabel("test −log p (bits/dim), lower is better")
-        ax.set_ylabel(f"{quality.upper()} (lower is better)")
-        if quality == "fid":
-            ax.set_yscale("log")
-        ax.set_title("likelihood vs sample quality")
-        ax = axes[1]
-        for name, role, s in pr:
-            ax.errorbar(s["recall"].value, s["precision"].value, xerr=s["recall"].stderr,
-                        yerr=s["precision"].stderr, fmt="o", color=colors[role])
-            ax.annotate(name, (s["recall"].value, s["precision"].value),
-                        textcoords="offset points", xytext=(4, 4), fontsize=8)
-        ax.set_xlim(-0.05, 1.05)
-        ax.set_ylim(-0.05, 1.05)
-        ax.set_xlabel("recall (diversity)")
-        ax.set_ylabel("precision (fidelity)")
-        ax.set_title("precision vs recall (k=3)")
-        fig.tight_layout()
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
-        return True
+        return save_plot(self.rows, path)
 
 
 def markdown_tables_to_rst(markdown):
