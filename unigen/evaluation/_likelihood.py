@@ -48,7 +48,8 @@ BIASES = {
 }
 _AIS_GAN = ("; of the GAN smoothed by Gaussian observation noise N(G(z), sigma^2), not of "
             "the GAN itself (which has no density): the value depends on sigma")
-_SHORT = {"exact": "exact", "dequantization": "dequant.", "importance": "IWAE",
+_SHORT = {"exact": "exact", "dequantization": "dequant.", "variational": "var. dequant.",
+          "importance": "IWAE",
           "ais": "AIS", "parzen": "Parzen", "mixture": "exact", "model": "log_prob"}
 
 
