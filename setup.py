@@ -28,12 +28,16 @@ setup(
         "tensorflow-probability>=0.25,<0.26",
         "tf-keras>=2.21,<2.22",
         "numpy>=1.26",
+        # Nearest neighbours, logistic two-sample test, data splits.
         "scikit-learn>=1.3",
+        # Special functions and linear algebra of the metrics (also a scikit-learn dependency).
+        "scipy>=1.10",
+        # The comparison report's figures and 2D sample plots (`unigen compare`).
+        "matplotlib>=3.7",
     ],
     extras_require={
-        "test": ["pytest>=8", "sphinx>=7", "matplotlib>=3.7"],
-        "docs": ["sphinx>=7", "matplotlib>=3.7"],
-        "plots": ["matplotlib>=3.7"],
+        "test": ["pytest>=8", "sphinx>=7"],
+        "docs": ["sphinx>=7"],
         "tensorboard": ["tensorboard>=2.20"],
     },
     entry_points={"console_scripts": ["unigen=unigen.cli:main"]},

@@ -162,6 +162,21 @@ def test_resume_continues_to_the_same_weights(tmp_path):
     assert int(resumed.optimizer.iterations.numpy()) == 3 * 10
 
 
+def test_fit_again_on_a_finished_run_restores_it_without_training(tmp_path):
+    # `unigen compare` run twice into the same --out calls fit on finished runs.
+    out = str(tmp_path / "run")
+    first = _gauss()
+    unigen.fit(first, _digits(), epochs=2, batch_size=100, seed=0, output_dir=out,
+               verbose=0)
+    again = _gauss()
+    history = unigen.fit(again, _digits(), epochs=2, batch_size=100, seed=0,
+                         output_dir=out, verbose=0)
+    assert history.epoch == [0, 1] and len(history.history["loss"]) == 2
+    assert int(again.optimizer.iterations.numpy()) == 2 * 10
+    for a, b in zip(first.get_weights(), again.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_resume_refuses_a_different_model(tmp_path):
     out = str(tmp_path / "run")
     unigen.fit(_gauss(), "digits", epochs=1, batch_size=100, seed=0, output_dir=out,

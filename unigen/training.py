@@ -181,12 +181,12 @@ def fit(model, data, *, epochs=1, batch_size=128, strategy=None, seed=None,
         if tensorboard and chief:
             internal.append(keras.callbacks.TensorBoard(os.path.join(output_dir, "tensorboard")))
 
+    if initial_epoch >= epochs:  # a finished run: restored, nothing left to train
+        return _history(model, history, 0, len(next(iter(history.values()), [])))
     train_batches = _data.training_batches(
         train, batch_size=batch_size, steps=steps, first_epoch=initial_epoch, epochs=epochs,
         seed=seed, shuffle=shuffle, buffer_size=min(shuffle_buffer, num_examples),
         arrays=_data.in_memory(data))
-    if initial_epoch >= epochs:
-        return _history(model, history, initial_epoch, epochs)
     with strategy.scope():
         keras_history = model.fit(
             train_batches, epochs=epochs, initial_epoch=initial_epoch,
