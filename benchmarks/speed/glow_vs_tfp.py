@@ -33,8 +33,12 @@ def _tfp_glow(shape, levels, steps, hidden):
     return glow, tfd.TransformedDistribution(tfd.Sample(tfd.Normal(0.0, 1.0), z_shape), glow)
 
 
-def pair(shape, levels, steps, hidden, num_levels, first_batch, lr=1e-3):
-    """dict "unigen"/"tfp" -> (step_fn(x, seed), eval_fn(x) in bits/dim, #variables)."""
+def pair(shape, levels, steps, hidden, num_levels, first_batch, lr=1e-3, seed=0):
+    """dict "unigen"/"tfp" -> (step_fn(x, seed), eval_fn(x) in bits/dim, #variables).
+
+    ``seed`` seeds unigen's Glow; TFP's initial weights follow TensorFlow's
+    global seed (``keras.utils.set_random_seed``).
+    """
     import tf_keras
 
     import unigen
@@ -42,7 +46,7 @@ def pair(shape, levels, steps, hidden, num_levels, first_batch, lr=1e-3):
     dims = int(np.prod(shape))
     ours = unigen.models.Glow(image_shape=shape, levels=levels, steps_per_level=steps,
                               hidden_channels=hidden, num_levels=num_levels,
-                              logit_alpha=None)
+                              logit_alpha=None, seed=seed)
     ours.data_dependent_init(tf.cast(first_batch, "float32"))
     glow, px = _tfp_glow(shape, levels, steps, hidden)
 
