@@ -192,8 +192,28 @@ def test_flow_gan_hybrid_trains_both_networks(tmp_path):
         for a, b in zip(mine.variables, theirs.variables, strict=True):
             np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=f"{name}: {a.path}")
     assert float(loaded.d_optimizer.beta_1) == 0.5
+    # Flow-GAN clips the flow's gradient norm by default, and keeps it on reload
+    assert model.gradient_clip_norm == 100.0 and model.optimizer.global_clipnorm == 100.0
+    assert loaded.gradient_clip_norm == 100.0 and loaded.optimizer.global_clipnorm == 100.0
     loaded.fit(x[:256], batch_size=128, epochs=1, verbose=0)  # a reloaded Flow-GAN trains on
     assert int(loaded.d_optimizer.iterations.numpy()) == int(model.d_optimizer.iterations) + 2
+
+
+def test_gradient_clip_norm_defaults_and_errors():
+    plain = unigen.models.RealNVP((2,), num_couplings=2, hidden=8)
+    assert plain.gradient_clip_norm is None
+    plain.compile_for_fit()
+    assert plain.optimizer.global_clipnorm is None
+    chosen = unigen.models.RealNVP((2,), num_couplings=2, hidden=8, gradient_clip_norm=5)
+    chosen.compile_for_fit()
+    assert chosen.optimizer.global_clipnorm == 5.0
+    assert unigen.models.RealNVP.from_config(chosen.get_config()).gradient_clip_norm == 5.0
+    unclipped = unigen.models.RealNVP((2,), num_couplings=2, hidden=8, divergence="js",
+                                      gradient_clip_norm=None)
+    assert unclipped.gradient_clip_norm is None
+    for bad in (0, -1.0, "big"):
+        with pytest.raises(ValueError, match="gradient_clip_norm"):
+            unigen.models.RealNVP((2,), num_couplings=2, hidden=8, gradient_clip_norm=bad)
 
 
 def test_registry_and_errors():

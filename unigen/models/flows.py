@@ -56,6 +56,10 @@ class WarmupSchedule(keras.optimizers.schedules.LearningRateSchedule):
         return {"learning_rate": self.learning_rate, "warmup_steps": self.warmup_steps}
 
 
+# Flow-GAN's default clip of the flow's gradient norm (see `FlowModel`).
+_FLOW_GAN_CLIP_NORM = 100.0
+
+
 @keras.saving.register_keras_serializable(package="unigen")
 class FlowModel(DequantizationMixin, GenerativeModel):
     """Base of the flow models: preprocessing, log_prob, sampling, encode/decode.
@@ -73,6 +77,12 @@ class FlowModel(DequantizationMixin, GenerativeModel):
             or `unigen.divergences.Divergence`) for Flow-GAN training.
         likelihood_weight: weight of the NLL in the Flow-GAN objective.
         discriminator_units: width of the Flow-GAN discriminator (an MLP).
+        gradient_clip_norm: global norm at which ``compile_for_fit``'s Adam
+            clips the flow's gradient, or None for no clipping. "auto"
+            (default): 100 under Flow-GAN training, None for maximum
+            likelihood. Without it the adversarial gradient through the
+            inverse flow blew Flow-GAN training up on digits (test NLL 231.6
+            after 60 epochs against 117.8 with it; docs/theory/flows.rst).
         seed: seed of the initial weights and of the model's training-noise generator.
         dequantization: for discrete data, "uniform" (u ~ U[0, 1)^D) or
             "variational" (u ~ q(u | x), a learned `unigen.flows.VariationalDequantizer`
@@ -83,9 +93,9 @@ class FlowModel(DequantizationMixin, GenerativeModel):
     """
 
     def __init__(self, event_shape, num_levels=None, logit_alpha=0.05, warmup_steps=100,
-                 divergence=None, likelihood_weight=1.0, discriminator_units=128, seed=0,
-                 dequantization="uniform", dequantizer_couplings=4, dequantizer_hidden=32,
-                 **kwargs):
+                 divergence=None, likelihood_weight=1.0, discriminator_units=128,
+                 gradient_clip_norm="auto", seed=0, dequantization="uniform",
+                 dequantizer_couplings=4, dequantizer_hidden=32, **kwargs):
         super().__init__(event_shape, num_levels=num_levels, **kwargs)
         self.logit_alpha = None if logit_alpha is None else float(logit_alpha)
         self.warmup_steps = int(warmup_steps)
@@ -98,6 +108,14 @@ class FlowModel(DequantizationMixin, GenerativeModel):
         if self.likelihood_weight < 0:
             raise ValueError(f"`likelihood_weight` must be >= 0, got {likelihood_weight!r}.")
         self.discriminator_units = int(discriminator_units)
+        if gradient_clip_norm == "auto":
+            gradient_clip_norm = None if self.divergence is None else _FLOW_GAN_CLIP_NORM
+        if gradient_clip_norm is not None and not (
+                isinstance(gradient_clip_norm, int | float) and gradient_clip_norm > 0):
+            raise ValueError("`gradient_clip_norm` must be a positive number, None or "
+                             f"'auto', got {gradient_clip_norm!r}.")
+        self.gradient_clip_norm = (None if gradient_clip_norm is None
+                                   else float(gradient_clip_norm))
         self.seed = int(seed)
         self.noise_seed = keras.random.SeedGenerator(self.seed, name="noise_seed")
         self.logit = None
@@ -222,13 +240,14 @@ class FlowModel(DequantizationMixin, GenerativeModel):
         return self._log_prob_with_noise(x, self._fixed_noise(x))
 
     def compile_for_fit(self, *, learning_rate=1e-3, optimizer=None, **compile_kwargs):
-        """Adam with a linear warm-up over ``warmup_steps`` (Glow's schedule);
-        a second Adam for the discriminator under Flow-GAN training."""
+        """Adam with a linear warm-up over ``warmup_steps`` (Glow's schedule),
+        clipping the gradient's global norm at ``gradient_clip_norm``; a second
+        Adam for the discriminator under Flow-GAN training."""
         if optimizer is None:
             lr = learning_rate
             if self.warmup_steps:
                 lr = WarmupSchedule(learning_rate, self.warmup_steps)
-            optimizer = keras.optimizers.Adam(lr)
+            optimizer = keras.optimizers.Adam(lr, global_clipnorm=self.gradient_clip_norm)
         if self.divergence is not None:
             self._make_d_optimizer(learning_rate)
         self.compile(optimizer=optimizer, **compile_kwargs)
@@ -350,6 +369,7 @@ class FlowModel(DequantizationMixin, GenerativeModel):
             else keras.saving.serialize_keras_object(self.divergence),
             "likelihood_weight": self.likelihood_weight,
             "discriminator_units": self.discriminator_units,
+            "gradient_clip_norm": self.gradient_clip_norm,
             "seed": self.seed,
             **self._dequantizer_config(),
         }
