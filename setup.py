@@ -21,6 +21,8 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.10",
     packages=find_packages(include=["unigen", "unigen.*"]),
+    # The shipped weights of the digits feature network (unigen/evaluation/_features.py).
+    package_data={"unigen.evaluation": ["weights/*.npz"]},
     install_requires=[
         # Versions known to import and work together (shared/notes/platform.md).
         "tensorflow>=2.21,<2.22",

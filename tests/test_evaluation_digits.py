@@ -1,5 +1,7 @@
 """Calibration of `unigen.evaluate` on digits: real data, collapse, copies, noise."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -30,14 +32,40 @@ class _Replay:
         return np.resize(self.images, (n, 8, 8, 1))
 
 
-def test_feature_network_is_cached_and_accurate(digits):
+def test_digits_feature_network_ships_with_unigen(digits, tmp_path):
     ctx, _ = digits
     net = ctx.feature_network
-    assert net.test_accuracy > 0.9
-    again = ev.feature_network("digits", cache_dir=str(ctx.cache_dir))
+    assert net.test_accuracy > 0.95
+    # the shipped weights, not a network trained on this machine: nothing is cached
+    shipped = os.path.join(os.path.dirname(ev._features.__file__), "weights")
+    assert os.path.dirname(net.path) == shipped and net.path.endswith(".npz")
+    again = ev.feature_network("digits", cache_dir=str(tmp_path))
+    assert again.path == net.path and not os.listdir(tmp_path)
+    np.testing.assert_array_equal(again.features(ctx.x[:20]), net.features(ctx.x[:20]))
+
+
+def test_feature_network_of_arrays_is_cached_and_exported_weights_are_used(tmp_path,
+                                                                           monkeypatch):
+    x, y = unigen.datasets.as_numpy("digits", "train", with_labels=True)
+    x, y = x[:300], y[:300]
+    cache = str(tmp_path / "cache")
+    net = ev.feature_network("mine", train=(x, y), num_levels=17, cache_dir=cache)
+    assert net.path.startswith(cache) and net.path.endswith(".keras")
+    again = ev.feature_network("mine", train=(x, y), num_levels=17, cache_dir=cache)
     assert again.path == net.path
-    np.testing.assert_allclose(again.features(ctx.x[:20]), net.features(ctx.x[:20]),
+    np.testing.assert_allclose(again.features(x[:20]), net.features(x[:20]),
                                rtol=1e-5, atol=1e-5)
+    # weights written by `export` into the shipped directory replace training
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    monkeypatch.setattr(ev._features, "_SHIPPED_DIR", str(weights))
+    settings = {"version": ev._features._VERSION, "seed": 0, "num_levels": 17,
+                "shape": [8, 8, 1]}
+    net.export(str(weights / (ev._features.shipped_key("mine", x, y, settings) + ".npz")))
+    shipped = ev.feature_network("mine", train=(x, y), num_levels=17,
+                                 cache_dir=str(tmp_path / "empty"))
+    assert shipped.path.startswith(str(weights)) and not (tmp_path / "empty").exists()
+    np.testing.assert_array_equal(shipped.features(x[:20]), net.features(x[:20]))
 
 
 def test_real_data_near_the_floor_and_collapse_clearly_worse(digits):

@@ -6,6 +6,13 @@ deterministically, on the labelled training split of the dataset in question.
 The trained network is cached as a ``.keras`` file named after the dataset and a
 hash of the architecture, the training settings and the training data, and
 retrained when the file is missing.
+
+Training is deterministic on one machine, but not across CPUs: the same seed
+gave other weights on another CPU, and FIDs that differed by up to 25%. So the
+weights of the built-in ``digits`` network ship with unigen
+(``unigen/evaluation/weights/``, written by `FeatureNetwork.export`) and are
+used whenever the training data and settings match, which makes its scores
+comparable between machines.
 """
 
 import hashlib
@@ -47,6 +54,14 @@ class FeatureNetwork:
         self.path = path
         self._features = keras.Model(classifier.inputs,
                                      classifier.get_layer("features").output)
+
+    def export(self, path):
+        """Writes the classifier's weights and test accuracy to an ``.npz`` file
+        (what ``unigen/evaluation/weights/`` holds)."""
+        weights = self.classifier.get_weights()
+        np.savez_compressed(path, test_accuracy=np.float64(
+            np.nan if self.test_accuracy is None else self.test_accuracy),
+            **{f"w{i:02d}": w for i, w in enumerate(weights)})
 
     def _scale(self, x):
         x = np.asarray(x, np.float32)
@@ -120,6 +135,30 @@ def _classifier(shape, num_classes, seed):
     return keras.Sequential(layers, name="unigen_feature_classifier")
 
 
+_SHIPPED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights")
+
+
+def shipped_key(dataset, x, y, settings):
+    """Name of the shipped weights for this data and these settings (the Keras
+    version left out: plain weight arrays do not depend on it)."""
+    settings = {k: v for k, v in settings.items() if k != "keras"}
+    return f"{dataset}-{_fingerprint(x, y, settings)}"
+
+
+def _shipped(dataset, x, y, settings, num_levels):
+    """The feature network from ``weights/<key>.npz`` if unigen ships one."""
+    path = os.path.join(_SHIPPED_DIR, shipped_key(dataset, x, y, settings) + ".npz")
+    if not os.path.exists(path):
+        return None
+    with np.load(path) as data:
+        weights = [data[k] for k in sorted(k for k in data.files if k.startswith("w"))]
+        accuracy = float(data["test_accuracy"])
+    classifier = _classifier(tuple(x.shape[1:]), len(weights[-1]), settings["seed"])
+    classifier.set_weights(weights)
+    return FeatureNetwork(classifier, num_levels,
+                          None if np.isnan(accuracy) else accuracy, path)
+
+
 def _fingerprint(x, y, settings):
     digest = hashlib.sha256()
     digest.update(json.dumps(settings, sort_keys=True).encode())
@@ -167,6 +206,9 @@ def feature_network(dataset, *, cache_dir=None, seed=0, train=None, held_out=Non
     x, y = np.asarray(train[0]), np.asarray(train[1])
     settings = {"version": _VERSION, "seed": seed, "num_levels": num_levels,
                 "shape": list(x.shape[1:]), "keras": keras.__version__[:4]}
+    shipped = _shipped(dataset, x, y, settings, num_levels)
+    if shipped is not None:
+        return shipped
     key = f"{dataset}-{_fingerprint(x, y, settings)}"
     directory = cache_dir or default_cache_dir()
     path = os.path.join(directory, key + ".keras")
