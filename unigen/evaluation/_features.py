@@ -8,7 +8,7 @@ hash of the architecture, the training settings and the training data, and
 retrained when the file is missing.
 
 Training is deterministic on one machine, but not across CPUs: the same seed
-gave other weights on another CPU, and FIDs that differed by up to 25%. So the
+gave other weights on another CPU, and FIDs that differed by 9 to 28%. So the
 weights of the built-in ``digits`` network ship with unigen
 (``unigen/evaluation/weights/``, written by `FeatureNetwork.export`) and are
 used whenever the training data and settings match, which makes its scores
