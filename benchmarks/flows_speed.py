@@ -54,8 +54,8 @@ def fashion_quality(quick, num_steps=None, repeats=None):
     ``Glow(seed=r)``, TFP's tf_keras initialisers through
     ``keras.utils.set_random_seed(r)``) and trains both on the same batches and
     dequantization noise;
-    test bits/dim use one noise draw. Returns the per-repeat figures, their
-    means and standard deviations, and how many repeats unigen won.
+    test bits/dim use one noise draw. Returns the per-repeat figures with
+    `summarise_fashion`'s mean, std and median per model and unigen's wins.
     """
     import keras
 

@@ -21,7 +21,7 @@ Published references (PacGAN, Table 1/2, 10 seeds): GAN 6.3/8 ring and
 17.3/25 grid modes; PacGAN4 7.8/8 and 24.8/25.
 
 Full run (10 seeds, 6,000 steps, every setting): about 90 minutes on 2 shared
-CPU cores; --quick (2 seeds, 1,500 steps): a few minutes. ``--table`` prints
+CPU cores; --quick (2 seeds, 1,500 steps): 4.5 minutes. ``--table`` prints
 the docs' table of --out. ``--configs unigen_best --merge``
 re-measures one setting and keeps the others already in --out (each entry
 keeps the settings it was measured with).

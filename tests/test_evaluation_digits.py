@@ -59,9 +59,7 @@ def test_feature_network_of_arrays_is_cached_and_exported_weights_are_used(tmp_p
     weights = tmp_path / "weights"
     weights.mkdir()
     monkeypatch.setattr(ev._features, "_SHIPPED_DIR", str(weights))
-    settings = {"version": ev._features._VERSION, "seed": 0, "num_levels": 17,
-                "shape": [8, 8, 1]}
-    net.export(str(weights / (ev._features.shipped_key("mine", x, y, settings) + ".npz")))
+    net.export(str(weights / (ev._features.shipped_key("mine", x, y, num_levels=17) + ".npz")))
     shipped = ev.feature_network("mine", train=(x, y), num_levels=17,
                                  cache_dir=str(tmp_path / "empty"))
     assert shipped.path.startswith(str(weights)) and not (tmp_path / "empty").exists()

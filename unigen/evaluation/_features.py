@@ -138,33 +138,45 @@ def _classifier(shape, num_classes, seed):
 _SHIPPED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights")
 
 
-def shipped_key(dataset, x, y, settings):
-    """Name of the shipped weights for this data and these settings (the Keras
-    version left out: plain weight arrays do not depend on it)."""
-    settings = {k: v for k, v in settings.items() if k != "keras"}
-    return f"{dataset}-{_fingerprint(x, y, settings)}"
+def _settings(seed, num_levels, shape):
+    """What the weights depend on besides the data (the shipped files' key)."""
+    return {"version": _VERSION, "seed": int(seed), "num_levels": int(num_levels),
+            "shape": list(shape)}
 
 
-def _shipped(dataset, x, y, settings, num_levels):
+def _data_digest(x, y):
+    """SHA-256 of the training images and labels, computed once per call."""
+    digest = hashlib.sha256()
+    digest.update(np.ascontiguousarray(x).tobytes())
+    digest.update(np.ascontiguousarray(y).tobytes())
+    return digest.hexdigest()
+
+
+def _key(dataset, data_digest, settings):
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
+    digest.update(data_digest.encode())
+    return f"{dataset}-{digest.hexdigest()[:12]}"
+
+
+def shipped_key(dataset, x, y, *, num_levels, seed=0):
+    """File name (without ``.npz``) under which unigen ships the weights of the
+    feature network of ``dataset`` trained on ``(x, y)``; no Keras version in
+    it, since plain weight arrays do not depend on it."""
+    return _key(dataset, _data_digest(x, y), _settings(seed, num_levels, np.shape(x)[1:]))
+
+
+def _shipped(key, shape, seed, num_levels):
     """The feature network from ``weights/<key>.npz`` if unigen ships one."""
-    path = os.path.join(_SHIPPED_DIR, shipped_key(dataset, x, y, settings) + ".npz")
+    path = os.path.join(_SHIPPED_DIR, key + ".npz")
     if not os.path.exists(path):
         return None
     with np.load(path) as data:
         weights = [data[k] for k in sorted(k for k in data.files if k.startswith("w"))]
         accuracy = float(data["test_accuracy"])
-    classifier = _classifier(tuple(x.shape[1:]), len(weights[-1]), settings["seed"])
+    classifier = _classifier(tuple(shape), len(weights[-1]), seed)
     classifier.set_weights(weights)
     return FeatureNetwork(classifier, num_levels,
                           None if np.isnan(accuracy) else accuracy, path)
-
-
-def _fingerprint(x, y, settings):
-    digest = hashlib.sha256()
-    digest.update(json.dumps(settings, sort_keys=True).encode())
-    digest.update(np.ascontiguousarray(x).tobytes())
-    digest.update(np.ascontiguousarray(y).tobytes())
-    return digest.hexdigest()[:12]
 
 
 def feature_network(dataset, *, cache_dir=None, seed=0, train=None, held_out=None,
@@ -204,12 +216,13 @@ def feature_network(dataset, *, cache_dir=None, seed=0, train=None, held_out=Non
     if num_levels is None:
         raise ValueError("`num_levels` is required with `train=` arrays (256 for uint8 images).")
     x, y = np.asarray(train[0]), np.asarray(train[1])
-    settings = {"version": _VERSION, "seed": seed, "num_levels": num_levels,
-                "shape": list(x.shape[1:]), "keras": keras.__version__[:4]}
-    shipped = _shipped(dataset, x, y, settings, num_levels)
+    settings = _settings(seed, num_levels, x.shape[1:])
+    data_digest = _data_digest(x, y)
+    shipped = _shipped(_key(dataset, data_digest, settings), x.shape[1:], seed, num_levels)
     if shipped is not None:
         return shipped
-    key = f"{dataset}-{_fingerprint(x, y, settings)}"
+    settings["keras"] = keras.__version__[:4]  # .keras files may depend on it
+    key = _key(dataset, data_digest, settings)
     directory = cache_dir or default_cache_dir()
     path = os.path.join(directory, key + ".keras")
     meta_path = os.path.join(directory, key + ".json")
