@@ -8,7 +8,7 @@ each setting below, trains an MLPGAN with `unigen.fit`, draws 2,500 samples and
 reports, averaged over seeds: modes captured, the share of high-quality samples
 (within 3 std of the nearest mode) and the reverse KL between the high-quality
 samples' mode histogram and uniform (VEEGAN / PacGAN definitions,
-`unigen.models._gan_metrics`). Writes benchmarks/results/mode_collapse.json.
+`unigen.models.gan._metrics`). Writes benchmarks/results/mode_collapse.json.
 
 Settings: minimax GAN, non-saturating GAN, WGAN-GP (5 critic steps), hinge with
 spectral normalisation, PacGAN (pack=4, non-saturating) and unigen's best
@@ -85,7 +85,7 @@ def run_one(dataset, name, seed, steps):
     import keras
 
     import unigen
-    from unigen.models import _gan_metrics
+    from unigen.models.gan import _metrics
 
     info = unigen.datasets.info(dataset)
     data = unigen.datasets.as_numpy(dataset, "train")
@@ -100,7 +100,7 @@ def run_one(dataset, name, seed, steps):
                learning_rate=_learning_rate(name), verbose=0, jit_compile=True,
                steps_per_execution=STEPS_PER_EXECUTION)
     samples = np.asarray(gan.sample(NUM_SAMPLES, seed=10_000 + seed))
-    stats = _gan_metrics.mode_statistics(samples, info.modes, info.mode_std)
+    stats = _metrics.mode_statistics(samples, info.modes, info.mode_std)
     stats.update(seconds=time.time() - started, steps=epochs * steps_per_epoch)
     return stats, samples
 
@@ -212,9 +212,9 @@ def rst_table(record):
 
 
 def _metrics():
-    from unigen.models import _gan_metrics
+    from unigen.models.gan import _metrics
 
-    return _gan_metrics
+    return _metrics
 
 
 def _finite(value):

@@ -38,7 +38,7 @@ def main():
     import numpy as np
 
     import unigen
-    from unigen.models._gan_metrics import mode_statistics
+    from unigen.models.gan._metrics import mode_statistics
 
     info = unigen.datasets.info("ring8")
     data = unigen.datasets.as_numpy("ring8", "train")

@@ -33,7 +33,7 @@ def main():
     import numpy as np
 
     import unigen
-    from unigen.models._gan_metrics import mode_statistics
+    from unigen.models.gan._metrics import mode_statistics
 
     steps = 10 if args.smoke else args.steps
     batch_size = 256

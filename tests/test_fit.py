@@ -40,7 +40,7 @@ def test_fit_accepts_every_data_form(form):
 @pytest.mark.parametrize("shuffle", [True, False])
 def test_in_memory_batches_equal_the_element_wise_batches(shuffle):
     """Shuffled indices + tf.gather give the batches of the shuffled examples, every epoch."""
-    from unigen import _data
+    from unigen.training import _data
 
     x, y = unigen.datasets.as_numpy("digits", "train", with_labels=True)
     ds = tf.data.Dataset.from_tensor_slices((x, y))

@@ -16,8 +16,8 @@ from conftest import ROOT, run_python
 import unigen
 from unigen import divergences as ud
 from unigen import errors
-from unigen.models import _gan_ops as ops
-from unigen.models import gan_networks as nets
+from unigen.models.gan import _ops as ops
+from unigen.models.gan import networks as nets
 
 
 def _mlp_gan(**kwargs):
@@ -263,18 +263,18 @@ def test_two_replicas_train_both_networks_like_one_device(tmp_path):
 
 
 def test_mode_metrics_follow_the_veegan_pacgan_definitions():
-    from unigen.models import _gan_metrics
+    from unigen.models.gan import _metrics
 
     info = unigen.datasets.info("ring8")
     modes = np.asarray(info.modes)
     near = modes[np.arange(70) % 7] + 0.02  # 7 modes, 0.028 < 3 std away
     far = np.array([[0.0, 0.0], [modes[7, 0] + 0.05, modes[7, 1]]])  # not high quality
-    stats = _gan_metrics.mode_statistics(np.concatenate([near, far]), modes, info.mode_std)
+    stats = _metrics.mode_statistics(np.concatenate([near, far]), modes, info.mode_std)
     assert stats["modes_captured"] == 7 and stats["num_modes"] == 8
     assert stats["high_quality"] == pytest.approx(70 / 72)
     assert stats["reverse_kl"] == pytest.approx(np.log(8 / 7))
-    assert _gan_metrics.reverse_kl_to_uniform(np.full(8, 5)) == 0.0
-    assert _gan_metrics.reverse_kl_to_uniform(np.zeros(8)) == np.inf
+    assert _metrics.reverse_kl_to_uniform(np.full(8, 5)) == 0.0
+    assert _metrics.reverse_kl_to_uniform(np.zeros(8)) == np.inf
 
 
 def test_validation_reports_losses_without_touching_training_noise():

@@ -11,7 +11,7 @@ from conftest import ROOT
 import unigen
 import unigen.divergences as ud
 from unigen.models import VAE
-from unigen.models import _vae_likelihoods as lik
+from unigen.models.vae import _likelihoods as lik
 
 
 def _digits(split="train", n=None):
@@ -129,7 +129,7 @@ def test_analytic_kl_equals_monte_carlo(trained_digits_vae):
     mc, se = terms.mean(0), terms.std(0) / np.sqrt(len(terms))
     assert np.all(np.abs(mc - exact) <= 3 * se + 1e-5), (mc, exact, se)
     # The VAE's own fallback (used for priors without a closed form) agrees too.
-    from unigen.models._vae_objectives import kl_to_prior
+    from unigen.models.vae._objectives import kl_to_prior
     log_q = tf.transpose(q64.log_prob(z))  # [batch, K]
     log_p = tf.transpose(p64.log_prob(z))
     mc_vae, analytic = kl_to_prior(ud.get("js"), q.mean(), q.stddev(), p, log_q, log_p)
@@ -227,7 +227,7 @@ def test_user_networks_round_trip(tmp_path):
 
 
 def test_kl_warmup_counts_optimizer_steps():
-    from unigen.models._vae_objectives import warmup_weight
+    from unigen.models.vae._objectives import warmup_weight
     assert float(warmup_weight(tf.constant(0), 4)) == 0.25
     assert float(warmup_weight(tf.constant(9), 4)) == 1.0
     assert float(warmup_weight(tf.constant(9), 0)) == 1.0

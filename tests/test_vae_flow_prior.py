@@ -6,8 +6,8 @@ import tensorflow as tf
 
 import unigen
 from unigen.models import VAE
-from unigen.models import _vae_objectives as obj
-from unigen.models._vae_priors import FlowPrior
+from unigen.models.vae import _objectives as obj
+from unigen.models.vae._priors import FlowPrior
 
 
 def _digits(split="train", n=None):

@@ -14,13 +14,11 @@ _os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from unigen import datasets, errors, evaluation, models
-from unigen._distribute import get_strategy, split_cpu
 from unigen._version import __version__
 from unigen.base import GenerativeModel
 from unigen.evaluation import compare, evaluate
 from unigen.models.gan import GAN
-from unigen.saving import load
-from unigen.training import fit
+from unigen.training import fit, get_strategy, load, split_cpu
 
 __all__ = [
     "GAN",

@@ -36,7 +36,7 @@ import numpy as np
 import tensorflow as tf
 
 from unigen import errors
-from unigen._distribute import scale_loss_for_replicas
+from unigen.training._distribute import scale_loss_for_replicas
 
 __all__ = ["GenerativeModel"]
 

@@ -1,6 +1,6 @@
 """The input pipeline of `unigen.fit`: batches per second, vectorised vs element-wise.
 
-Iterates one epoch of `unigen._data.training_batches` (shuffle, batch, cast
+Iterates one epoch of `unigen.training._data.training_batches` (shuffle, batch, cast
 to float32, prefetch) over in-memory uint8 images two ways, alternated: with
 ``arrays=`` (shuffled indices, one `tf.gather` per batch: what `unigen.fit`
 does for arrays and dataset names) and without (the examples pushed one by one
@@ -20,7 +20,7 @@ __all__ = ["run"]
 
 def run(num_examples=60_000, shape=(28, 28, 1), batch=64, rounds=3):
     x = np.random.default_rng(0).integers(0, 256, (num_examples, *shape), dtype=np.uint8)
-    from unigen import _data
+    from unigen.training import _data
 
     steps = num_examples // batch
     common = dict(batch_size=batch, steps=steps, first_epoch=0, epochs=1, seed=0,

@@ -238,8 +238,8 @@ def _check_model(model):
 
 def _decoder_functions(model):
     """(sample_prior(n, seed), log_prior(z), log_lik(x_flat, z, sigma)) of a model."""
-    from unigen.models._vae_likelihoods import discretized_log_prob
     from unigen.models.vae import VAE
+    from unigen.models.vae._likelihoods import discretized_log_prob
 
     levels = model.num_levels
 

@@ -221,7 +221,7 @@ def sample_scores(ctx, samples, metrics):
                     "'memorisation' compares samples with the training data: pass `train=`.")
             out["copy_share"] = _metrics.nearest_neighbour_check(ctx.train_x, samples, ctx.x)
         elif name == "modes":
-            from unigen.models._gan_metrics import mode_statistics
+            from unigen.models.gan._metrics import mode_statistics
 
             stats = mode_statistics(samples, ctx.info.modes, ctx.info.mode_std)
             n = len(samples)

@@ -4,10 +4,9 @@
 `unigen.compare` use; in scripts, construct the classes directly.
 """
 
-from unigen.models._gan_presets import DCGAN, MLPGAN, create_gan
-from unigen.models.gan import GAN
+from unigen.models.flows import MAF, Glow, RealNVP
+from unigen.models.gan import DCGAN, GAN, MLPGAN, create_gan
 from unigen.models.gaussian import Gaussian
-from unigen.models.glow import MAF, Glow, RealNVP
 from unigen.models.vae import VAE
 
 __all__ = [

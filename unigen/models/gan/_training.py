@@ -10,12 +10,12 @@ exactly as one device does.
 import keras
 import tensorflow as tf
 
-from unigen._distribute import (
+from unigen.models.gan import _ops as ops
+from unigen.training._distribute import (
     gather_global_batch,
     global_batch_noise,
     scale_loss_for_replicas,
 )
-from unigen.models import _gan_ops as ops
 
 __all__ = []
 

@@ -8,8 +8,8 @@ import tempfile
 import keras
 import numpy as np
 
-from unigen import _rundir
 from unigen.images import save_grid
+from unigen.training import _rundir
 
 __all__ = ["RunWriter", "StopOnNonFinite"]
 
@@ -41,7 +41,7 @@ class StopOnNonFinite(keras.callbacks.Callback):
 
 
 class RunWriter(keras.callbacks.Callback):
-    """Writes the run directory after each epoch (see `unigen._rundir`).
+    """Writes the run directory after each epoch (see `unigen.training._rundir`).
 
     Args:
         directory: the run's output directory.

@@ -8,11 +8,11 @@ import tensorflow as tf
 
 from unigen import divergences as ud
 from unigen.base import GenerativeModel, _check_positive_int
-from unigen.models import _vae_networks as nets
-from unigen.models import _vae_objectives as obj
-from unigen.models._vae_likelihoods import get_likelihood
-from unigen.models._vae_priors import get_prior
-from unigen.models._vae_training import VAETrainingMixin
+from unigen.models.vae import _networks as nets
+from unigen.models.vae import _objectives as obj
+from unigen.models.vae._likelihoods import get_likelihood
+from unigen.models.vae._priors import get_prior
+from unigen.models.vae._training import VAETrainingMixin
 
 __all__ = ["VAE"]
 
@@ -77,7 +77,7 @@ class VAE(VAETrainingMixin, GenerativeModel):
         num_levels: discrete levels L of the data, or None for continuous data.
         encoder, decoder: Keras models to use instead of the defaults
             (convolutional for images, MLPs for vectors); contracts in
-            ``unigen.models._vae_networks``. They are saved with the model.
+            ``unigen.models.vae._networks``. They are saved with the model.
         prior: "normal" (N(0, I)), "mixture" (learned mixture of
             ``prior_components`` Gaussians) or "flow" (a learned RealNVP density
             p(z) = N(f(z); 0, I) ``|det df/dz|`` of ``prior_flow_layers`` affine

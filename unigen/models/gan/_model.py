@@ -15,10 +15,10 @@ import tensorflow as tf
 from unigen import divergences as ud
 from unigen import errors
 from unigen.base import GenerativeModel, _check_positive_int
-from unigen.models import _gan_ops as ops
-from unigen.models._gan_compile import GANCompileMixin
-from unigen.models._gan_training import GANTrainingMixin
-from unigen.models.gan_networks import has_spectral_norm
+from unigen.models.gan import _ops as ops
+from unigen.models.gan._compile import GANCompileMixin
+from unigen.models.gan._training import GANTrainingMixin
+from unigen.models.gan.networks import has_spectral_norm
 
 __all__ = ["GAN"]
 
@@ -160,7 +160,7 @@ class GAN(GANTrainingMixin, GANCompileMixin, GenerativeModel):
                 raise ValueError(
                     "`divergence` asks for lipschitz='spectral_norm' but the "
                     "discriminator has no keras.layers.SpectralNormalization layer. "
-                    "Wrap its Dense/Conv layers with unigen.models.gan_networks."
+                    "Wrap its Dense/Conv layers with unigen.models.gan.networks."
                     "spectral_norm(layer), or build it with spectral_norm=True.")
         self._make_heads()
         self.ema_generator = None

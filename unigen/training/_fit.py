@@ -7,11 +7,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from unigen import _data, _rundir, errors
-from unigen._distribute import get_strategy, is_chief
+# `unigen.base` imports this package (replica scaling), so its names are looked up at call time.
+from unigen import base as _base
+from unigen import errors
 from unigen._version import __version__
-from unigen.base import GenerativeModel, _check_positive_int, _policy_scope
-from unigen.callbacks import RunWriter, StopOnNonFinite
+from unigen.training import _data, _rundir
+from unigen.training._distribute import get_strategy, is_chief
+from unigen.training.callbacks import RunWriter, StopOnNonFinite
 
 __all__ = ["fit"]
 
@@ -84,9 +86,9 @@ def fit(model, data, *, epochs=1, batch_size=128, strategy=None, seed=None,
         unigen.errors.TrainingDivergedError: the loss became NaN or infinite;
             the model holds the weights of the last good checkpoint.
     """
-    epochs = _check_positive_int("epochs", epochs)
-    batch_size = _check_positive_int("batch_size", batch_size)
-    steps_per_execution = _check_positive_int("steps_per_execution", steps_per_execution)
+    epochs = _base._check_positive_int("epochs", epochs)
+    batch_size = _base._check_positive_int("batch_size", batch_size)
+    steps_per_execution = _base._check_positive_int("steps_per_execution", steps_per_execution)
     _check_mixed_precision(mixed_precision)
     if not float(learning_rate) > 0:
         raise ValueError(f"`learning_rate` must be positive, got {learning_rate!r}.")
@@ -229,11 +231,11 @@ def _build_in_scope(model, strategy, mixed_precision=None):
         policy = mixed_precision or keras.config.dtype_policy()
         # The networks take the policy in force when they are created and
         # built; the user's global policy is restored afterwards, even on error.
-        with _policy_scope(policy), strategy.scope():
+        with _base._policy_scope(policy), strategy.scope():
             model = model()
-            if isinstance(model, GenerativeModel):
+            if isinstance(model, _base.GenerativeModel):
                 model._ensure_built()
-    if not isinstance(model, GenerativeModel):
+    if not isinstance(model, _base.GenerativeModel):
         raise TypeError(
             f"`model` must be a unigen.GenerativeModel or a zero-argument factory "
             f"returning one, got {type(model).__name__}."

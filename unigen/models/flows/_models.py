@@ -10,7 +10,7 @@ from unigen.flows import (
     MultiScale,
     Reverse,
 )
-from unigen.models.flows import FlowModel
+from unigen.models.flows._base import FlowModel
 
 __all__ = ["MAF", "Glow", "RealNVP"]
 

@@ -25,10 +25,10 @@ import numpy as np
 import tensorflow as tf
 
 from unigen import divergences as _div
-from unigen._distribute import global_batch_noise, scale_loss_for_replicas
 from unigen.base import GenerativeModel, _check_positive_int
 from unigen.flows import LogitTransform
-from unigen.models._flow_dequantization import DequantizationMixin
+from unigen.models.flows._dequantization import DequantizationMixin
+from unigen.training._distribute import global_batch_noise, scale_loss_for_replicas
 
 __all__ = ["FlowModel", "WarmupSchedule"]
 

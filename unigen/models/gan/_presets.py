@@ -4,8 +4,8 @@ import keras
 
 from unigen import divergences as ud
 from unigen.base import _check_positive_int
-from unigen.models import gan_networks as nets
-from unigen.models.gan import GAN
+from unigen.models.gan import networks as nets
+from unigen.models.gan._model import GAN
 
 __all__ = ["DCGAN", "MLPGAN"]
 
@@ -50,7 +50,7 @@ class DCGAN(_Preset):
 
     Generator: Dense -> transposed strided convolutions with batch norm -> tanh;
     discriminator: strided convolutions with LeakyReLU, no pooling, no batch
-    norm (see `unigen.models.gan_networks`). Works for 8x8 digits and 28x28
+    norm (see `unigen.models.gan.networks`). Works for 8x8 digits and 28x28
     Fashion-MNIST alike.
 
     Example::

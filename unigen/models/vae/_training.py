@@ -12,8 +12,8 @@ one exception.)
 import keras
 import tensorflow as tf
 
-from unigen._distribute import global_batch_noise, scale_loss_for_replicas
-from unigen.models import _vae_objectives as obj
+from unigen.models.vae import _objectives as obj
+from unigen.training._distribute import global_batch_noise, scale_loss_for_replicas
 
 __all__ = ["VAETrainingMixin"]
 

@@ -1,0 +1,9 @@
+"""Normalizing-flow models: `Glow`, `RealNVP`, `MAF` on the shared `FlowModel` base.
+
+The bijectors they are made of live in `unigen.flows`.
+"""
+
+from unigen.models.flows._base import FlowModel, WarmupSchedule
+from unigen.models.flows._models import MAF, Glow, RealNVP
+
+__all__ = ["MAF", "FlowModel", "Glow", "RealNVP", "WarmupSchedule"]

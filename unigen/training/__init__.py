@@ -1,0 +1,8 @@
+"""The training spine: `fit`, data handling, strategies, the run directory,
+callbacks and saving. Every family trains through it."""
+
+from unigen.training._distribute import get_strategy, split_cpu
+from unigen.training._fit import fit
+from unigen.training.saving import load
+
+__all__ = ["fit", "get_strategy", "load", "split_cpu"]
