@@ -102,7 +102,7 @@ def main():
         "images_per_second": float(args.batch_size / np.median(timed)),
         "seconds_total": total,
         "loss_per_epoch": [float(v) for v in history.history["loss"]],
-        "d_loss_per_epoch": [float(v) for v in history.history["d_loss"]],
+        "critic_loss_per_epoch": [float(v) for v in history.history["critic_loss"]],
         "samples": os.path.basename(grid),
     }
     path = os.path.join(args.out, f"{tag}.json")

@@ -52,7 +52,7 @@ def main():
                                           likelihood_weight=0.1, discriminator_units=8),
             moons, epochs=1, batch_size=128, seed=0, strategy=strategy, verbose=0)
         out["hybrid_loss"] = np.asarray(hybrid.history["loss"])
-        out["hybrid_d_loss"] = np.asarray(hybrid.history["d_loss"])
+        out["hybrid_d_loss"] = np.asarray(hybrid.history["critic_loss"])
         models.append(("h", hybrid.model))
     for prefix, model in models:
         for i, w in enumerate(model.get_weights()):

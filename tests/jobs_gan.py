@@ -65,7 +65,8 @@ def main():
     for tag, history in (("vec", vec), ("mmd", mmd), ("img", img)):
         model = history.model
         arrays[f"{tag}_loss"] = np.asarray(history.history["loss"])
-        arrays[f"{tag}_d_loss"] = np.asarray(history.history["d_loss"])
+        if tag != "mmd":  # an MMD GAN has no critic
+            arrays[f"{tag}_critic_loss"] = np.asarray(history.history["critic_loss"])
         for net in ("generator", "discriminator", "ema_generator"):
             network = getattr(model, net)
             if network is None:

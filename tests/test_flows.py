@@ -173,7 +173,7 @@ def test_flow_gan_hybrid_trains_both_networks(tmp_path):
     disc0 = [w.copy() for w in model.discriminator.get_weights()]
     history = unigen.fit(model, x, epochs=1, batch_size=128, seed=0, verbose=0,
                          output_dir=str(tmp_path / "run"))
-    assert set(history.history) >= {"loss", "nll", "d_loss"}
+    assert set(history.history) >= {"loss", "nll", "critic_loss"}
     assert all(np.isfinite(v[-1]) for v in history.history.values())
     assert any(np.any(a != b) for a, b in zip(flow0, model.flow.get_weights(), strict=True))
     assert any(np.any(a != b) for a, b in
@@ -184,19 +184,19 @@ def test_flow_gan_hybrid_trains_both_networks(tmp_path):
     loaded = unigen.load(str(tmp_path / "hybrid.keras"))
     np.testing.assert_array_equal(loaded.log_prob(x[:8]), model.log_prob(x[:8]))
     # both optimizers come back with their state (moments, step counters)
-    for name in ("optimizer", "d_optimizer"):
+    for name in ("optimizer", "discriminator_optimizer"):
         mine, theirs = getattr(model, name), getattr(loaded, name)
         assert type(theirs) is type(mine) and theirs.built
         assert int(theirs.iterations.numpy()) == int(mine.iterations.numpy()) > 0
         assert len(theirs.variables) == len(mine.variables)
         for a, b in zip(mine.variables, theirs.variables, strict=True):
             np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=f"{name}: {a.path}")
-    assert float(loaded.d_optimizer.beta_1) == 0.5
+    assert float(loaded.discriminator_optimizer.beta_1) == 0.5
     # Flow-GAN clips the flow's gradient norm by default, and keeps it on reload
     assert model.gradient_clip_norm == 100.0 and model.optimizer.global_clipnorm == 100.0
     assert loaded.gradient_clip_norm == 100.0 and loaded.optimizer.global_clipnorm == 100.0
     loaded.fit(x[:256], batch_size=128, epochs=1, verbose=0)  # a reloaded Flow-GAN trains on
-    assert int(loaded.d_optimizer.iterations.numpy()) == int(model.d_optimizer.iterations) + 2
+    assert int(loaded.discriminator_optimizer.iterations.numpy()) == int(model.discriminator_optimizer.iterations) + 2
 
 
 def test_gradient_clip_norm_defaults_and_errors():

@@ -96,7 +96,7 @@ def test_pack_samples_concatenates_consecutive_examples():
     gan = _mlp_gan(pack=4)
     gan._ensure_built()
     assert gan.discriminator.input_shape == (None, 8)
-    assert gan.critic(tf.constant(_ring(16)))[0].shape == (4,)
+    assert gan.critic(tf.constant(_ring(16))).shape == (4,)
 
 
 def test_label_smoothing_changes_only_the_real_targets():
@@ -127,9 +127,9 @@ def test_clipped_critic_stays_within_its_bound():
 def test_gradient_penalty_path_trains_and_is_finite():
     gan = _mlp_gan(divergence="wasserstein", gradient_penalty=10.0, discriminator_steps=3)
     history = _train(gan, _ring())
-    for key in ("loss", "d_loss", "penalty"):
+    for key in ("loss", "critic_loss", "critic_penalty"):
         assert np.isfinite(history.history[key]).all(), key
-    assert history.history["penalty"][0] > 0
+    assert history.history["critic_penalty"][0] > 0
     assert int(gan.discriminator_optimizer.iterations) == 3 * int(gan.optimizer.iterations)
 
 
@@ -282,5 +282,5 @@ def test_validation_reports_losses_without_touching_training_noise():
     with_val = _train(_mlp_gan(), data, steps_epochs=2, validation_data=_ring(128))
     without = _train(_mlp_gan(), data, steps_epochs=2)
     assert np.isfinite(with_val.history["val_loss"]).all()
-    assert "val_d_loss" in with_val.history
+    assert "val_critic_loss" in with_val.history
     np.testing.assert_array_equal(with_val.history["loss"], without.history["loss"])

@@ -171,7 +171,7 @@ def test_gan_overflow_is_skipped_by_each_of_its_two_optimizers():
     g_opt, d_opt = gan.generator_optimizer, gan.discriminator_optimizer
     assert isinstance(g_opt, LSO) and isinstance(d_opt, LSO) and g_opt is not d_opt
     assert gan.generator.compute_dtype == "float16"
-    g_vars, d_vars = gan.generator.trainable_variables, gan._discriminator_variables()
+    g_vars, d_vars = gan.generator.trainable_variables, gan.critic.trainable_variables
     batch = tf.constant(_data(16))
 
     for overflowing, healthy, bad_vars, good_vars in ((d_opt, g_opt, d_vars, g_vars),
@@ -181,7 +181,7 @@ def test_gan_overflow_is_skipped_by_each_of_its_two_optimizers():
         steps = int(overflowing.iterations.numpy())
         bad, good = _snapshot(bad_vars), _snapshot(good_vars)
         logs = gan.train_step(batch)
-        assert np.isfinite(float(logs["loss"])) and np.isfinite(float(logs["d_loss"]))
+        assert np.isfinite(float(logs["loss"])) and np.isfinite(float(logs["critic_loss"]))
         assert not _changed(bad, bad_vars)              # the overflowing step is skipped
         assert float(overflowing.dynamic_scale.numpy()) == HUGE / 2
         assert int(overflowing.iterations.numpy()) == steps
@@ -222,7 +222,7 @@ def test_single_optimizer_overflow_is_skipped(family):
 SECOND_OPTIMIZER = {
     "flow_gan": (lambda: RealNVP((D,), num_couplings=2, hidden=8, divergence="js",
                                  discriminator_units=8),
-                 "d_optimizer", lambda m: m.flow.trainable_variables),
+                 "discriminator_optimizer", lambda m: m.flow.trainable_variables),
     "adversarial_vae": (lambda: VAE((D,), latent_dim=2, divergence="js"),
                         "discriminator_optimizer", lambda m: m._autoencoder_variables()),
 }

@@ -258,8 +258,10 @@ def test_iwae_training_and_conditional_sampling():
     assert samples.shape == (5, 8, 8, 1)
     lp = vae.log_prob(x[:4], num_samples=8, seed=0, labels=y[:4]).numpy()
     assert np.all(np.isfinite(lp)) and np.all(lp < 0)
-    with pytest.raises(ValueError, match="conditional"):
-        vae.sample(2)
+    # Without labels a conditional model cycles through the classes (every family).
+    np.testing.assert_array_equal(vae.sample(5, seed=0).numpy(), samples)
+    with pytest.raises(ValueError, match="labels"):
+        vae.sample(2, labels=[0, 99])
 
 
 def test_vector_data_and_errors():

@@ -4,8 +4,9 @@ A generative model describes a distribution p(x) over a data space with a fixed
 ``event_shape``. Every family (Gaussian baseline, GANs, flows, VAEs) offers the
 same public surface:
 
-* ``sample(num_samples, seed=None)``: draws in the data space the user trains on.
-* ``log_prob(x)``: log p(x) in nats per example. Exact where the family allows it;
+* ``sample(num_samples, seed=None, **options)``: draws in the data space the user
+  trains on.
+* ``log_prob(x, **options)``: log p(x) in nats per example. Exact where the family allows it;
   a bound or an estimate says so in its docstring; an implicit model (a GAN) raises
   `unigen.errors.ImplicitModelError`.
 * ``bits_per_dim(x)``: -log p(x) / (D log 2), with D the number of dimensions.
@@ -16,10 +17,22 @@ pixel levels {0, ..., L-1} (as `unigen.datasets` yields them: digits have 17
 levels, Fashion-MNIST 256) and ``log_prob`` is a log probability mass (or a
 documented bound on it), so numbers from different families are comparable.
 
-Subclasses write the hooks ``_log_prob``, ``_sample`` and ``build``; they may
-override ``data_dependent_init`` (called once by `unigen.fit` on the first batch,
-before training) and ``compute_loss`` / ``train_step``. The public methods check
-and convert their arguments, then call the hook.
+The contract. Subclasses write the hooks ``_log_prob(x, **options)``,
+``_sample(num_samples, seed, **options)`` and ``build``; no family overrides the
+public ``sample`` or ``log_prob``, which check and convert their arguments (the
+shared options ``seed``, ``num_samples``, ``temperature`` and ``labels`` are
+checked here, once) and then call the hook. A family may override
+``data_dependent_init`` (called once by `unigen.fit` on the first batch, before
+training), ``compute_loss`` / ``train_step``, ``likelihood_estimators`` (what
+`unigen.evaluate` may use to score it) and ``latent_decoder`` (for annealed
+importance sampling). Models that train against a critic hold
+`unigen.adversarial.Critic` layers (``critics``); compiling, saving and
+checkpointing their optimizers is done here for every family.
+
+Seeds. Every model takes ``seed`` (default 0): its construction and build run
+with Python's `random` module seeded from it, so the initial weights and noise
+streams are a function of the seed alone, the same in every process however the
+model is built (`unigen._seeding`); ``seed=None`` draws from the global state.
 
 Precision. A model records the Keras dtype policy in force when it is constructed
 (``precision``: "float32", "mixed_float16" or "mixed_bfloat16"). Its networks
@@ -35,10 +48,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from unigen import errors
+from unigen import _seeding, errors
+from unigen._model_state import LatentDecoder, ModelStateMixin
 from unigen.training._distribute import scale_loss_for_replicas
 
-__all__ = ["GenerativeModel"]
+__all__ = ["GenerativeModel", "LatentDecoder"]
 
 
 def _as_event_shape(event_shape):
@@ -76,6 +90,14 @@ def _policy_scope(policy):
         keras.config.set_dtype_policy(previous)
 
 
+def _hook_options(hook):
+    """Names of the keyword options a ``_log_prob`` / ``_sample`` hook takes."""
+    import inspect
+
+    params = list(inspect.signature(hook).parameters.values())
+    return [p.name for p in params if p.default is not inspect.Parameter.empty]
+
+
 def _in_multi_worker_replica():
     if not tf.distribute.has_strategy() or tf.distribute.in_cross_replica_context():
         return False
@@ -84,7 +106,7 @@ def _in_multi_worker_replica():
 
 
 @keras.saving.register_keras_serializable(package="unigen")
-class GenerativeModel(keras.Model):
+class GenerativeModel(ModelStateMixin, keras.Model):
     """Base class of every unigen model: a `keras.Model` that is a distribution.
 
     Args:
@@ -92,6 +114,8 @@ class GenerativeModel(keras.Model):
         num_levels: number of discrete levels of each data value, or None for
             continuous data. With L levels the data are integers 0..L-1 and
             ``log_prob`` is a log probability mass.
+        seed: int seeding the model's initial weights and noise streams (see
+            "Seeds" above), or None for Keras's global random state.
         **kwargs: passed to `keras.Model` (for example ``name``). ``dtype``
             names the precision of the networks (default: the global Keras
             dtype policy, ``keras.config.dtype_policy()``); the model itself
@@ -104,8 +128,16 @@ class GenerativeModel(keras.Model):
 
     #: True when ``log_prob`` is available (False for implicit models).
     has_log_prob = True
+    #: Classes of a conditional model (labels 0..K-1), None when unconditional.
+    num_classes = None
 
-    def __init__(self, event_shape, num_levels=None, **kwargs):
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is not None and not getattr(init, "_unigen_seeded", False):
+            cls.__init__ = _seeding.seeded_init(init, default_seed=0)
+
+    def __init__(self, event_shape, num_levels=None, seed=0, **kwargs):
         dtype = kwargs.pop("dtype", None)
         self._precision_policy = (keras.config.dtype_policy() if dtype is None
                                   else keras.dtype_policies.get(dtype))
@@ -117,6 +149,7 @@ class GenerativeModel(keras.Model):
             if num_levels < 2:
                 raise ValueError(f"`num_levels` must be at least 2, got {num_levels}.")
         self.num_levels = num_levels
+        self.seed = _seeding.check_seed(seed)
 
     # ----------------------------------------------------------------- public
     @property
@@ -134,43 +167,71 @@ class GenerativeModel(keras.Model):
         """Number of dimensions D of one example."""
         return int(math.prod(self.event_shape))
 
-    def log_prob(self, x):
+    def log_prob(self, x, **options):
         """Log p(x) in nats, one value per example, shape ``[batch]``.
 
         Args:
             x: a batch of shape ``[batch, *event_shape]`` in the data space the
                 model was trained on (as `unigen.datasets` yields it).
+            **options: what the family's estimator takes, for example
+                ``num_samples`` and ``seed`` (importance-weighted bounds) or
+                ``labels`` (conditional models); see the family's ``_log_prob``.
 
         Raises:
             unigen.errors.DataError: the batch has the wrong shape or values.
             unigen.errors.ImplicitModelError: the model has no tractable density.
+            TypeError: an option the model does not take.
         """
         if not self.has_log_prob:
             raise errors.ImplicitModelError(self._implicit_message())
         x = self._convert_input(x)
+        options = self._check_call_options(self._log_prob, "log_prob", options, int(x.shape[0]))
         self._ensure_built()
-        return self._log_prob(x)
+        return self._log_prob(x, **options)
 
     def bits_per_dim(self, x):
         """-log2 p(x) / D per example: the usual unit for images."""
         return -self.log_prob(x) / (self.event_size * math.log(2.0))
 
-    def sample(self, num_samples, seed=None):
+    def sample(self, num_samples, seed=None, **options):
         """Draws ``num_samples`` examples in the data space.
 
         Args:
             num_samples: positive int.
             seed: int for reproducible draws, or None for fresh ones.
+            **options: what the family takes, for example ``temperature``
+                (flows) or ``labels`` (conditional models: ints in 0..K-1, one
+                per sample; default 0, 1, ..., K-1, 0, 1, ...).
 
         Returns:
             float32 tensor ``[num_samples, *event_shape]``. With ``num_levels=L``
             the values are integers in 0..L-1 (stored as float32).
         """
         num_samples = _check_positive_int("num_samples", num_samples)
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-            raise ValueError(f"`seed` must be an int or None, got {seed!r}.")
+        seed = _seeding.check_seed(seed)
+        options = self._check_call_options(self._sample, "sample", options, num_samples)
+        if self.num_classes is not None and "labels" in _hook_options(self._sample):
+            options.setdefault("labels", tf.constant(
+                np.arange(num_samples) % self.num_classes, "int32"))
         self._ensure_built()
-        return self._sample(num_samples, None if seed is None else int(seed))
+        return self._sample(num_samples, seed, **options)
+
+    def likelihood_estimators(self):
+        """The likelihood estimators `unigen.evaluate` may use, the reported one first.
+
+        Keys of `unigen.evaluation.BIASES`: "exact", "dequantization",
+        "variational", "importance", "ais", "parzen", ... The default: "exact"
+        for a model with ``log_prob``, "parzen" for an implicit one.
+        """
+        return ["exact"] if self.has_log_prob else ["parzen"]
+
+    def latent_decoder(self):
+        """What annealed importance sampling needs of a latent-variable model, or None.
+
+        A model with a decoder returns a `LatentDecoder`; evaluation then
+        offers "ais" (`unigen.evaluation.ais_log_prob`).
+        """
+        return None
 
     def validate_data(self, x):
         """Checks a batch against what the model expects; raises `DataError`.
@@ -234,6 +295,7 @@ class GenerativeModel(keras.Model):
             "dtype": keras.dtype_policies.serialize(self._precision_policy),
             "event_shape": list(self.event_shape),
             "num_levels": self.num_levels,
+            "seed": self.seed,
         }
 
     @classmethod
@@ -249,57 +311,16 @@ class GenerativeModel(keras.Model):
         with _policy_scope(self._precision_policy):
             super().build_from_config(config)
 
-    def compile_from_config(self, config):
-        """Recompiles a reloaded model (Keras's own version skips models that
-        override ``compile``, as this class does)."""
-        config = keras.saving.deserialize_keras_object(config)
-        self.compile(**config)
-        if getattr(self, "optimizer", None) is not None and self.built:
-            self.optimizer.build(self.trainable_variables)
-
-    def compile(self, optimizer="rmsprop", *args, **kwargs):
-        """`keras.Model.compile`; under "mixed_float16" the optimizer is wrapped
-        in a `keras.optimizers.LossScaleOptimizer` (unless ``auto_scale_loss=False``)."""
-        if kwargs.get("auto_scale_loss", True):
-            optimizer = self._loss_scaled(optimizer)
-        super().compile(optimizer, *args, **kwargs)
-
     # ----------------------------------------------------- subclass hooks
-    def _log_prob(self, x):
+    def _log_prob(self, x, **options):
         raise NotImplementedError(f"{type(self).__name__} must implement `_log_prob`.")
 
-    def _sample(self, num_samples, seed):
+    def _sample(self, num_samples, seed, **options):
         raise NotImplementedError(f"{type(self).__name__} must implement `_sample`.")
 
     def _preprocess(self, x):
         """Maps data as passed to the float32 tensor the hooks work on."""
         return tf.cast(x, "float32")
-
-    def compile_for_fit(self, *, learning_rate=1e-3, optimizer=None, **compile_kwargs):
-        """Compiles with unigen's defaults; `unigen.fit` calls it when needed.
-
-        Args:
-            learning_rate: learning rate of the default Adam optimizer.
-            optimizer: a Keras optimizer, name or None for Adam.
-            **compile_kwargs: for example ``jit_compile``, ``steps_per_execution``.
-        """
-        if optimizer is None:
-            optimizer = keras.optimizers.Adam(learning_rate)
-        self.compile(optimizer=optimizer, **compile_kwargs)
-
-    def training_state(self):
-        """Variables a checkpoint must hold to resume training exactly.
-
-        The model's variables (weights and random-generator states) followed by
-        the optimizer's (moments, step counter); builds the optimizer if needed.
-        Models with several optimizers (GANs) override it.
-        """
-        optimizer = getattr(self, "optimizer", None)
-        if optimizer is None:
-            return list(self.variables)
-        if not optimizer.built:
-            optimizer.build(self.trainable_variables)
-        return list(self.variables) + list(optimizer.variables)
 
     # ------------------------------------------------------------- helpers
     def _implicit_message(self):
@@ -313,24 +334,45 @@ class GenerativeModel(keras.Model):
         if not self.built:
             # Networks created while building (flow conditioners, default VAE
             # networks) take the model's precision.
-            with _policy_scope(self._precision_policy):
+            with _policy_scope(self._precision_policy), _seeding.seeded(self.seed, "build"):
                 self.build((None, *self.event_shape))
 
-    def _loss_scaled(self, optimizer):
-        """``optimizer`` wrapped in a LossScaleOptimizer under "mixed_float16".
+    def _check_call_options(self, hook, method, options, batch):
+        """Checks ``options`` against what ``hook`` takes and the shared option rules."""
+        accepted = _hook_options(hook)
+        unknown = sorted(set(options) - set(accepted))
+        if unknown:
+            takes = ", ".join(f"`{name}`" for name in accepted) or "no options"
+            raise TypeError(f"{type(self).__name__}.{method} takes {takes}; got "
+                            f"{', '.join(f'`{name}`' for name in unknown)}.")
+        options = dict(options)
+        if "num_samples" in options:
+            options["num_samples"] = _check_positive_int("num_samples", options["num_samples"])
+        if "seed" in options:
+            options["seed"] = _seeding.check_seed(options["seed"])
+        if "temperature" in options:
+            temperature = float(options["temperature"])
+            if not temperature >= 0 or not math.isfinite(temperature):
+                raise ValueError(f"`temperature` must be a number >= 0, got "
+                                 f"{options['temperature']!r}.")
+            options["temperature"] = temperature
+        if options.get("labels") is not None:
+            options["labels"] = self._check_labels(options["labels"], batch)
+        return options
 
-        Under float16 small gradients underflow; the wrapper multiplies the loss
-        by a dynamic scale before differentiation (``optimizer.scale_loss``),
-        divides the gradients by it, and skips a step whose gradients are not
-        finite (halving the scale). bfloat16 has float32's range and needs none.
-        """
-        if optimizer is None:
-            return optimizer
-        optimizer = keras.optimizers.get(optimizer)
-        if (self.precision == "mixed_float16"
-                and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer)):
-            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-        return optimizer
+    def _check_labels(self, labels, batch):
+        """Integer labels ``[batch]`` in 0..num_classes-1, as an int32 tensor."""
+        if self.num_classes is None:
+            raise ValueError(f"`labels` needs a conditional {type(self).__name__} "
+                             f"(num_classes set).")
+        if isinstance(labels, tf.Tensor) and not tf.executing_eagerly():
+            return tf.reshape(tf.cast(labels, "int32"), [-1])
+        values = np.asarray(labels).reshape(-1)
+        if (values.shape[0] != batch or not np.issubdtype(values.dtype, np.integer)
+                or values.min() < 0 or values.max() >= self.num_classes):
+            raise ValueError(f"`labels` must be {batch} ints in 0..{self.num_classes - 1}, "
+                             f"got {labels!r}.")
+        return tf.constant(values, "int32")
 
     def _convert_input(self, x):
         if tf.executing_eagerly() and not isinstance(x, tf.Tensor | tf.Variable):

@@ -109,10 +109,24 @@ class Divergence:
     - `_monte_carlo(p, q, num_samples, seed)` returning `(value, stderr)`;
     - `_from_samples(x, y)` returning an `Estimate`.
 
+    - `_sample_loss(real, fake)`: a differentiable estimate from two batches of
+      samples, for divergences that need no critic (``uses_critic=False``).
+
+    What a divergence can do is said by its attributes, and every family
+    branches on them, never on the class: ``uses_critic`` (train a critic on the
+    adversarial form, with `unigen.adversarial.Critic`), else
+    `generator_loss_from_samples` (estimate from samples, for example MMD);
+    ``bounds_likelihood`` (the per-example KL of a VAE's evidence lower bound).
+
     Attributes:
         requires_lipschitz: True when the critic must be kept Lipschitz.
         uses_critic: False when the divergence is estimated from samples alone
-            (MMD), so a GAN trains no discriminator.
+            (MMD), so a GAN trains no discriminator; such a divergence must
+            write `_sample_loss`.
+        generator_loss_needs_real: True when `_generator_loss` uses the critic's
+            outputs on data (then the caller computes them).
+        bounds_likelihood: True for KL(q || p), which regularises each of a
+            VAE's posteriors to its prior in the evidence lower bound.
         lipschitz: the Lipschitz control ("clip", "gradient_penalty",
             "spectral_norm") or None.
         short_name: the registered name accepted by `unigen.divergences.get`.
@@ -120,6 +134,8 @@ class Divergence:
 
     requires_lipschitz = False
     uses_critic = True
+    generator_loss_needs_real = False
+    bounds_likelihood = False
     lipschitz = None
     short_name = None
 
@@ -174,8 +190,43 @@ class Divergence:
             real = _numerics.as_float(real_outputs, "real_outputs")
         return self._generator_loss(fake, real)
 
+    def generator_loss_from_samples(self, real, fake):
+        """A differentiable estimate of D(p, q) from a data and a generated batch.
+
+        What a model minimises when the divergence needs no critic
+        (``uses_critic=False``); subclasses write `_sample_loss`.
+
+        Raises:
+            NotImplementedError: the divergence needs a critic.
+        """
+        if self.uses_critic:
+            raise NotImplementedError(
+                f"`{type(self).__name__}` is estimated through a critic "
+                "(`uses_critic=True`): train one with `unigen.adversarial.Critic` and "
+                "use `generator_loss` on its outputs.")
+        real = _numerics.as_float(real, "real")
+        fake = tf.cast(_numerics.as_float(fake, "fake"), real.dtype)
+        return self._sample_loss(real, fake)
+
+    def _sample_loss(self, real, fake):
+        raise NotImplementedError(
+            f"`{type(self).__name__}` sets uses_critic=False but writes no `_sample_loss`.")
+
     def critic_penalty(self, critic_fn, real, fake, seed=None):
-        """A regulariser added to the critic loss (0 unless a subclass says so)."""
+        """A regulariser added to the critic loss (0 unless a subclass says so).
+
+        `unigen.adversarial.Critic` adds it to every critic update in every
+        family, and reports it as ``critic_penalty`` when a subclass overrides
+        this method. Noise it draws must come from ``seed`` (the model's
+        `keras.random.SeedGenerator`) through
+        ``unigen.training._distribute.global_batch_noise``, so that one device
+        and R replicas draw the same numbers (as `gradient_penalty` does).
+
+        Args:
+            critic_fn: callable mapping a batch to raw critic values.
+            real, fake: the data and generated batches of this update.
+            seed: the model's `keras.random.SeedGenerator` (or an int).
+        """
         del critic_fn, real, fake, seed
         return tf.constant(0.0)
 

@@ -158,6 +158,7 @@ class KLDivergence(FDivergence):
     """
 
     csiszar = _csiszar.KL
+    bounds_likelihood = True
 
     def _closed_form(self, p, q):
         return _closed_forms.kl(p, q)

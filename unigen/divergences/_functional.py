@@ -159,7 +159,9 @@ def gradient_penalty(critic_fn, real, fake, seed=None, target=1.0, epsilon=1e-12
         real: data batch, shape [batch, ...].
         fake: generated batch, same shape.
         seed: int, `keras.random.SeedGenerator` or None, for alpha. Inside a
-            compiled `train_step` pass the model's `SeedGenerator`.
+            compiled `train_step` pass the model's `SeedGenerator`; under a
+            strategy each replica draws the global batch's weights and keeps
+            its own rows, so R replicas equal one device.
         target: the gradient norm to aim for (1 for a 1-Lipschitz critic).
         epsilon: added inside the square root.
 
@@ -170,9 +172,14 @@ def gradient_penalty(critic_fn, real, fake, seed=None, target=1.0, epsilon=1e-12
     fake = tf.cast(_numerics.as_float(fake, "fake"), real.dtype)
     if real.shape.rank is not None and real.shape.rank < 1:
         raise ValueError(f"`real` must have a batch axis, got shape {real.shape}.")
-    rank = tf.rank(real)
-    alpha_shape = tf.concat([tf.shape(real)[:1], tf.ones([rank - 1], tf.int32)], 0)
-    alpha = keras.random.uniform(alpha_shape, dtype=real.dtype, seed=seed)
+    # One weight per example of the GLOBAL batch, this replica keeping its rows:
+    # R replicas draw what one device draws (`global_batch_noise`).
+    from unigen.training._distribute import global_batch_noise
+
+    ones = (1,) * (real.shape.rank - 1)
+    alpha = global_batch_noise(
+        lambda n: keras.random.uniform((n, *ones), dtype=real.dtype, seed=seed),
+        tf.shape(real)[0])
     interpolated = real + alpha * (fake - real)
     with tf.GradientTape() as tape:
         tape.watch(interpolated)

@@ -63,8 +63,9 @@ class MMD(Divergence):
         y = _sample_estimators.flatten(tf.cast(_numerics.as_float(y, "y"), x.dtype))
         return _sample_estimators.kernel_matrix(x, y, self.bandwidths)
 
-    def generator_loss_from_samples(self, real, fake):
-        """Unbiased MMD^2 between a data batch and a generated batch.
+    def _sample_loss(self, real, fake):
+        """Unbiased MMD^2 between a data batch and a generated batch
+        (`generator_loss_from_samples`).
 
         Differentiable with respect to `fake`; minimising it trains a generative
         moment-matching network (Li et al. 2015). Both batches need at least two
@@ -77,9 +78,8 @@ class MMD(Divergence):
         Returns:
             The scalar loss.
         """
-        real = _sample_estimators.flatten(_numerics.as_float(real, "real"))
-        fake = _sample_estimators.flatten(_numerics.as_float(fake, "fake"))
-        fake = tf.cast(fake, real.dtype)
+        real = _sample_estimators.flatten(real)
+        fake = _sample_estimators.flatten(fake)
         return _sample_estimators.mmd_squared_unbiased(real, fake, self.bandwidths)
 
     # ------------------------------------------------------- between p and q

@@ -223,60 +223,28 @@ def annealed_importance_sampling(log_prior_fn, log_likelihood_fn, initial_state,
 
 # ------------------------------------------------------------- unigen models
 def _check_model(model):
-    from unigen.models.gan import GAN
-    from unigen.models.vae import VAE
-
-    if not isinstance(model, (VAE, GAN)):
+    """The model's `unigen.LatentDecoder`; raises if it has none."""
+    decoder = model.latent_decoder() if hasattr(model, "latent_decoder") else None
+    if decoder is None:
         raise TypeError(
-            f"AIS needs a decoder-based model (a `VAE`, or a `GAN` with a Gaussian "
-            f"observation model), got {type(model).__name__}; exact models (flows, "
-            f"Gaussian) need no estimate: use `model.log_prob`.")
-    if model.num_classes is not None:
-        raise ValueError("AIS estimates log p(x) of an unconditional model; this model is "
-                         f"conditional (num_classes={model.num_classes}).")
+            f"AIS needs an unconditional decoder-based model (a `VAE`, "
+            f"or a `GAN` with a Gaussian observation model: `model.latent_decoder()` is "
+            f"not None), got {type(model).__name__}; exact models (flows, Gaussian) need "
+            f"no estimate: use `model.log_prob`.")
+    return decoder
 
 
 def _decoder_functions(model):
     """(sample_prior(n, seed), log_prior(z), log_lik(x_flat, z, sigma)) of a model."""
-    from unigen.models.vae import VAE
-    from unigen.models.vae._likelihoods import discretized_log_prob
-
-    levels = model.num_levels
+    decoder = _check_model(model)
 
     def sample_prior(n, seed):
-        normal = tf.random.stateless_normal([n, model.latent_dim], seed)
+        normal = tf.random.stateless_normal([n, decoder.latent_dim], seed)
         uniform = tf.random.stateless_uniform([n, 1], tf.random.experimental.
                                               stateless_fold_in(seed, 1))
-        if isinstance(model, VAE):
-            return model.prior.sample_from_noise(normal, uniform)
-        return normal
+        return decoder.sample_prior(normal, uniform)
 
-    if isinstance(model, VAE):
-        def log_prior(z):
-            return model.prior.distribution().log_prob(z)
-
-        def log_lik(x_flat, z, sigma):
-            del sigma  # the VAE's own p(x | z)
-            params = model._decoder_params(z, None)
-            return tf.reduce_sum(model.likelihood.log_prob(params, x_flat), -1)
-
-        return sample_prior, log_prior, log_lik
-
-    def log_prior(z):
-        return -0.5 * tf.reduce_sum(tf.square(z), -1) - 0.5 * model.latent_dim * math.log(
-            2.0 * math.pi)
-
-    def log_lik(x_flat, z, sigma):
-        out = model._generate(z, None, training=False,
-                              average=model.ema_generator is not None)
-        loc = tf.reshape(tf.cast(out, tf.float32), tf.shape(x_flat))
-        if levels is None:
-            return tf.reduce_sum(-0.5 * tf.square((x_flat - loc) / sigma), -1) - (
-                model.event_size * tf.math.log(sigma * math.sqrt(2.0 * math.pi)))
-        loc = (loc + 1.0) * 0.5 * (levels - 1)
-        return tf.reduce_sum(discretized_log_prob(x_flat, loc, sigma, levels, "gaussian"), -1)
-
-    return sample_prior, log_prior, log_lik
+    return sample_prior, decoder.log_prior, decoder.log_likelihood
 
 
 _COMPILED = weakref.WeakKeyDictionary()
@@ -358,12 +326,9 @@ def ais_log_prob(model, x, *, num_steps=100, num_chains=4, leapfrog_steps=5,
                         ("batch_size", batch_size)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"`{name}` must be a positive int, got {value!r}.")
-    _check_model(model)
     model._ensure_built()
-    from unigen.models.gan import GAN
-
-    if isinstance(model, GAN) and (observation_scale is None
-                                   or not float(observation_scale) > 0):
+    if _check_model(model).needs_observation_scale and (
+            observation_scale is None or not float(observation_scale) > 0):
         raise ValueError("A GAN has no p(x | z): pass a positive `observation_scale` (the "
                          "sigma of the Gaussian observation model, in level units for "
                          "discrete data) or choose one with `choose_observation_scale`; "

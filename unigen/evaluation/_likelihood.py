@@ -18,7 +18,6 @@ reported as "nll" (VAE: importance-weighted bound, then AIS; GAN: AIS, then
 Parzen; memoriser: exact, then Parzen on its training images).
 """
 
-import inspect
 import math
 
 import numpy as np
@@ -53,59 +52,43 @@ _SHORT = {"exact": "exact", "dequantization": "dequant.", "variational": "var. d
           "ais": "AIS", "parzen": "Parzen", "mixture": "exact", "model": "log_prob"}
 
 
-def _is_gan(model):
-    from unigen.models.gan import GAN
-
-    return isinstance(model, GAN) and model.num_classes is None
+def _needs_observation_scale(model):
+    decoder = getattr(model, "latent_decoder", lambda: None)()
+    return decoder is not None and decoder.needs_observation_scale
 
 
 def _kind(model):
-    from unigen.models.flows import FlowModel
-    from unigen.models.gaussian import Gaussian
-
-    if getattr(model, "likelihood_estimator", None):
-        from unigen.evaluation._reference import Memoriser, NoiseMixture
-
-        if isinstance(model, Memoriser):
-            return "exact"
-        if isinstance(model, NoiseMixture):
-            return "mixture"
-        return "model"
-    if not getattr(model, "has_log_prob", True):
-        return "parzen"
-    if isinstance(model, Gaussian):
-        return "exact"
-    if isinstance(model, FlowModel):
-        if model.num_levels is None:
-            return "exact"
-        return "variational" if model.dequantizer is not None else "dequantization"
-    if "num_samples" in inspect.signature(model.log_prob).parameters:
-        return "importance"
-    return "model"
+    """The estimator reported for ``model`` (the first of `estimators`)."""
+    return estimators(model)[0]
 
 
 def estimators(model, ais=True):
     """The likelihood estimators that apply to ``model``, the reported one first.
 
+    Each unigen model says which it offers (``model.likelihood_estimators()``,
+    part of the `unigen.GenerativeModel` contract); an object with only a
+    ``log_prob`` gets "model", one without gets "parzen".
+
     Args:
-        model: a unigen model or reference model.
-        ais: include annealed importance sampling for VAEs and GANs.
+        model: a unigen model, a reference model, or any object with
+            ``log_prob`` and/or ``sample``.
+        ais: include annealed importance sampling.
 
     Returns:
-        list of kinds among "exact", "dequantization", "importance", "ais",
-        "parzen", "mixture", "model" (keys of `BIASES`).
+        list of kinds among "exact", "dequantization", "variational",
+        "importance", "ais", "parzen", "mixture", "model" (keys of `BIASES`).
     """
-    from unigen.evaluation._reference import Memoriser
-    from unigen.models.vae import VAE
-
-    if isinstance(model, Memoriser):
-        return ["exact", "parzen"]
-    if ais and _is_gan(model):
-        return ["ais", "parzen"]
-    kind = _kind(model)
-    if ais and kind == "importance" and isinstance(model, VAE) and model.num_classes is None:
-        return ["importance", "ais"]
-    return [kind]
+    if hasattr(model, "likelihood_estimators"):
+        kinds = list(model.likelihood_estimators())
+    else:
+        kinds = ["model"] if getattr(model, "has_log_prob", True) else ["parzen"]
+    unknown = [k for k in kinds if k not in BIASES]
+    if unknown:
+        raise ValueError(f"{type(model).__name__}.likelihood_estimators() names unknown "
+                         f"estimators {unknown}; known: {sorted(BIASES)}.")
+    if not ais:
+        kinds = [k for k in kinds if k != "ais"] or ["parzen"]
+    return kinds
 
 
 def _batched(fn, x, batch_size):
@@ -151,7 +134,7 @@ def likelihood(model, x, *, estimator=None, validation=None, importance_samples=
         raise ValueError(f"`estimator` must be one of {options} for "
                          f"{type(model).__name__}, got {estimator!r}.")
     extra, bias = {}, BIASES[kind]
-    implicit = (kind == "ais" and _is_gan(model)) or (
+    implicit = (kind == "ais" and _needs_observation_scale(model)) or (
         kind == "parzen" and not hasattr(model, "parzen_log_prob"))
     if implicit and validation is None:
         half = len(x) // 2
@@ -171,7 +154,7 @@ def likelihood(model, x, *, estimator=None, validation=None, importance_samples=
         from unigen.evaluation._ais import ais_log_prob, choose_observation_scale
 
         sigma = None
-        if _is_gan(model):
+        if _needs_observation_scale(model):
             sigma, _ = choose_observation_scale(model, validation, seed=seed)
             extra["observation_scale"] = sigma
             bias += _AIS_GAN

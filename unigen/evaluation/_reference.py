@@ -64,6 +64,10 @@ class NoiseMixture(_Reference):
         self.likelihood_estimator = (
             f"exact mixture of {base_name} (weight {self.weight:g}) and uniform noise")
 
+    def likelihood_estimators(self):
+        """Exact given its base model (it inherits the base model's bias)."""
+        return ["mixture"]
+
     def _log_noise(self):
         if self.num_levels is not None:
             return -self.event_size * math.log(self.num_levels)
@@ -138,6 +142,10 @@ class Memoriser(_Reference):
         counts = np.array([self._counts.get(k, 0) for k in self._keys(x)], np.float64)
         with np.errstate(divide="ignore"):
             return np.log(counts) - math.log(len(self.train))
+
+    def likelihood_estimators(self):
+        """Exact (infinite NLL off the training set), then Parzen on its images."""
+        return ["exact", "parzen"]
 
     def parzen_log_prob(self, x):
         """The Parzen-window estimate on the training examples, in nats, shape [n]."""

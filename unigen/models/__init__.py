@@ -4,7 +4,7 @@
 `unigen.compare` use; in scripts, construct the classes directly.
 """
 
-from unigen.models.flows import MAF, Glow, RealNVP
+from unigen.models.flows import MAF, Glow, RealNVP, create_flow_gan
 from unigen.models.gan import DCGAN, GAN, MLPGAN, create_gan
 from unigen.models.gaussian import Gaussian
 from unigen.models.vae import VAE
@@ -59,3 +59,4 @@ register("glow", Glow)
 register("realnvp", RealNVP)
 register("maf", MAF)
 register("vae", VAE)
+register("flow_gan", create_flow_gan)

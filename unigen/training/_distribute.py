@@ -7,6 +7,7 @@ and every model's loss goes through it.
 """
 
 import os
+import weakref
 
 import tensorflow as tf
 
@@ -71,7 +72,7 @@ def get_strategy(strategy=None, *, tpu=None):
     if strategy is None or strategy == "default":
         return tf.distribute.get_strategy()
     if isinstance(strategy, tf.distribute.Strategy):
-        return strategy
+        return _with_own_collective_keys(strategy)
     if not isinstance(strategy, str) or strategy.lower() not in _NAMES:
         raise ValueError(
             f"`strategy` must be None, one of {list(_NAMES)} or a "
@@ -79,10 +80,44 @@ def get_strategy(strategy=None, *, tpu=None):
         )
     name = strategy.lower()
     if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
+        return _with_own_collective_keys(tf.distribute.MirroredStrategy())
     if name == "multiworker":
         return _multiworker()
     return _tpu(tpu)
+
+
+# MirroredStrategy objects that unigen has trained with in this process, and the
+# collective-key base of the latest one.
+_SEEN = weakref.WeakSet()
+_KEY_STRIDE = 1_000_000
+_next_key_base = [0]
+
+
+def _with_own_collective_keys(strategy):
+    """Gives a second `MirroredStrategy` in one process collective keys of its own.
+
+    Every `tf.distribute.MirroredStrategy` numbers its collective ops (the
+    gradient all-reduce) from the same first key, and the TensorFlow runtime
+    caches each key's tensor shape for the life of the process. So a second
+    strategy built after a first one (a notebook training two models one after
+    the other) reuses keys with other shapes and fails with "Shape mismatch in
+    the collective instance". TensorFlow's own tests avoid it by giving each
+    strategy a different key base (``_collective_key_base``); this does the
+    same for every strategy after the first that unigen trains with, before
+    any collective op of it runs.
+    """
+    if not isinstance(strategy, tf.distribute.MirroredStrategy) or strategy in _SEEN:
+        return strategy
+    extended = strategy.extended
+    if len(_SEEN) and hasattr(extended, "_make_collective_ops_with_fallbacks"):
+        _next_key_base[0] += _KEY_STRIDE
+        old = extended._collective_ops
+        extended._collective_key_base = _next_key_base[0]
+        extended._collective_ops = extended._make_collective_ops_with_fallbacks()
+        if extended._cross_device_ops is old:
+            extended._cross_device_ops = extended._collective_ops
+    _SEEN.add(strategy)
+    return strategy
 
 
 def _multiworker():

@@ -4,6 +4,6 @@ The bijectors they are made of live in `unigen.flows`.
 """
 
 from unigen.models.flows._base import FlowModel, WarmupSchedule
-from unigen.models.flows._models import MAF, Glow, RealNVP
+from unigen.models.flows._models import MAF, Glow, RealNVP, create_flow_gan
 
-__all__ = ["MAF", "FlowModel", "Glow", "RealNVP", "WarmupSchedule"]
+__all__ = ["MAF", "FlowModel", "Glow", "RealNVP", "WarmupSchedule", "create_flow_gan"]

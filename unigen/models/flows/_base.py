@@ -21,11 +21,11 @@ trained on ``likelihood_weight * NLL + adversarial loss`` (Flow-GAN).
 import math
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from unigen import divergences as _div
-from unigen.base import GenerativeModel, _check_positive_int
+from unigen.adversarial import Critic, adversarial_loss, mlp_critic
+from unigen.base import GenerativeModel
 from unigen.flows import LogitTransform
 from unigen.models.flows._dequantization import DequantizationMixin
 from unigen.training._distribute import global_batch_noise, scale_loss_for_replicas
@@ -96,7 +96,7 @@ class FlowModel(DequantizationMixin, GenerativeModel):
                  divergence=None, likelihood_weight=1.0, discriminator_units=128,
                  gradient_clip_norm="auto", seed=0, dequantization="uniform",
                  dequantizer_couplings=4, dequantizer_hidden=32, **kwargs):
-        super().__init__(event_shape, num_levels=num_levels, **kwargs)
+        super().__init__(event_shape, num_levels=num_levels, seed=seed, **kwargs)
         self.logit_alpha = None if logit_alpha is None else float(logit_alpha)
         self.warmup_steps = int(warmup_steps)
         if self.warmup_steps < 0:
@@ -116,30 +116,20 @@ class FlowModel(DequantizationMixin, GenerativeModel):
                              f"'auto', got {gradient_clip_norm!r}.")
         self.gradient_clip_norm = (None if gradient_clip_norm is None
                                    else float(gradient_clip_norm))
-        self.seed = int(seed)
         self.noise_seed = keras.random.SeedGenerator(self.seed, name="noise_seed")
         self.logit = None
         if num_levels is not None:
             self.logit = LogitTransform(num_levels, alpha=self.logit_alpha, name="logit")
         self._init_dequantizer(dequantization, dequantizer_couplings, dequantizer_hidden)
-        self.discriminator = None
+        self.critic = None
         if self.divergence is not None:
             units = self.discriminator_units
-
-            def init(i):
-                return keras.initializers.GlorotUniform(seed=self.seed * 7 + 100 + i)
-
-            self.discriminator = keras.Sequential([
-                keras.layers.Dense(units, kernel_initializer=init(0)),
-                keras.layers.LeakyReLU(0.2),
-                keras.layers.Dense(units, kernel_initializer=init(1)),
-                keras.layers.LeakyReLU(0.2),
-                keras.layers.Dense(1, kernel_initializer=init(2))], name="discriminator")
+            self.critic = Critic(mlp_critic(self.event_size, (units, units)), self.divergence)
             self._trackers = {k: keras.metrics.Mean(name=k)
-                              for k in ("loss", "nll", "d_loss")}
+                              for k in ("loss", "nll", *self.critic.metric_names)}
 
     # ---------------------------------------------------------- public API
-    def log_prob(self, x, num_samples=1, seed=None):
+    def _log_prob(self, x, num_samples=1, seed=None):
         """Log-likelihood of ``x`` in nats per example, shape ``[batch]``.
 
         Continuous data (``num_levels=None``): the exact log density
@@ -166,26 +156,27 @@ class FlowModel(DequantizationMixin, GenerativeModel):
             seed: int seeding the draws; None uses fixed seeds, so the same
                 batch gives the same value on every call.
         """
-        num_samples = _check_positive_int("num_samples", num_samples)
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
-            raise ValueError(f"`seed` must be an int or None, got {seed!r}.")
         if self.num_levels is None or (num_samples == 1 and seed is None):
-            return super().log_prob(x)
-        x = self._convert_input(x)
-        self._ensure_built()
+            return self._log_prob_with_noise(x, self._fixed_noise(x))
         return self._importance_log_prob(x, num_samples, seed)
 
-    def sample(self, num_samples, seed=None, temperature=1.0):
+    def _sample(self, num_samples, seed, temperature=1.0):
         """Draws ``num_samples`` examples; z ~ N(0, temperature^2 I).
 
         Discrete models return integer levels 0..L-1 (float32): the flow's
         continuous draw y in [0, L) is floored into its bin.
         """
-        self._temperature = float(temperature)
-        try:
-            return super().sample(num_samples, seed=seed)
-        finally:
-            self._temperature = 1.0
+        z = keras.random.normal((num_samples, self.event_size), seed=seed) * temperature
+        y = self._from_flow_space(self._flow_inverse(z))
+        if self.num_levels is not None:
+            y = tf.clip_by_value(tf.floor(y), 0.0, float(self.num_levels - 1))
+        return y
+
+    def likelihood_estimators(self):
+        """Exact for continuous data; else the (variational) dequantization bound."""
+        if self.num_levels is None:
+            return ["exact"]
+        return ["variational" if self.dequantizer is not None else "dequantization"]
 
     def encode(self, x):
         """Latent vectors z = f(x), shape ``[batch, D]``.
@@ -239,60 +230,23 @@ class FlowModel(DequantizationMixin, GenerativeModel):
             return self._log_prob_with_noise(x, self._train_noise(x))
         return self._log_prob_with_noise(x, self._fixed_noise(x))
 
-    def compile_for_fit(self, *, learning_rate=1e-3, optimizer=None, **compile_kwargs):
+    def _default_optimizer(self, learning_rate):
         """Adam with a linear warm-up over ``warmup_steps`` (Glow's schedule),
-        clipping the gradient's global norm at ``gradient_clip_norm``; a second
-        Adam for the discriminator under Flow-GAN training."""
-        if optimizer is None:
-            lr = learning_rate
-            if self.warmup_steps:
-                lr = WarmupSchedule(learning_rate, self.warmup_steps)
-            optimizer = keras.optimizers.Adam(lr, global_clipnorm=self.gradient_clip_norm)
-        if self.divergence is not None:
-            self._make_d_optimizer(learning_rate)
-        self.compile(optimizer=optimizer, **compile_kwargs)
+        clipping the gradient's global norm at ``gradient_clip_norm``."""
+        rate = learning_rate
+        if self.warmup_steps:
+            rate = WarmupSchedule(learning_rate, self.warmup_steps)
+        return keras.optimizers.Adam(rate, global_clipnorm=self.gradient_clip_norm)
 
-    def compile(self, *args, **kwargs):
-        """`keras.Model.compile`; a Flow-GAN also gets its discriminator's Adam
-        (learning rate 1e-3, beta_1 0.5) if it has none. A ``.keras`` file
-        restores both optimizers with their state (`get_compile_config`), and
-        so do `unigen.fit` checkpoints."""
-        super().compile(*args, **kwargs)
-        if self.divergence is not None and getattr(self, "d_optimizer", None) is None:
-            self._make_d_optimizer(1e-3)
-        if self.divergence is not None and not self.optimizer.built:
-            # on every model variable, as Keras's own fit and `training_state`
-            # build it, so a saved optimizer state always reloads.
-            self.optimizer.build(self.trainable_variables)
+    @property
+    def discriminator(self):
+        """The Flow-GAN critic's network (None under maximum likelihood)."""
+        return None if self.critic is None else self.critic.network
 
-    def _make_d_optimizer(self, learning_rate):
-        self._ensure_built()
-        self.d_optimizer = self._loss_scaled(keras.optimizers.Adam(learning_rate, beta_1=0.5))
-        # built now: an optimizer that creates its variables inside the traced
-        # training step breaks under tf.function.
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-
-    def get_compile_config(self):
-        """Keras's compile config plus the Flow-GAN discriminator's optimizer, so
-        a ``.keras`` file restores both optimizers (and their moments)."""
-        config = super().get_compile_config()
-        d_opt = getattr(self, "d_optimizer", None)
-        if config and d_opt is not None:
-            config = {**config,
-                      "discriminator_optimizer": keras.saving.serialize_keras_object(d_opt)}
-        return config
-
-    def compile_from_config(self, config):
-        config = dict(config)
-        d_opt = config.pop("discriminator_optimizer", None)
-        config = keras.saving.deserialize_keras_object(config)
-        if d_opt is not None and self.divergence is not None:
-            self._ensure_built()
-            self.d_optimizer = keras.saving.deserialize_keras_object(d_opt)
-            self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.compile(**config)
-        if self.built and not self.optimizer.built:
-            self.optimizer.build(self.trainable_variables)
+    @property
+    def discriminator_optimizer(self):
+        """The Flow-GAN critic's optimizer (``critic.optimizer``)."""
+        return None if self.critic is None else self.critic.optimizer
 
     def train_step(self, data):
         """Maximum likelihood (Keras's step) or, with ``divergence``, Flow-GAN.
@@ -313,28 +267,19 @@ class FlowModel(DequantizationMixin, GenerativeModel):
         noise = self._train_noise(x) if self.num_levels is not None else None
         real = self._critic_view(x if noise is None else x + tf.stop_gradient(
             self._dequantize(x, noise)[0]))
-        critic = self._critic
-        with tf.GradientTape() as tape:
-            fake = tf.stop_gradient(self._critic_view(self._generate(z)))
-            d_loss = self.divergence.discriminator_loss(critic(real), critic(fake))
-            d_loss = d_loss + self.divergence.critic_penalty(critic, real, fake,
-                                                             seed=self.noise_seed)
-            scaled = self.d_optimizer.scale_loss(scale_loss_for_replicas(d_loss))
-        critic_vars = self.discriminator.trainable_variables
-        grads = tape.gradient(scaled, critic_vars)
-        self.d_optimizer.apply_gradients(zip(grads, critic_vars, strict=True))
-        self.divergence.apply_constraints(critic_vars)
+        logs = self.critic.step(real, self._critic_view(self._generate(z)), seed=self.noise_seed)
         flow_vars = self._likelihood_variables()
         with tf.GradientTape() as tape:
             fake = self._critic_view(self._generate(z))
-            adversarial = self.divergence.generator_loss(critic(fake), critic(real))
+            adversarial = adversarial_loss(self.divergence, self.critic, real, fake)
             nll = -tf.reduce_mean(self._log_prob_with_noise(x, noise))
             loss = self.likelihood_weight * nll + adversarial
             scaled = self.optimizer.scale_loss(scale_loss_for_replicas(loss))
         grads = tape.gradient(scaled, flow_vars)
         self.optimizer.apply_gradients(zip(grads, flow_vars, strict=True))
-        for name, value in (("loss", loss), ("nll", nll), ("d_loss", d_loss)):
-            self._trackers[name].update_state(value)
+        for name, value in {"loss": loss, "nll": nll, **logs}.items():
+            if name in self._trackers:
+                self._trackers[name].update_state(value)
         return {name: t.result() for name, t in self._trackers.items()}
 
     def test_step(self, data):
@@ -351,15 +296,6 @@ class FlowModel(DequantizationMixin, GenerativeModel):
             return super().metrics
         return list(self._trackers.values())
 
-    def training_state(self):
-        state = super().training_state()
-        d_opt = getattr(self, "d_optimizer", None)
-        if d_opt is not None:
-            if not d_opt.built:
-                d_opt.build(self.discriminator.trainable_variables)
-            state += list(d_opt.variables)
-        return state
-
     def get_config(self):
         return {
             **super().get_config(),
@@ -370,7 +306,6 @@ class FlowModel(DequantizationMixin, GenerativeModel):
             "likelihood_weight": self.likelihood_weight,
             "discriminator_units": self.discriminator_units,
             "gradient_clip_norm": self.gradient_clip_norm,
-            "seed": self.seed,
             **self._dequantizer_config(),
         }
 
@@ -382,8 +317,8 @@ class FlowModel(DequantizationMixin, GenerativeModel):
         return super().from_config(config)
 
     def build(self, input_shape=None):
-        if self.discriminator is not None:
-            self.discriminator.build((None, self.event_size))
+        if self.critic is not None:
+            self.critic.build((None, self.event_size))
         self._build_flow((None, *self.event_shape))
         if self.dequantizer is not None:
             self.dequantizer.build((None, *self.event_shape))
@@ -407,9 +342,6 @@ class FlowModel(DequantizationMixin, GenerativeModel):
         base = -0.5 * tf.reduce_sum(tf.square(z), axis=-1) - 0.5 * self.event_size * _LOG_2PI
         return base + ld1 + ld0
 
-    def _log_prob(self, x):
-        return self._log_prob_with_noise(x, self._fixed_noise(x))
-
     def _fixed_noise(self, x):
         if self.num_levels is None:
             return None
@@ -420,10 +352,6 @@ class FlowModel(DequantizationMixin, GenerativeModel):
         noise_fn = self._noise_fn()
         draw = lambda n: noise_fn((n, *shape), seed=self.noise_seed)  # noqa: E731
         return global_batch_noise(draw, tf.shape(x)[0])
-
-    def _critic(self, y):
-        """Flow-GAN discriminator outputs, float32 whatever its precision."""
-        return tf.cast(self.discriminator(y), "float32")
 
     def _generate(self, z):
         """Continuous samples y (data units) for latents z, differentiable."""
@@ -442,14 +370,6 @@ class FlowModel(DequantizationMixin, GenerativeModel):
 
     def _from_flow_space(self, t):
         return t if self.logit is None else self.logit.inverse(t)
-
-    def _sample(self, num_samples, seed):
-        z = keras.random.normal((num_samples, self.event_size), seed=seed)
-        z = z * getattr(self, "_temperature", 1.0)
-        y = self._from_flow_space(self._flow_inverse(z))
-        if self.num_levels is not None:
-            y = tf.clip_by_value(tf.floor(y), 0.0, float(self.num_levels - 1))
-        return y
 
     def _build_flow(self, input_shape):
         self.flow.build(input_shape)

@@ -169,3 +169,14 @@ class MAF(FlowModel):
     def get_config(self):
         return {**super().get_config(), "num_layers": self.num_layers,
                 "hidden_units": self.hidden_units}
+
+
+def create_flow_gan(event_shape, num_levels=None, divergence="js", **kwargs):
+    """Registry builder of Flow-GAN: a `Glow` (images) or `RealNVP` (vectors)
+    trained on ``likelihood_weight * NLL`` plus the adversarial loss of
+    ``divergence`` (default "js") against a `unigen.adversarial.Critic`."""
+    event_shape = tuple(int(d) for d in event_shape)
+    if len(event_shape) == 3:
+        return Glow(image_shape=event_shape, num_levels=num_levels, divergence=divergence,
+                    **kwargs)
+    return RealNVP(event_shape, num_levels=num_levels, divergence=divergence, **kwargs)

@@ -8,17 +8,18 @@ with a Lipschitz control), "hinge", or "mmd" (no critic: a generative
 moment-matching network).
 """
 
+import math
+
 import keras
-import numpy as np
 import tensorflow as tf
 
 from unigen import divergences as ud
 from unigen import errors
-from unigen.base import GenerativeModel, _check_positive_int
+from unigen.base import GenerativeModel, LatentDecoder, _check_positive_int
 from unigen.models.gan import _ops as ops
-from unigen.models.gan._compile import GANCompileMixin
+from unigen.models.gan._critic import GANCritic
 from unigen.models.gan._training import GANTrainingMixin
-from unigen.models.gan.networks import has_spectral_norm
+from unigen.models.vae._likelihoods import discretized_log_prob
 
 __all__ = ["GAN"]
 
@@ -41,12 +42,13 @@ def _network(value, what):
 
 
 @keras.saving.register_keras_serializable(package="unigen")
-class GAN(GANTrainingMixin, GANCompileMixin, GenerativeModel):
+class GAN(GANTrainingMixin, GenerativeModel):
     """A generative adversarial network trained on a `unigen.divergences` divergence.
 
     Each training step (``train_step``, run by `unigen.fit` or ``Model.fit``)
-    makes ``discriminator_steps`` critic updates, each on the same data batch and
-    fresh latent noise, then one generator update, with two optimizers::
+    makes ``discriminator_steps`` critic updates (`unigen.adversarial.Critic.step`
+    of the GAN's ``critic``), each on the same data batch and fresh latent
+    noise, then one generator update, with two optimizers::
 
         critic:     minimise divergence.discriminator_loss(v(x), v(G(z)))
                     (+ critic_penalty, + label smoothing s E[v(x)], + AC-GAN term)
@@ -97,7 +99,8 @@ class GAN(GANTrainingMixin, GANCompileMixin, GenerativeModel):
         auxiliary_classifier_weight: weight of the AC-GAN class loss (0: off).
         event_shape: shape of one example; default: the generator's output shape.
         num_levels: discrete levels of image data, or None for real vectors.
-        seed: seed of the training-noise generator (None: from Keras's global seed).
+        seed: seed of the initial weights of the networks the GAN builds and of
+            its training-noise generator (None: Keras's global random state).
         **kwargs: passed to `unigen.GenerativeModel` (for example ``name``).
 
     References:
@@ -118,13 +121,13 @@ class GAN(GANTrainingMixin, GANCompileMixin, GenerativeModel):
                  discriminator_learning_rate=None, label_smoothing=0.0,
                  instance_noise=0.0, instance_noise_steps=None, pack=1, ema_decay=None,
                  num_classes=None, conditioning="concat", auxiliary_classifier_weight=0.0,
-                 event_shape=None, num_levels=None, seed=None, **kwargs):
+                 event_shape=None, num_levels=None, seed=0, **kwargs):
         self.divergence = ud.get(divergence)
         self.divergence.check_trainable()
         generator = _network(generator, "generator")
         if event_shape is None:
             event_shape = tuple(generator.output_shape[1:])
-        super().__init__(event_shape, num_levels=num_levels, **kwargs)
+        super().__init__(event_shape, num_levels=num_levels, seed=seed, **kwargs)
         self.generator = generator
         self.latent_dim = _check_positive_int("latent_dim", latent_dim)
         self.discriminator_steps = _check_positive_int("discriminator_steps", discriminator_steps)
@@ -146,23 +149,19 @@ class GAN(GANTrainingMixin, GANCompileMixin, GenerativeModel):
                              f"got {conditioning!r}.")
         self.conditioning = conditioning
         self.auxiliary_classifier_weight = float(auxiliary_classifier_weight)
-        self.seed = seed
         self._check_options()
-        self.discriminator = None
+        self.critic = None
         if self.divergence.uses_critic:
             if discriminator is None:
                 raise ValueError(f"`discriminator` is required for the "
-                                 f"{type(self.divergence).__name__} divergence; only "
-                                 f"'mmd' trains without one.")
-            self.discriminator = _network(discriminator, "discriminator")
-            if self.divergence.lipschitz == "spectral_norm" and not has_spectral_norm(
-                    self.discriminator):
-                raise ValueError(
-                    "`divergence` asks for lipschitz='spectral_norm' but the "
-                    "discriminator has no keras.layers.SpectralNormalization layer. "
-                    "Wrap its Dense/Conv layers with unigen.models.gan.networks."
-                    "spectral_norm(layer), or build it with spectral_norm=True.")
-        self._make_heads()
+                                 f"{type(self.divergence).__name__} divergence; only a "
+                                 f"divergence estimated from samples ('mmd') trains "
+                                 f"without one.")
+            self.critic = GANCritic(
+                _network(discriminator, "discriminator"), self.divergence,
+                num_classes=self.num_classes, conditioning=conditioning,
+                auxiliary_classifier_weight=self.auxiliary_classifier_weight,
+                pack=self.pack, label_smoothing=self.label_smoothing)
         self.ema_generator = None
         if self.ema_decay is not None:
             self.ema_generator = self.generator.__class__.from_config(
@@ -199,24 +198,23 @@ class GAN(GANTrainingMixin, GANCompileMixin, GenerativeModel):
         return self.num_classes is not None and (
             self.conditioning == "projection" or self.auxiliary_classifier_weight > 0)
 
-    def _make_heads(self):
-        self.critic_head = self.class_embedding = self.auxiliary_head = None
-        if not self._needs_features or self.discriminator is None:
-            return
-        head = keras.layers.Dense(1, name="critic_head")
-        if self.divergence.lipschitz == "spectral_norm":
-            head = keras.layers.SpectralNormalization(head, name="critic_head_sn")
-        self.critic_head = head
-        if self.auxiliary_classifier_weight:
-            self.auxiliary_head = keras.layers.Dense(self.num_classes, name="auxiliary_head")
+    @property
+    def discriminator(self):
+        """The critic's network (None for a divergence estimated from samples)."""
+        return None if self.critic is None else self.critic.network
+
+    @property
+    def discriminator_optimizer(self):
+        """The critic's optimizer (``critic.optimizer``)."""
+        return None if self.critic is None else self.critic.optimizer
+
+    @property
+    def generator_optimizer(self):
+        """The generator's optimizer (the same object as ``optimizer``)."""
+        return getattr(self, "optimizer", None)
 
     def _metric_names(self):
-        names = ["loss", "d_loss"]
-        if getattr(self.divergence, "lipschitz", None) == "gradient_penalty":
-            names.append("penalty")
-        if self.auxiliary_classifier_weight:
-            names.append("aux_loss")
-        return names
+        return ["loss"] + ([] if self.critic is None else self.critic.metric_names)
 
     @property
     def metrics(self):
@@ -238,20 +236,8 @@ class GAN(GANTrainingMixin, GANCompileMixin, GenerativeModel):
         self._seed_generator = keras.random.SeedGenerator(self.seed, name="training_noise")
         if not self.generator.built:
             self.generator.build((None, self._generator_input_size()))
-        if self.discriminator is not None:
-            if not self.discriminator.built:
-                self.discriminator.build((None, *self._critic_input_shape()))
-            if self.critic_head is not None:
-                features = int(self.discriminator.compute_output_shape(
-                    (None, *self._critic_input_shape()))[-1])
-                self.critic_head.build((None, features))
-                if self.conditioning == "projection":
-                    # Sized by the critic's features, known once it is built.
-                    self.class_embedding = keras.layers.Embedding(
-                        self.num_classes, features, name="class_embedding")
-                    self.class_embedding.build((None,))
-                if self.auxiliary_head is not None:
-                    self.auxiliary_head.build((None, features))
+        if self.critic is not None:
+            self.critic.build((None, *self._critic_input_shape()))
         if self.ema_generator is not None:
             self.ema_generator.build((None, self._generator_input_size()))
             for average, weight in zip(self.ema_generator.weights, self.generator.weights,
@@ -267,33 +253,12 @@ class GAN(GANTrainingMixin, GANCompileMixin, GenerativeModel):
         # The generator may compute in low precision; what leaves it is float32.
         return tf.cast(network(z, training=training), "float32")
 
-    def critic(self, x, labels=None, training=False):
-        """Raw critic outputs v(x) on a batch in the generator's range.
-
-        Returns ``(values [batch / pack], auxiliary class logits or None)``.
-        """
-        inputs = x
-        if self.num_classes is not None and self.conditioning == "concat":
-            inputs = ops.attach_labels(inputs, labels, self.num_classes)
-        outputs = tf.cast(self.discriminator(ops.pack_samples(inputs, self.pack),
-                                             training=training), "float32")
-        if self.critic_head is None:
-            return tf.reshape(outputs, [-1]), None
-        features = tf.reshape(outputs, [tf.shape(outputs)[0], -1])
-        values = tf.cast(self.critic_head(features, training=training)[:, 0], "float32")
-        if self.class_embedding is not None:
-            embedded = tf.cast(self.class_embedding(labels), "float32")
-            values += tf.reduce_sum(embedded * features, axis=-1)
-        logits = (None if self.auxiliary_head is None else
-                  tf.cast(self.auxiliary_head(features), "float32"))
-        return values, logits
-
     def call(self, x, training=False):
         """Critic values on a data batch (unconditional GANs)."""
-        if self.discriminator is None or self.num_classes is not None:
+        if self.critic is None or self.num_classes is not None:
             raise TypeError("Call `critic(x, labels)` for a conditional GAN; an MMD "
                             "GAN has no critic.")
-        return self.critic(self._preprocess(x), training=training)[0]
+        return self.critic(self._preprocess(x), training=training)
 
     def validate_data(self, x):
         """`GenerativeModel.validate_data`, plus: the batch is a multiple of ``pack``."""
@@ -307,41 +272,72 @@ class GAN(GANTrainingMixin, GANCompileMixin, GenerativeModel):
         return ops.to_generator_range(x, self.num_levels)
 
     # ----------------------------------------------------------- sampling
-    def sample(self, num_samples, seed=None, labels=None):
-        """Draws ``num_samples`` examples in the data space.
+    def _sample(self, num_samples, seed, labels=None):
+        """Draws from the generator (its moving average when ``ema_decay`` is set).
 
-        Uses the moving average of the generator's weights when ``ema_decay`` is
-        set. Images with ``num_levels`` come back as integer levels (float32).
-
-        Args:
-            num_samples: positive int.
-            seed: int for reproducible draws, or None.
-            labels: int labels ``[num_samples]`` of a conditional GAN; default:
-                0, 1, ..., K-1, 0, 1, ... Passing labels to an unconditional GAN
-                is an error.
+        ``labels``: ints ``[num_samples]`` of a conditional GAN (default 0, 1,
+        ..., K-1, 0, ...). Images with ``num_levels`` come back as integer levels.
         """
-        num_samples = _check_positive_int("num_samples", num_samples)
-        if seed is not None and (isinstance(seed, bool) or
-                                 not isinstance(seed, (int, np.integer))):
-            raise ValueError(f"`seed` must be an int or None, got {seed!r}.")
-        if labels is not None and self.num_classes is None:
-            raise ValueError("`labels` needs a conditional GAN (num_classes set).")
-        if self.num_classes is not None:
-            if labels is None:
-                labels = np.arange(num_samples) % self.num_classes
-            labels = np.asarray(labels).reshape(-1)
-            if labels.shape[0] != num_samples or labels.min() < 0 or (
-                    labels.max() >= self.num_classes):
-                raise ValueError(f"`labels` must be {num_samples} ints in "
-                                 f"0..{self.num_classes - 1}, got {labels!r}.")
-            labels = tf.constant(labels, "int32")
-        self._ensure_built()
         z = keras.random.normal((num_samples, self.latent_dim), seed=seed)
         out = self._generate(z, labels, training=False, average=self.ema_generator is not None)
         return ops.from_generator_range(out, self.num_levels)
 
-    def _sample(self, num_samples, seed):
-        return self.sample(num_samples, seed)
+    # ------------------------------------------------------- evaluation
+    def likelihood_estimators(self):
+        """AIS with a Gaussian observation model, then Parzen (unconditional);
+        Parzen only for a conditional GAN."""
+        return ["parzen"] if self.num_classes is not None else ["ais", "parzen"]
+
+    def latent_decoder(self):
+        """z ~ N(0, I) through the generator, observed with N(G(z), sigma^2) noise
+        (sigma in level units for discrete data); None for a conditional GAN."""
+        if self.num_classes is not None:
+            return None
+        half_log_2pi = 0.5 * math.log(2.0 * math.pi)
+
+        def log_prior(z):
+            return -0.5 * tf.reduce_sum(tf.square(z), -1) - self.latent_dim * half_log_2pi
+
+        def log_likelihood(x_flat, z, sigma):
+            out = self._generate(z, None, training=False,
+                                 average=self.ema_generator is not None)
+            loc = tf.reshape(out, tf.shape(x_flat))
+            if self.num_levels is None:
+                return tf.reduce_sum(-0.5 * tf.square((x_flat - loc) / sigma), -1) - (
+                    self.event_size * tf.math.log(sigma * math.sqrt(2.0 * math.pi)))
+            top = self.num_levels - 1
+            return tf.reduce_sum(discretized_log_prob(
+                x_flat, (loc + 1.0) * 0.5 * top, sigma, self.num_levels, "gaussian"), -1)
+
+        return LatentDecoder(self.latent_dim, lambda normal, uniform: normal, log_prior,
+                             log_likelihood, needs_observation_scale=True)
+
+    # ------------------------------------------------------- optimizers
+    default_critic_learning_rate = 2e-4
+
+    def compile(self, generator_optimizer=None, discriminator_optimizer=None, **kwargs):
+        """Sets the two optimizers (default: Adam(2e-4, beta_1=0.5) each).
+
+        Args:
+            generator_optimizer: Keras optimizer (or name/config) of the generator.
+            discriminator_optimizer: the critic's optimizer; must be a different
+                object from the generator's (``critic_optimizer`` is a synonym).
+            **kwargs: passed to `keras.Model.compile` (``jit_compile``,
+                ``steps_per_execution``, ``run_eagerly``, ``auto_scale_loss``).
+
+        Under "mixed_float16" (``precision``) each optimizer is wrapped in its
+        own `keras.optimizers.LossScaleOptimizer` unless ``auto_scale_loss=False``.
+        """
+        if kwargs.get("optimizer") is not None and generator_optimizer is None:
+            generator_optimizer = kwargs.pop("optimizer")
+        kwargs.pop("optimizer", None)
+        critic_optimizer = kwargs.pop("critic_optimizer", None) or discriminator_optimizer
+        super().compile(generator_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5),
+                        critic_optimizer=critic_optimizer, **kwargs)
+
+    def _default_optimizer(self, learning_rate):
+        return keras.optimizers.Adam(float(self.generator_learning_rate or learning_rate),
+                                     beta_1=0.5)
 
     # -------------------------------------------------------------- config
     def _gan_options(self):

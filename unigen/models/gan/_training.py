@@ -10,12 +10,9 @@ exactly as one device does.
 import keras
 import tensorflow as tf
 
+from unigen.adversarial import adversarial_loss
 from unigen.models.gan import _ops as ops
-from unigen.training._distribute import (
-    gather_global_batch,
-    global_batch_noise,
-    scale_loss_for_replicas,
-)
+from unigen.training._distribute import global_batch_noise, scale_loss_for_replicas
 
 __all__ = []
 
@@ -35,62 +32,20 @@ class GANTrainingMixin:
                                    self.instance_noise_steps)
         return x + scale * self._noise(batch, self.event_shape)
 
-    def _discriminator_variables(self):
-        layers = [self.discriminator, self.critic_head, self.class_embedding,
-                  self.auxiliary_head]
-        return [v for layer in layers if layer is not None for v in layer.trainable_variables]
-
     def _discriminator_step(self, real, labels, batch):
         fake = self._generate(self._noise(batch, (self.latent_dim,)), labels, training=True)
-        real = self._with_instance_noise(real, batch)
-        fake = self._with_instance_noise(fake, batch)
-        variables = self._discriminator_variables()
-        logs = {}
-        with tf.GradientTape() as tape:
-            real_out, real_logits = self.critic(real, labels, training=True)
-            fake_out, fake_logits = self.critic(fake, labels, training=True)
-            loss = self.divergence.discriminator_loss(real_out, fake_out)
-            if self.label_smoothing:
-                loss += ops.smoothed_label_term(real_out, self.label_smoothing)
-            logs["d_loss"] = loss
-            total = loss
-            if "penalty" in self._trackers:
-                alpha = global_batch_noise(lambda n: keras.random.uniform(
-                    (n,) + (1,) * len(self.event_shape), seed=self._seed_generator), batch)
-                between = real + alpha * (fake - real)
-                # The interpolates are drawn here, from the global-batch stream, and
-                # passed as both ends so that critic_penalty evaluates them as is.
-                logs["penalty"] = self.divergence.critic_penalty(
-                    lambda t: self.critic(t, labels, training=True)[0], between, between,
-                    seed=0)
-                total += logs["penalty"]
-            if self.auxiliary_head is not None:
-                logs["aux_loss"] = 0.5 * (ops.classifier_loss(real_logits, labels)
-                                          + ops.classifier_loss(fake_logits, labels))
-                total += self.auxiliary_classifier_weight * logs["aux_loss"]
-            # Each optimizer scales its own loss (a LossScaleOptimizer under
-            # mixed_float16; a no-op otherwise) and skips a non-finite step.
-            scaled = self.discriminator_optimizer.scale_loss(scale_loss_for_replicas(total))
-        grads = tape.gradient(scaled, variables)
-        self.discriminator_optimizer.apply_gradients(zip(grads, variables, strict=True))
-        self.divergence.apply_constraints(variables)
-        return logs
+        return self.critic.step(self._with_instance_noise(real, batch),
+                                self._with_instance_noise(fake, batch), labels,
+                                seed=self._seed_generator)
 
     def _generator_step(self, real, labels, batch):
         z = self._noise(batch, (self.latent_dim,))
         variables = self.generator.trainable_variables
         with tf.GradientTape() as tape:
             fake = self._generate(z, labels, training=True)
-            if self.discriminator is None:
-                loss = self.divergence.generator_loss_from_samples(
-                    *gather_global_batch(real, fake))
-            else:
-                fake_out, fake_logits = self.critic(self._with_instance_noise(fake, batch),
-                                                    labels)
-                loss = self.divergence.generator_loss(fake_out)
-                if self.auxiliary_head is not None:
-                    loss += self.auxiliary_classifier_weight * ops.classifier_loss(
-                        fake_logits, labels)
+            if self.critic is not None:
+                fake = self._with_instance_noise(fake, batch)
+            loss = adversarial_loss(self.divergence, self.critic, real, fake, labels)
             scaled = self.optimizer.scale_loss(scale_loss_for_replicas(loss))
         grads = tape.gradient(scaled, variables)
         self.optimizer.apply_gradients(zip(grads, variables, strict=True))
@@ -128,8 +83,8 @@ class GANTrainingMixin:
         labels = self._labels(y)
         real = self._preprocess(x)
         batch = tf.shape(real)[0]
-        logs = {"d_loss": tf.constant(0.0)}
-        if self.discriminator is not None:
+        logs = {}
+        if self.critic is not None:
             for _ in range(self.discriminator_steps):
                 logs = self._discriminator_step(real, labels, batch)
         logs["loss"] = self._generator_step(real, labels, batch)
@@ -149,19 +104,14 @@ class GANTrainingMixin:
         z = global_batch_noise(lambda n: keras.random.normal((n, self.latent_dim), seed=0),
                                tf.shape(real)[0])
         fake = self._generate(z, labels, training=False)
-        if self.discriminator is None:
-            logs = {"loss": self.divergence.generator_loss_from_samples(
-                *gather_global_batch(real, fake)),
-                    "d_loss": tf.constant(0.0)}
-        else:
-            real_out, _ = self.critic(real, labels)
-            fake_out, _ = self.critic(fake, labels)
-            logs = {"loss": self.divergence.generator_loss(fake_out),
-                    "d_loss": self.divergence.discriminator_loss(real_out, fake_out)}
-        for name in ("loss", "d_loss"):
-            self._trackers[name].update_state(logs[name])
+        logs = {"loss": adversarial_loss(self.divergence, self.critic, real, fake, labels)}
+        if self.critic is not None:
+            logs["critic_loss"] = self.critic.loss(real, fake, labels, seed=0,
+                                                   training=False)[1]["critic_loss"]
+        for name, value in logs.items():
+            self._trackers[name].update_state(value)
         return {name: value for name, value in self.get_metrics_result().items()
-                if name in ("loss", "d_loss")}
+                if name in logs}
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         # Keras builds a model on a batch it averages across replicas; under

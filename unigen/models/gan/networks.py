@@ -29,6 +29,8 @@ import math
 
 import keras
 
+from unigen.adversarial import has_spectral_norm, mlp_critic, spectral_norm
+
 __all__ = [
     "dcgan_discriminator",
     "dcgan_generator",
@@ -40,26 +42,6 @@ __all__ = [
 ]
 
 _MAX_DOUBLINGS = 3
-
-
-def spectral_norm(layer, power_iterations=1):
-    """Wraps a Dense or Conv layer in `keras.layers.SpectralNormalization`.
-
-    The wrapper divides the kernel by an estimate of its largest singular value
-    (one power iteration per training call), so the layer is 1-Lipschitz.
-    """
-    return keras.layers.SpectralNormalization(layer, power_iterations=power_iterations)
-
-
-def has_spectral_norm(model):
-    """True when some layer of ``model`` (searched recursively) is spectrally normalised."""
-    stack = [model]
-    while stack:
-        layer = stack.pop()
-        if isinstance(layer, keras.layers.SpectralNormalization):
-            return True
-        stack.extend(getattr(layer, "layers", []) or [])
-    return False
 
 
 def upsampling_plan(image_shape):
@@ -161,14 +143,6 @@ def mlp_generator(event_shape, latent_dim, hidden_units=(128, 128), extra_inputs
 
 def mlp_discriminator(input_size, hidden_units=(128, 128), outputs=1, spectral_norm=False,
                       name="discriminator"):
-    """A fully connected critic on flat inputs of ``input_size`` (LeakyReLU(0.2)).
-
-    ``outputs=None`` ends with the last hidden layer (features for the GAN's heads).
-    """
-    layers = [keras.Input((int(input_size),))]
-    for units in hidden_units:
-        layers += [_wrap(keras.layers.Dense(int(units)), spectral_norm),
-                   keras.layers.LeakyReLU(0.2)]
-    if outputs is not None:
-        layers.append(_wrap(keras.layers.Dense(outputs), spectral_norm))
-    return keras.Sequential(layers, name=name)
+    """A fully connected critic on flat inputs: `unigen.adversarial.mlp_critic`."""
+    return mlp_critic(input_size, hidden_units, outputs=outputs, spectral_norm=spectral_norm,
+                      name=name)

@@ -3,11 +3,11 @@
 import math
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from unigen import divergences as ud
-from unigen.base import GenerativeModel, _check_positive_int
+from unigen.adversarial import Critic
+from unigen.base import GenerativeModel, LatentDecoder, _check_positive_int
 from unigen.models.vae import _networks as nets
 from unigen.models.vae import _objectives as obj
 from unigen.models.vae._likelihoods import get_likelihood
@@ -16,13 +16,8 @@ from unigen.models.vae._training import VAETrainingMixin
 
 __all__ = ["VAE"]
 
-_DEFAULT_BETA = {"kl": 1.0, "mmd": 100.0, "adversarial": 1.0}
+_DEFAULT_BETA = {"kl": 1.0, "samples": 100.0, "adversarial": 1.0}
 _MAX_DECODES = 8192  # decoder evaluations per chunk of `log_prob`
-
-
-def _check_seed(seed):
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        raise ValueError(f"`seed` must be an int or None, got {seed!r}.")
 
 
 def _default_likelihood(num_levels):
@@ -118,7 +113,7 @@ class VAE(VAETrainingMixin, GenerativeModel):
         shape = event_shape if event_shape is not None else input_shape
         if shape is None:
             raise ValueError("`input_shape` is required, for example (28, 28, 1) or (2,).")
-        super().__init__(shape, num_levels=num_levels, **kwargs)
+        super().__init__(shape, num_levels=num_levels, seed=seed, **kwargs)
         self.latent_dim = _check_positive_int("latent_dim", latent_dim)
         self.iwae_samples = _check_positive_int("iwae_samples", iwae_samples)
         self.kl_warmup_steps = int(kl_warmup_steps)
@@ -142,36 +137,54 @@ class VAE(VAETrainingMixin, GenerativeModel):
                 f"`iwae_samples` > 1 trains the importance-weighted bound, which uses "
                 f'the KL divergence; got divergence="{self.regularizer}". Use '
                 f"iwae_samples=1 or divergence='kl'.")
-        self.encoder, self.decoder, self.discriminator = encoder, decoder, discriminator
+        self.encoder, self.decoder = encoder, decoder
+        self._critic_network, self.critic = discriminator, None
         self._user_networks = {"encoder": encoder is not None,
                                "decoder": decoder is not None,
                                "discriminator": discriminator is not None}
-        self.seed = int(seed)
         self.seed_generator = keras.random.SeedGenerator(self.seed)
-        self._eval_seed_generator = keras.random.SeedGenerator(self.seed + 1)
-        self.discriminator_optimizer = None
+        self._eval_seed_generator = keras.random.SeedGenerator(
+            None if self.seed is None else self.seed + 1)
         names = ["loss", "reconstruction", "kl"]
-        names += {"mmd": ["mmd"], "adversarial": ["discriminator_loss"]}.get(
-            self.regularizer, [])
+        if self.regularizer == "samples":
+            names.append(self.divergence.short_name or "regularizer")
+        elif self.regularizer == "adversarial":
+            names += ["critic_loss"] + (["critic_penalty"] if type(
+                self.divergence).critic_penalty is not ud.Divergence.critic_penalty else [])
         self._trackers = {n: keras.metrics.Mean(name=n) for n in names}
         self._log_weights_fn = None
 
     def _resolve_divergence(self, divergence):
+        """Chooses the regulariser from what the divergence can do, never its class.
+
+        ``bounds_likelihood`` (KL): per-example KL(q(z|x) || p(z)), the ELBO;
+        ``uses_critic=False``: matched on the aggregate posterior from samples
+        (`generator_loss_from_samples`, e.g. MMD); otherwise adversarially, with a
+        latent `unigen.adversarial.Critic` (adversarial autoencoder).
+        """
         resolved = ud.get(divergence)
-        if type(resolved) is ud.KLDivergence:
+        if resolved.bounds_likelihood:
             self.regularizer = "kl"
-        elif isinstance(resolved, ud.MMD):
-            self.regularizer = "mmd"
-            if isinstance(divergence, str):
+        elif not resolved.uses_critic:
+            self.regularizer = "samples"
+            if isinstance(divergence, str) and hasattr(resolved, "bandwidths"):
                 # Kernel widths matched to |z - z'| ~ sqrt(2 latent_dim) under N(0, I).
                 root = math.sqrt(self.latent_dim)
-                resolved = ud.MMD(bandwidths=[h * root for h in resolved.bandwidths])
-        elif resolved.uses_critic:
+                resolved = type(resolved)(bandwidths=[h * root for h in resolved.bandwidths])
+        else:
             resolved.check_trainable()
             self.regularizer = "adversarial"
-        else:
-            raise ValueError(f"`divergence` {divergence!r} cannot regularise a VAE.")
         return resolved
+
+    @property
+    def discriminator(self):
+        """The latent critic's network (None unless the regulariser is adversarial)."""
+        return self._critic_network if self.critic is None else self.critic.network
+
+    @property
+    def discriminator_optimizer(self):
+        """The latent critic's optimizer (``critic.optimizer``)."""
+        return None if self.critic is None else self.critic.optimizer
 
     # ------------------------------------------------------------- building
     def build(self, input_shape=None):
@@ -185,8 +198,10 @@ class VAE(VAETrainingMixin, GenerativeModel):
                                               self.num_classes) if image else
                             nets.mlp_decoder(self.event_size, self.latent_dim, k,
                                              self.num_classes))
-        if self.regularizer == "adversarial" and self.discriminator is None:
-            self.discriminator = nets.latent_discriminator(self.latent_dim)
+        if self.regularizer == "adversarial" and self.critic is None:
+            network = self._critic_network or nets.latent_discriminator(self.latent_dim)
+            self.critic = Critic(network, self.divergence)
+            self.critic.build((None, self.latent_dim))
         for layer in (self.likelihood, self.prior):
             if not layer.built:
                 layer.build(None)
@@ -306,29 +321,32 @@ class VAE(VAETrainingMixin, GenerativeModel):
             results.append(tf.reduce_mean(log_px_z, 1) - kl)
         return tf.concat(results, 0)
 
-    def log_prob(self, x, num_samples=1000, seed=None, labels=None):
+    def _log_prob(self, x, num_samples=1000, seed=None, labels=None):
         """Importance-weighted estimate of log p(x) per example, in nats.
 
         log (1/K) sum_k p(x | z_k) p(z_k) / q(z_k | x), z_k ~ q(z | x), with
         K = ``num_samples`` (computed in chunks to bound memory). Its expectation
         is a lower bound on log p(x) that tightens as K grows (Burda et al.);
-        with K = 1 it is a one-sample ELBO.
+        with K = 1 it is a one-sample ELBO. ``labels`` for a conditional VAE.
         """
-        num_samples = _check_positive_int("num_samples", num_samples)
-        x = self._convert_input(x)
-        self._ensure_built()
         return self._importance_log_prob(x, labels, num_samples, seed)
 
-    def sample(self, num_samples, seed=None, labels=None):
-        """Draws x ~ p(x | z), z ~ p(z); with ``labels`` for a conditional VAE."""
-        num_samples = _check_positive_int("num_samples", num_samples)
-        _check_seed(seed)
-        self._ensure_built()
-        return self._sample_with_labels(num_samples, seed, labels)
+    def likelihood_estimators(self):
+        """The importance-weighted bound, then AIS (unconditional VAEs)."""
+        return ["importance"] if self.num_classes is not None else ["importance", "ais"]
 
-    # ------------------------------------------------------------ internals
-    def _log_prob(self, x):
-        return self._importance_log_prob(x, None, 1000, None)
+    def latent_decoder(self):
+        """The prior and the VAE's own p(x | z), for AIS (None when conditional)."""
+        if self.num_classes is not None:
+            return None
+
+        def log_likelihood(x_flat, z, sigma):
+            del sigma  # the VAE's own p(x | z)
+            params = self._decoder_params(z, None)
+            return tf.reduce_sum(self.likelihood.log_prob(params, x_flat), -1)
+
+        return LatentDecoder(self.latent_dim, self.prior.sample_from_noise,
+                             lambda z: self.prior.distribution().log_prob(z), log_likelihood)
 
     def _importance_log_prob(self, x, labels, num_samples, seed):
         if self._log_weights_fn is None:
@@ -354,10 +372,8 @@ class VAE(VAETrainingMixin, GenerativeModel):
             results.append(obj.log_mean_exp(tf.concat(pieces, 1), axis=1))
         return tf.concat(results, 0)
 
-    def _sample(self, num_samples, seed):
-        return self._sample_with_labels(num_samples, seed, None)
-
-    def _sample_with_labels(self, num_samples, seed, labels):
+    def _sample(self, num_samples, seed, labels=None):
+        """Draws x ~ p(x | z), z ~ p(z); with ``labels`` for a conditional VAE."""
         onehot = self._one_hot(labels, num_samples)
         seeds = [None] * 3 if seed is None else [seed, seed + 1, seed + 2]
         normal = keras.random.normal((num_samples, self.latent_dim), seed=seeds[0])

@@ -3,15 +3,16 @@
 Every mean loss goes through `scale_loss_for_replicas` and all noise comes from
 the model's `SeedGenerator` through `global_batch_noise`, so a step on R
 replicas matches a step on one device: the KL and IWAE objectives and the
-critic's losses are means over examples, and MMD^2 is computed on the codes of
-the whole global batch, gathered from all replicas. (A Wasserstein critic's
-gradient penalty draws its interpolation weights per replica, so it is the
-one exception.)
+critic's losses are means over examples, and a divergence estimated from samples (MMD^2)
+is computed on the codes of the whole global batch, gathered from all
+replicas; the latent critic is a `unigen.adversarial.Critic`, whose update and
+penalty are the same on any layout.
 """
 
 import keras
 import tensorflow as tf
 
+from unigen.adversarial import adversarial_loss
 from unigen.models.vae import _objectives as obj
 from unigen.training._distribute import global_batch_noise, scale_loss_for_replicas
 
@@ -22,20 +23,6 @@ def _split(data):
     if isinstance(data, (tuple, list)):
         return data[0], (data[1] if len(data) > 1 else None)
     return data, None
-
-
-def _gather_replicas(*tensors):
-    """The whole global batch of each tensor on every replica (differentiable).
-
-    MMD^2 is a statistic of the whole batch, not a mean over examples; gathering
-    makes every replica compute the one-device value. The gradient of
-    `all_gather` sums over replicas and keeps each replica's slice, so after
-    `scale_loss_for_replicas` the summed gradients equal the one-device ones.
-    """
-    context = tf.distribute.get_replica_context()
-    if tf.distribute.get_strategy().num_replicas_in_sync == 1 or context is None:
-        return tensors
-    return tuple(context.all_gather(t, axis=0) for t in tensors)
 
 
 class VAETrainingMixin:
@@ -85,14 +72,15 @@ class VAETrainingMixin:
             else:
                 per_example = reconstruction + weight * kl
             loss = tf.reduce_mean(per_example)
-        elif self.regularizer == "mmd":
-            prior_z, codes = _gather_replicas(self._prior_samples(generator, batch), z[:, 0])
-            mmd = self.divergence.generator_loss_from_samples(prior_z, codes)
-            values["mmd"] = mmd
-            loss = values["reconstruction"] + weight * mmd
         else:
-            fake = self._critic(z[:, 0])
-            loss = values["reconstruction"] + weight * self.divergence.generator_loss(fake)
+            # The aggregate posterior against the prior: from samples (gathered
+            # over replicas), or through the latent critic.
+            prior_z = (self._prior_samples(generator, batch) if self.critic is None
+                       else None)
+            term = adversarial_loss(self.divergence, self.critic, prior_z, z[:, 0])
+            if self.critic is None:
+                values[self.divergence.short_name or "regularizer"] = term
+            loss = values["reconstruction"] + weight * term
         values["loss"] = loss
         return loss, values
 
@@ -117,8 +105,8 @@ class VAETrainingMixin:
         batch = tf.shape(x)[0]
         onehot = self._one_hot(labels, batch)
         values = {}
-        if self.regularizer == "adversarial":
-            values["discriminator_loss"] = self._discriminator_step(x, onehot)
+        if self.critic is not None:
+            values.update(self._critic_step(x, onehot, self.seed_generator, train=True))
         weight = self.beta * obj.warmup_weight(self.optimizer.iterations,
                                                self.kl_warmup_steps)
         variables = self._autoencoder_variables()
@@ -130,26 +118,18 @@ class VAETrainingMixin:
         self._update_trackers({**terms, **values}, batch)
         return {m.name: m.result() for m in self.metrics}
 
-    def _discriminator_step(self, x, onehot):
+    def _critic_step(self, x, onehot, generator, train):
+        """Prior samples (real) against posterior codes (fake) for the latent critic."""
         batch = tf.shape(x)[0]
-        real = self._prior_samples(self.seed_generator, batch)
-        eps = self._noise(self.seed_generator, batch, 1)
+        real = self._prior_samples(generator, batch)
+        eps = self._noise(generator, batch, 1)
         loc, scale = self._posterior_params(x, onehot)
         fake = tf.stop_gradient(loc + scale * eps[:, 0])
-        variables = self.discriminator.trainable_variables
-        with tf.GradientTape() as tape:
-            loss = self.divergence.discriminator_loss(self._critic(real), self._critic(fake))
-            loss += self.divergence.critic_penalty(self._critic, real, fake,
-                                                   seed=self.seed_generator)
-            scaled = self.discriminator_optimizer.scale_loss(scale_loss_for_replicas(loss))
-        grads = tape.gradient(scaled, variables)
-        self.discriminator_optimizer.apply_gradients(zip(grads, variables, strict=True))
-        self.divergence.apply_constraints(variables)
-        return loss
-
-    def _critic(self, z):
-        """Latent discriminator outputs, float32 whatever its precision."""
-        return tf.cast(self.discriminator(z), "float32")
+        if train:
+            logs = self.critic.step(real, fake, seed=generator)
+        else:
+            logs = self.critic.loss(real, fake, seed=generator, training=False)[1]
+        return {name: logs[name] for name in self.critic.metric_names}
 
     def test_step(self, data):
         x, labels = _split(data)
@@ -157,60 +137,10 @@ class VAETrainingMixin:
         batch = tf.shape(x)[0]
         onehot = self._one_hot(labels, batch)
         _, terms = self._objective(x, onehot, self._eval_seed_generator, self.beta)
-        if self.regularizer == "adversarial":
-            terms["discriminator_loss"] = tf.constant(0.0)
+        if self.critic is not None:
+            terms.update(self._critic_step(x, onehot, self._eval_seed_generator, train=False))
         self._update_trackers(terms, batch)
         return {m.name: m.result() for m in self.metrics}
 
-    # ---------------------------------------------------- optimizers, state
-    def compile(self, *args, **kwargs):
-        """`keras.Model.compile`, after building the networks (so that plain
-        ``vae.compile(...); vae.fit(...)`` works as well as `unigen.fit`)."""
-        self._ensure_built()
-        super().compile(*args, **kwargs)
-
-    def compile_for_fit(self, *, learning_rate=1e-3, optimizer=None, **compile_kwargs):
-        """Adam (or ``optimizer``) for the autoencoder; for an adversarial
-        divergence also Adam(learning_rate, beta_1=0.5) for the discriminator."""
-        if optimizer is None:
-            optimizer = keras.optimizers.Adam(learning_rate)
-        self.compile(optimizer=optimizer, **compile_kwargs)
-        if self.regularizer == "adversarial":
-            self.discriminator_optimizer = self._loss_scaled(
-                keras.optimizers.Adam(learning_rate, beta_1=0.5))
-        self._build_optimizers()
-
-    def _build_optimizers(self):
-        self._ensure_built()
-        if getattr(self, "optimizer", None) is not None and not self.optimizer.built:
-            self.optimizer.build(self._autoencoder_variables())
-        disc = self.discriminator_optimizer
-        if disc is not None and not disc.built:
-            disc.build(self.discriminator.trainable_variables)
-
-    def training_state(self):
-        """Model variables, then the autoencoder's and the discriminator's optimizer."""
-        if getattr(self, "optimizer", None) is None:
-            return list(self.variables)
-        self._build_optimizers()
-        state = list(self.variables) + list(self.optimizer.variables)
-        if self.discriminator_optimizer is not None:
-            state += list(self.discriminator_optimizer.variables)
-        return state
-
-    def get_compile_config(self):
-        config = super().get_compile_config()
-        if self.discriminator_optimizer is not None:
-            config = {**config, "discriminator_optimizer":
-                      keras.saving.serialize_keras_object(self.discriminator_optimizer)}
-        return config
-
-    def compile_from_config(self, config):
-        config = dict(config)
-        disc = config.pop("discriminator_optimizer", None)
-        config = keras.saving.deserialize_keras_object(config)
-        self.compile(**config)
-        if disc is not None:
-            self.discriminator_optimizer = keras.saving.deserialize_keras_object(disc)
-        if self.built:
-            self._build_optimizers()
+    def _optimizer_variables(self):
+        return self._autoencoder_variables()

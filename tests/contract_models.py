@@ -1,0 +1,78 @@
+"""Every model configuration the contract tests cover, built through the registry.
+
+Shared by `tests/test_model_contract.py` and its subprocess job
+`tests/jobs_contract.py`. A name registered in `unigen.models` without an
+entry here fails `test_every_registered_model_is_covered`.
+"""
+
+import numpy as np
+
+import unigen
+
+VECTOR = {"event_shape": (2,), "num_levels": None}
+IMAGE = {"event_shape": (8, 8, 1), "num_levels": 17}
+
+# name -> (registry name, data kind, constructor arguments)
+CONFIGS = {
+    "gaussian": ("gaussian", IMAGE, {}),
+    "gan_js": ("gan", VECTOR, {"latent_dim": 2, "hidden_units": (8,)}),
+    "gan_wgan_gp": ("gan", VECTOR, {"latent_dim": 2, "hidden_units": (8,),
+                                    "divergence": "wasserstein", "gradient_penalty": 1.0}),
+    "gan_hinge_sn": ("gan", VECTOR, {"latent_dim": 2, "hidden_units": (8,),
+                                     "divergence": "hinge", "spectral_norm": True}),
+    "gan_mmd": ("gan", VECTOR, {"latent_dim": 2, "hidden_units": (8,), "divergence": "mmd"}),
+    "dcgan": ("dcgan", IMAGE, {"latent_dim": 4, "base_filters": 4}),
+    "dcgan_conditional": ("dcgan", IMAGE, {"latent_dim": 4, "base_filters": 4,
+                                           "num_classes": 10, "conditioning": "projection",
+                                           "auxiliary_classifier_weight": 0.5}),
+    "glow": ("glow", IMAGE, {"levels": 1, "steps_per_level": 1, "hidden_channels": 4}),
+    "realnvp": ("realnvp", VECTOR, {"num_couplings": 2, "hidden": 8}),
+    "maf": ("maf", VECTOR, {"num_layers": 1, "hidden_units": (8,)}),
+    "vae_kl": ("vae", VECTOR, {"latent_dim": 2}),
+    "vae_iwae": ("vae", VECTOR, {"latent_dim": 2, "iwae_samples": 3}),
+    "vae_mmd": ("vae", VECTOR, {"latent_dim": 2, "divergence": "mmd"}),
+    "vae_adversarial": ("vae", VECTOR, {"latent_dim": 2, "divergence": "js"}),
+    "vae_conditional": ("vae", IMAGE, {"latent_dim": 2, "num_classes": 10}),
+    "flow_gan": ("flow_gan", VECTOR, {"num_couplings": 2, "hidden": 8,
+                                      "discriminator_units": 8}),
+}
+
+ADVERSARIAL = ["gan_js", "gan_wgan_gp", "gan_hinge_sn", "dcgan", "dcgan_conditional",
+               "vae_adversarial", "flow_gan"]
+
+
+def build(name, **overrides):
+    """The model of configuration ``name``, through `unigen.models.create`."""
+    registered, shapes, kwargs = CONFIGS[name]
+    return unigen.models.create(registered, **shapes, **{**kwargs, **overrides})
+
+
+def data(name, count=64):
+    """Training data for ``name``: x, or (x, y) for a conditional model."""
+    _, shapes, kwargs = CONFIGS[name]
+    if shapes is VECTOR:
+        x = unigen.datasets.as_numpy("ring8", "train")[:count]
+        x = x[0] if isinstance(x, tuple) else x
+        return np.asarray(x, np.float32)
+    x, y = unigen.datasets.as_numpy("digits", "train", with_labels=True)
+    x, y = np.asarray(x[:count]), np.asarray(y[:count])
+    return (x, y) if kwargs.get("num_classes") else x
+
+
+def features(batch):
+    """The x of a batch that may be (x, y)."""
+    return batch[0] if isinstance(batch, tuple) else batch
+
+
+def options(model, method):
+    """Deterministic options for ``model.log_prob`` / ``sample``: a seed and few draws."""
+    from unigen.base import _hook_options
+
+    hook = model._log_prob if method == "log_prob" else model._sample
+    accepted = _hook_options(hook)
+    chosen = {}
+    if "seed" in accepted and method == "log_prob":
+        chosen["seed"] = 0
+    if "num_samples" in accepted and method == "log_prob":
+        chosen["num_samples"] = 4
+    return chosen
