@@ -38,7 +38,7 @@ setup(
         "matplotlib>=3.7",
     ],
     extras_require={
-        "test": ["pytest>=8", "sphinx>=7"],
+        "test": ["pytest>=8", "sphinx>=7", "ruff>=0.6"],
         "docs": ["sphinx>=7"],
         "tensorboard": ["tensorboard>=2.20"],
     },

@@ -1,7 +1,7 @@
 """Flow-GAN on digits: a Glow trained on a hybrid likelihood + adversarial loss.
 
-Shows the ``divergence=`` option of the flow models (Grover, Dhar and Ermon,
-"Flow-GAN", AAAI 2018): a discriminator is added and the flow minimises
+Shows `unigen.models.FlowGAN` (Grover, Dhar and Ermon, "Flow-GAN", AAAI 2018):
+a critic is added and the flow minimises
 ``likelihood_weight * NLL + divergence.generator_loss(D(samples))``, while the
 log-likelihood stays exact, so the trade-off between sample quality and test
 NLL can be measured. Trains the same Glow with maximum likelihood only and with
@@ -51,8 +51,9 @@ def main():
         train, test = train[:300], test[:100]
     runs = {
         "maximum likelihood": unigen.models.Glow(**config),
-        f"Flow-GAN ({args.divergence}, weight {args.likelihood_weight})": unigen.models.Glow(
-            **config, divergence=args.divergence, likelihood_weight=args.likelihood_weight),
+        f"Flow-GAN ({args.divergence}, weight {args.likelihood_weight})": unigen.models.FlowGAN(
+            unigen.models.Glow(**config), divergence=args.divergence,
+            likelihood_weight=args.likelihood_weight),
     }
     metrics = {}
     fig, axes = plt.subplots(1, 2, figsize=(8, 4))

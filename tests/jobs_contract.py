@@ -38,11 +38,10 @@ def main():
     args = parser.parse_args()
     import unigen
 
-    if args.mode in ("train", "strategies") and (args.replicas > 1 or args.mode == "strategies"):
-        devices = unigen.split_cpu(2)
-    import numpy as np
-
+    if args.replicas > 1 or args.mode == "strategies":
+        devices = unigen.split_cpu(2)  # before any TensorFlow op
     import contract_models as cm
+    import numpy as np
     import tensorflow as tf
 
     arrays = {}

@@ -48,11 +48,12 @@ def main():
     if args.hybrid:
         moons = unigen.datasets.as_numpy("moons", "train")[:512]
         hybrid = unigen.fit(
-            lambda: unigen.models.RealNVP((2,), num_couplings=2, hidden=8, divergence="js",
-                                          likelihood_weight=0.1, discriminator_units=8),
+            lambda: unigen.models.FlowGAN(
+                unigen.models.RealNVP((2,), num_couplings=2, hidden=8), divergence="js",
+                likelihood_weight=0.1, discriminator_units=8),
             moons, epochs=1, batch_size=128, seed=0, strategy=strategy, verbose=0)
         out["hybrid_loss"] = np.asarray(hybrid.history["loss"])
-        out["hybrid_d_loss"] = np.asarray(hybrid.history["critic_loss"])
+        out["hybrid_critic_loss"] = np.asarray(hybrid.history["critic_loss"])
         models.append(("h", hybrid.model))
     for prefix, model in models:
         for i, w in enumerate(model.get_weights()):

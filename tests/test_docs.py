@@ -29,5 +29,5 @@ def test_ci_runs_the_readme_test_command():
         readme = f.read()
     with open(os.path.join(ROOT, ".ci", "run")) as f:
         ci = f.read()
-    command = 'pip install -e ".[test]" && python -m pytest -q'
+    command = 'pip install -e ".[test]" && ruff check . && python -m pytest -q'
     assert command in readme and command in ci

@@ -165,17 +165,19 @@ def test_one_device_equals_two_replicas_and_training_lowers_the_nll(tmp_path):
 
 
 def test_flow_gan_hybrid_trains_both_networks(tmp_path):
-    model = unigen.models.RealNVP((2,), num_couplings=2, hidden=8, divergence="js",
-                                  likelihood_weight=0.1, discriminator_units=8)
+    model = unigen.models.FlowGAN(unigen.models.RealNVP((2,), num_couplings=2, hidden=8),
+                                  divergence="js", likelihood_weight=0.1,
+                                  discriminator_units=8)
     x = unigen.datasets.as_numpy("moons", "train")[:512]
     model._ensure_built()
-    flow0 = [w.copy() for w in model.flow.get_weights()]
+    flow0 = [w.copy() for w in model.flow_model.flow.get_weights()]
     disc0 = [w.copy() for w in model.discriminator.get_weights()]
     history = unigen.fit(model, x, epochs=1, batch_size=128, seed=0, verbose=0,
                          output_dir=str(tmp_path / "run"))
     assert set(history.history) >= {"loss", "nll", "critic_loss"}
     assert all(np.isfinite(v[-1]) for v in history.history.values())
-    assert any(np.any(a != b) for a, b in zip(flow0, model.flow.get_weights(), strict=True))
+    assert any(np.any(a != b) for a, b in
+               zip(flow0, model.flow_model.flow.get_weights(), strict=True))
     assert any(np.any(a != b) for a, b in
                zip(disc0, model.discriminator.get_weights(), strict=True))
     state = model.training_state()
@@ -196,7 +198,8 @@ def test_flow_gan_hybrid_trains_both_networks(tmp_path):
     assert model.gradient_clip_norm == 100.0 and model.optimizer.global_clipnorm == 100.0
     assert loaded.gradient_clip_norm == 100.0 and loaded.optimizer.global_clipnorm == 100.0
     loaded.fit(x[:256], batch_size=128, epochs=1, verbose=0)  # a reloaded Flow-GAN trains on
-    assert int(loaded.discriminator_optimizer.iterations.numpy()) == int(model.discriminator_optimizer.iterations) + 2
+    assert int(loaded.discriminator_optimizer.iterations.numpy()) == int(
+        model.discriminator_optimizer.iterations) + 2
 
 
 def test_gradient_clip_norm_defaults_and_errors():
@@ -208,12 +211,16 @@ def test_gradient_clip_norm_defaults_and_errors():
     chosen.compile_for_fit()
     assert chosen.optimizer.global_clipnorm == 5.0
     assert unigen.models.RealNVP.from_config(chosen.get_config()).gradient_clip_norm == 5.0
-    unclipped = unigen.models.RealNVP((2,), num_couplings=2, hidden=8, divergence="js",
-                                      gradient_clip_norm=None)
+    flow = unigen.models.RealNVP((2,), num_couplings=2, hidden=8)
+    unclipped = unigen.models.FlowGAN(flow, gradient_clip_norm=None)
     assert unclipped.gradient_clip_norm is None
     for bad in (0, -1.0, "big"):
         with pytest.raises(ValueError, match="gradient_clip_norm"):
             unigen.models.RealNVP((2,), num_couplings=2, hidden=8, gradient_clip_norm=bad)
+        with pytest.raises(ValueError, match="gradient_clip_norm"):
+            unigen.models.FlowGAN(flow, gradient_clip_norm=bad)
+    with pytest.raises(TypeError, match="FlowGAN"):
+        unigen.models.RealNVP((2,), num_couplings=2, hidden=8, divergence="js")
 
 
 def test_registry_and_errors():

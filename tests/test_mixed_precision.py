@@ -220,9 +220,9 @@ def test_single_optimizer_overflow_is_skipped(family):
 
 
 SECOND_OPTIMIZER = {
-    "flow_gan": (lambda: RealNVP((D,), num_couplings=2, hidden=8, divergence="js",
-                                 discriminator_units=8),
-                 "discriminator_optimizer", lambda m: m.flow.trainable_variables),
+    "flow_gan": (lambda: unigen.models.FlowGAN(RealNVP((D,), num_couplings=2, hidden=8),
+                                               divergence="js", discriminator_units=8),
+                 "discriminator_optimizer", lambda m: m.flow_model.flow.trainable_variables),
     "adversarial_vae": (lambda: VAE((D,), latent_dim=2, divergence="js"),
                         "discriminator_optimizer", lambda m: m._autoencoder_variables()),
 }

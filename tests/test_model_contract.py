@@ -128,7 +128,7 @@ def test_a_custom_sample_based_divergence_trains_gans_and_vaes(name):
 
 
 def test_a_critic_divergence_refuses_sample_loss_with_the_fix():
-    with pytest.raises(NotImplementedError, match="unigen.adversarial.Critic"):
+    with pytest.raises(NotImplementedError, match=r"unigen\.adversarial\.Critic"):
         ud.get("js").generator_loss_from_samples(tf.zeros([4, 2]), tf.zeros([4, 2]))
 
 

@@ -13,9 +13,9 @@ import os as _os
 _os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from unigen import datasets, errors, evaluation, models
+from unigen import adversarial, datasets, errors, evaluation, models
 from unigen._version import __version__
-from unigen.base import GenerativeModel
+from unigen.base import GenerativeModel, LatentDecoder
 from unigen.evaluation import compare, evaluate
 from unigen.models.gan import GAN
 from unigen.training import fit, get_strategy, load, split_cpu
@@ -23,7 +23,9 @@ from unigen.training import fit, get_strategy, load, split_cpu
 __all__ = [
     "GAN",
     "GenerativeModel",
+    "LatentDecoder",
     "__version__",
+    "adversarial",
     "compare",
     "datasets",
     "errors",

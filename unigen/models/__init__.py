@@ -4,7 +4,7 @@
 `unigen.compare` use; in scripts, construct the classes directly.
 """
 
-from unigen.models.flows import MAF, Glow, RealNVP, create_flow_gan
+from unigen.models.flows import MAF, FlowGAN, Glow, RealNVP, create_flow_gan
 from unigen.models.gan import DCGAN, GAN, MLPGAN, create_gan
 from unigen.models.gaussian import Gaussian
 from unigen.models.vae import VAE
@@ -15,6 +15,7 @@ __all__ = [
     "MAF",
     "MLPGAN",
     "VAE",
+    "FlowGAN",
     "Gaussian",
     "Glow",
     "RealNVP",

@@ -13,9 +13,9 @@ exactly as passed (integer levels 0..L-1). With
 flow q(u | x) (`unigen.flows.VariationalDequantizer`, Flow++), trained jointly
 on the bound E_q[log p(x + u) - log q(u | x)] <= log P(x).
 
-Training: maximum likelihood by default (``compute_loss`` = -mean log p, from
-the base class). With ``divergence=`` a discriminator is added and the flow is
-trained on ``likelihood_weight * NLL + adversarial loss`` (Flow-GAN).
+Training: maximum likelihood (``compute_loss`` = -mean log p, from the base
+class). Flow-GAN training, ``likelihood_weight * NLL + adversarial loss``
+against a critic, is its own model, `unigen.models.FlowGAN`, which holds a flow.
 """
 
 import math
@@ -23,12 +23,10 @@ import math
 import keras
 import tensorflow as tf
 
-from unigen import divergences as _div
-from unigen.adversarial import Critic, adversarial_loss, mlp_critic
 from unigen.base import GenerativeModel
 from unigen.flows import LogitTransform
 from unigen.models.flows._dequantization import DequantizationMixin
-from unigen.training._distribute import global_batch_noise, scale_loss_for_replicas
+from unigen.training._distribute import global_batch_noise
 
 __all__ = ["FlowModel", "WarmupSchedule"]
 
@@ -56,8 +54,6 @@ class WarmupSchedule(keras.optimizers.schedules.LearningRateSchedule):
         return {"learning_rate": self.learning_rate, "warmup_steps": self.warmup_steps}
 
 
-# Flow-GAN's default clip of the flow's gradient norm (see `FlowModel`).
-_FLOW_GAN_CLIP_NORM = 100.0
 
 
 @keras.saving.register_keras_serializable(package="unigen")
@@ -73,16 +69,8 @@ class FlowModel(DequantizationMixin, GenerativeModel):
         logit_alpha: margin of the logit pre-processing of discrete data, or
             None for Glow's affine map to [-1/2, 1/2).
         warmup_steps: linear learning-rate warm-up of ``compile_for_fit``.
-        divergence: None for maximum likelihood, or a divergence (name, config
-            or `unigen.divergences.Divergence`) for Flow-GAN training.
-        likelihood_weight: weight of the NLL in the Flow-GAN objective.
-        discriminator_units: width of the Flow-GAN discriminator (an MLP).
         gradient_clip_norm: global norm at which ``compile_for_fit``'s Adam
-            clips the flow's gradient, or None for no clipping. "auto"
-            (default): 100 under Flow-GAN training, None for maximum
-            likelihood. Without it the adversarial gradient through the
-            inverse flow blew Flow-GAN training up on digits (test NLL 231.6
-            after 60 epochs against 117.8 with it; docs/theory/flows.rst).
+            clips the gradient, or None (default) for no clipping.
         seed: seed of the initial weights and of the model's training-noise generator.
         dequantization: for discrete data, "uniform" (u ~ U[0, 1)^D) or
             "variational" (u ~ q(u | x), a learned `unigen.flows.VariationalDequantizer`
@@ -93,27 +81,21 @@ class FlowModel(DequantizationMixin, GenerativeModel):
     """
 
     def __init__(self, event_shape, num_levels=None, logit_alpha=0.05, warmup_steps=100,
-                 divergence=None, likelihood_weight=1.0, discriminator_units=128,
-                 gradient_clip_norm="auto", seed=0, dequantization="uniform",
+                 gradient_clip_norm=None, seed=0, dequantization="uniform",
                  dequantizer_couplings=4, dequantizer_hidden=32, **kwargs):
+        if "divergence" in kwargs:
+            raise TypeError("Flow-GAN training is its own model: wrap the flow, "
+                            "unigen.models.FlowGAN(Glow(...), divergence=...), or use "
+                            "unigen.models.create('flow_gan', ...).")
         super().__init__(event_shape, num_levels=num_levels, seed=seed, **kwargs)
         self.logit_alpha = None if logit_alpha is None else float(logit_alpha)
         self.warmup_steps = int(warmup_steps)
         if self.warmup_steps < 0:
             raise ValueError(f"`warmup_steps` must be >= 0, got {warmup_steps!r}.")
-        self.divergence = None if divergence is None else _div.get(divergence)
-        if self.divergence is not None:
-            self.divergence.check_trainable()
-        self.likelihood_weight = float(likelihood_weight)
-        if self.likelihood_weight < 0:
-            raise ValueError(f"`likelihood_weight` must be >= 0, got {likelihood_weight!r}.")
-        self.discriminator_units = int(discriminator_units)
-        if gradient_clip_norm == "auto":
-            gradient_clip_norm = None if self.divergence is None else _FLOW_GAN_CLIP_NORM
         if gradient_clip_norm is not None and not (
                 isinstance(gradient_clip_norm, int | float) and gradient_clip_norm > 0):
-            raise ValueError("`gradient_clip_norm` must be a positive number, None or "
-                             f"'auto', got {gradient_clip_norm!r}.")
+            raise ValueError("`gradient_clip_norm` must be a positive number or None, got "
+                             f"{gradient_clip_norm!r}.")
         self.gradient_clip_norm = (None if gradient_clip_norm is None
                                    else float(gradient_clip_norm))
         self.noise_seed = keras.random.SeedGenerator(self.seed, name="noise_seed")
@@ -121,13 +103,6 @@ class FlowModel(DequantizationMixin, GenerativeModel):
         if num_levels is not None:
             self.logit = LogitTransform(num_levels, alpha=self.logit_alpha, name="logit")
         self._init_dequantizer(dequantization, dequantizer_couplings, dequantizer_hidden)
-        self.critic = None
-        if self.divergence is not None:
-            units = self.discriminator_units
-            self.critic = Critic(mlp_critic(self.event_size, (units, units)), self.divergence)
-            self._trackers = {k: keras.metrics.Mean(name=k)
-                              for k in ("loss", "nll", *self.critic.metric_names)}
-
     # ---------------------------------------------------------- public API
     def _log_prob(self, x, num_samples=1, seed=None):
         """Log-likelihood of ``x`` in nats per example, shape ``[batch]``.
@@ -238,87 +213,16 @@ class FlowModel(DequantizationMixin, GenerativeModel):
             rate = WarmupSchedule(learning_rate, self.warmup_steps)
         return keras.optimizers.Adam(rate, global_clipnorm=self.gradient_clip_norm)
 
-    @property
-    def discriminator(self):
-        """The Flow-GAN critic's network (None under maximum likelihood)."""
-        return None if self.critic is None else self.critic.network
-
-    @property
-    def discriminator_optimizer(self):
-        """The Flow-GAN critic's optimizer (``critic.optimizer``)."""
-        return None if self.critic is None else self.critic.optimizer
-
-    def train_step(self, data):
-        """Maximum likelihood (Keras's step) or, with ``divergence``, Flow-GAN.
-
-        Flow-GAN step: one discriminator step on real (dequantized, scaled to
-        [0, 1]) vs generated samples, then one flow step on
-        ``likelihood_weight * NLL + divergence.generator_loss(D(fake))``. All
-        noise comes from the model's generator through `global_batch_noise`
-        and both losses are scaled for replicas.
-        """
-        if self.divergence is None:
-            return super().train_step(data)
-        x = data[0] if isinstance(data, tuple | list) else data
-        x = self._preprocess(x)
-        batch = tf.shape(x)[0]
-        z = global_batch_noise(
-            lambda n: keras.random.normal((n, self.event_size), seed=self.noise_seed), batch)
-        noise = self._train_noise(x) if self.num_levels is not None else None
-        real = self._critic_view(x if noise is None else x + tf.stop_gradient(
-            self._dequantize(x, noise)[0]))
-        logs = self.critic.step(real, self._critic_view(self._generate(z)), seed=self.noise_seed)
-        flow_vars = self._likelihood_variables()
-        with tf.GradientTape() as tape:
-            fake = self._critic_view(self._generate(z))
-            adversarial = adversarial_loss(self.divergence, self.critic, real, fake)
-            nll = -tf.reduce_mean(self._log_prob_with_noise(x, noise))
-            loss = self.likelihood_weight * nll + adversarial
-            scaled = self.optimizer.scale_loss(scale_loss_for_replicas(loss))
-        grads = tape.gradient(scaled, flow_vars)
-        self.optimizer.apply_gradients(zip(grads, flow_vars, strict=True))
-        for name, value in {"loss": loss, "nll": nll, **logs}.items():
-            if name in self._trackers:
-                self._trackers[name].update_state(value)
-        return {name: t.result() for name, t in self._trackers.items()}
-
-    def test_step(self, data):
-        if self.divergence is None:
-            return super().test_step(data)
-        x = data[0] if isinstance(data, tuple | list) else data
-        nll = -tf.reduce_mean(self(x, training=False))
-        self._trackers["loss"].update_state(nll)
-        return {"loss": self._trackers["loss"].result()}
-
-    @property
-    def metrics(self):
-        if self.divergence is None:
-            return super().metrics
-        return list(self._trackers.values())
-
     def get_config(self):
         return {
             **super().get_config(),
             "logit_alpha": self.logit_alpha,
             "warmup_steps": self.warmup_steps,
-            "divergence": None if self.divergence is None
-            else keras.saving.serialize_keras_object(self.divergence),
-            "likelihood_weight": self.likelihood_weight,
-            "discriminator_units": self.discriminator_units,
             "gradient_clip_norm": self.gradient_clip_norm,
             **self._dequantizer_config(),
         }
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config.get("divergence"), dict):
-            config["divergence"] = _div.get(config["divergence"])
-        return super().from_config(config)
-
     def build(self, input_shape=None):
-        if self.critic is not None:
-            self.critic.build((None, self.event_size))
         self._build_flow((None, *self.event_shape))
         if self.dequantizer is not None:
             self.dequantizer.build((None, *self.event_shape))

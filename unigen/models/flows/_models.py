@@ -44,7 +44,7 @@ class Glow(FlowModel):
         coupling: "affine" or "additive".
         logit_alpha: see `FlowModel` (default None: Glow's x / L - 1/2).
         **kwargs: passed to `FlowModel` (``warmup_steps``, ``divergence``,
-            ``likelihood_weight``, ``dequantization``, ``seed``, ...).
+            ``dequantization``, ``seed``, ...).
 
     References:
         Kingma and Dhariwal. "Glow: Generative Flow with Invertible 1x1
@@ -171,12 +171,17 @@ class MAF(FlowModel):
                 "hidden_units": self.hidden_units}
 
 
-def create_flow_gan(event_shape, num_levels=None, divergence="js", **kwargs):
-    """Registry builder of Flow-GAN: a `Glow` (images) or `RealNVP` (vectors)
-    trained on ``likelihood_weight * NLL`` plus the adversarial loss of
-    ``divergence`` (default "js") against a `unigen.adversarial.Critic`."""
+def create_flow_gan(event_shape, num_levels=None, divergence="js", likelihood_weight=1.0,
+                    discriminator_units=128, gradient_clip_norm=100.0, seed=0, **kwargs):
+    """Registry builder of `FlowGAN` around a `Glow` (images) or a `RealNVP` (vectors);
+    ``kwargs`` go to the flow."""
+    from unigen.models.flows._flow_gan import FlowGAN
+
     event_shape = tuple(int(d) for d in event_shape)
     if len(event_shape) == 3:
-        return Glow(image_shape=event_shape, num_levels=num_levels, divergence=divergence,
-                    **kwargs)
-    return RealNVP(event_shape, num_levels=num_levels, divergence=divergence, **kwargs)
+        flow = Glow(image_shape=event_shape, num_levels=num_levels, seed=seed, **kwargs)
+    else:
+        flow = RealNVP(event_shape, num_levels=num_levels, seed=seed, **kwargs)
+    return FlowGAN(flow, divergence=divergence, likelihood_weight=likelihood_weight,
+                   discriminator_units=discriminator_units,
+                   gradient_clip_norm=gradient_clip_norm, seed=seed)

@@ -10,6 +10,7 @@ from unigen.adversarial import Critic
 from unigen.base import GenerativeModel, LatentDecoder, _check_positive_int
 from unigen.models.vae import _networks as nets
 from unigen.models.vae import _objectives as obj
+from unigen.models.vae._bounds import VAEBoundsMixin
 from unigen.models.vae._likelihoods import get_likelihood
 from unigen.models.vae._priors import get_prior
 from unigen.models.vae._training import VAETrainingMixin
@@ -17,7 +18,6 @@ from unigen.models.vae._training import VAETrainingMixin
 __all__ = ["VAE"]
 
 _DEFAULT_BETA = {"kl": 1.0, "samples": 100.0, "adversarial": 1.0}
-_MAX_DECODES = 8192  # decoder evaluations per chunk of `log_prob`
 
 
 def _default_likelihood(num_levels):
@@ -29,7 +29,7 @@ def _default_likelihood(num_levels):
 
 
 @keras.saving.register_keras_serializable(package="unigen")
-class VAE(VAETrainingMixin, GenerativeModel):
+class VAE(VAEBoundsMixin, VAETrainingMixin, GenerativeModel):
     """Variational autoencoder p(x) = integral p(x | z) p(z) dz, trained on a bound.
 
     A Gaussian encoder q(z | x) = N(mu(x), diag sigma(x)^2) and a decoder that
@@ -297,30 +297,6 @@ class VAE(VAETrainingMixin, GenerativeModel):
         """decode(encode(x)): the mean of p(x | z = mu(x))."""
         return self.decode(self.encode(x, labels), labels)
 
-    def elbo(self, x, labels=None, num_samples=1, seed=None):
-        """The evidence lower bound per example, in nats, shape ``[batch]``.
-
-        E_q[log p(x | z)] (Monte Carlo over ``num_samples`` draws) minus
-        KL(q(z | x) || p(z)) (closed form where available). It is <= log p(x).
-        """
-        num_samples = _check_positive_int("num_samples", num_samples)
-        x = self._convert_input(x)
-        self._ensure_built()
-        onehot = self._one_hot(labels, tf.shape(x)[0])
-        kl_divergence = self.divergence if self.regularizer == "kl" else ud.KLDivergence()
-        rows = max(1, _MAX_DECODES // num_samples)
-        results = []
-        for i, start in enumerate(range(0, int(x.shape[0]), rows)):
-            xs = x[start:start + rows]
-            eps = keras.random.normal((int(xs.shape[0]), num_samples, self.latent_dim),
-                                      seed=None if seed is None else seed + i)
-            oh = None if onehot is None else onehot[start:start + rows]
-            loc, scale, _, log_px_z, log_pz, log_qz = self._forward(xs, oh, eps)
-            kl, _ = obj.kl_to_prior(kl_divergence, loc, scale, self.prior.distribution(),
-                                    log_qz, log_pz)
-            results.append(tf.reduce_mean(log_px_z, 1) - kl)
-        return tf.concat(results, 0)
-
     def _log_prob(self, x, num_samples=1000, seed=None, labels=None):
         """Importance-weighted estimate of log p(x) per example, in nats.
 
@@ -347,30 +323,6 @@ class VAE(VAETrainingMixin, GenerativeModel):
 
         return LatentDecoder(self.latent_dim, self.prior.sample_from_noise,
                              lambda z: self.prior.distribution().log_prob(z), log_likelihood)
-
-    def _importance_log_prob(self, x, labels, num_samples, seed):
-        if self._log_weights_fn is None:
-            def log_weights(x, onehot, eps):
-                _, _, _, log_px_z, log_pz, log_qz = self._forward(x, onehot, eps)
-                return log_px_z + log_pz - log_qz
-            self._log_weights_fn = tf.function(log_weights, reduce_retracing=True)
-        n = int(x.shape[0])
-        onehot = self._one_hot(labels, n)
-        chunk = min(num_samples, _MAX_DECODES)
-        rows = max(1, _MAX_DECODES // chunk)
-        results, draw = [], 0
-        for start in range(0, n, rows):
-            xs = x[start:start + rows]
-            oh = None if onehot is None else onehot[start:start + rows]
-            pieces = []
-            for s in range(0, num_samples, chunk):
-                size = min(chunk, num_samples - s)
-                eps = keras.random.normal((int(xs.shape[0]), size, self.latent_dim),
-                                          seed=None if seed is None else seed + draw)
-                draw += 1
-                pieces.append(self._log_weights_fn(xs, oh, eps))
-            results.append(obj.log_mean_exp(tf.concat(pieces, 1), axis=1))
-        return tf.concat(results, 0)
 
     def _sample(self, num_samples, seed, labels=None):
         """Draws x ~ p(x | z), z ~ p(z); with ``labels`` for a conditional VAE."""

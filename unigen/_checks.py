@@ -1,0 +1,142 @@
+"""Argument checking of `unigen.GenerativeModel`'s public methods, in one place.
+
+`InputChecksMixin` checks data batches (dtype, shape, finite values, levels)
+and the keyword options of ``sample`` / ``log_prob`` (``seed``,
+``num_samples``, ``temperature``, ``labels``), so that every family reports a
+bad argument the same way, before any work is done.
+"""
+
+import inspect
+import math
+
+import numpy as np
+import tensorflow as tf
+
+from unigen import _seeding, errors
+
+__all__ = ["InputChecksMixin", "check_positive_int", "hook_options"]
+
+
+def check_positive_int(name, value):
+    """``value`` as an int; raises ValueError naming ``name`` unless it is a positive int."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"`{name}` must be a positive int, got {value!r}.")
+    return int(value)
+
+
+def hook_options(hook):
+    """Names of the keyword options a ``_log_prob`` / ``_sample`` hook takes."""
+    params = list(inspect.signature(hook).parameters.values())
+    return [p.name for p in params if p.default is not inspect.Parameter.empty]
+
+
+class InputChecksMixin:
+    """Checks of data batches and of the options of ``sample`` / ``log_prob``."""
+
+    def validate_data(self, x):
+        """Checks a batch against what the model expects; raises `DataError`.
+
+        Checks, in order: numeric dtype, shape ``[batch, *event_shape]``, finite
+        values, and for discrete models integer levels in ``[0, num_levels-1]``.
+        Works on NumPy values; `unigen.fit` calls it on the first batch.
+        """
+        x = np.asarray(x)
+        if not (np.issubdtype(x.dtype, np.number) or x.dtype == np.bool_):
+            raise errors.DataError(
+                f"Data must be numeric, got dtype {x.dtype}. Convert it with "
+                f"np.asarray(x, dtype='float32')."
+            )
+        self._validate_shape(tuple(x.shape))
+        if x.shape[0] == 0:
+            raise errors.DataError("The batch is empty (0 examples).")
+        if np.issubdtype(x.dtype, np.floating) and not np.all(np.isfinite(x)):
+            bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
+            raise errors.DataError(
+                f"The data contain {bad} NaN or infinite value(s). Remove or impute "
+                f"them before training (for example x[np.isfinite(x).all(axis=...)])."
+            )
+        if self.num_levels is not None:
+            self._validate_levels(x)
+
+    def _check_call_options(self, hook, method, options, batch):
+        """Checks ``options`` against what ``hook`` takes and the shared option rules."""
+        accepted = hook_options(hook)
+        unknown = sorted(set(options) - set(accepted))
+        if unknown:
+            takes = ", ".join(f"`{name}`" for name in accepted) or "no options"
+            raise TypeError(f"{type(self).__name__}.{method} takes {takes}; got "
+                            f"{', '.join(f'`{name}`' for name in unknown)}.")
+        options = dict(options)
+        if "num_samples" in options:
+            options["num_samples"] = check_positive_int("num_samples", options["num_samples"])
+        if "seed" in options:
+            options["seed"] = _seeding.check_seed(options["seed"])
+        if "temperature" in options:
+            temperature = float(options["temperature"])
+            if not temperature >= 0 or not math.isfinite(temperature):
+                raise ValueError(f"`temperature` must be a number >= 0, got "
+                                 f"{options['temperature']!r}.")
+            options["temperature"] = temperature
+        if options.get("labels") is not None:
+            options["labels"] = self._check_labels(options["labels"], batch)
+        return options
+
+    def _check_labels(self, labels, batch):
+        """Integer labels ``[batch]`` in 0..num_classes-1, as an int32 tensor."""
+        if self.num_classes is None:
+            raise ValueError(f"`labels` needs a conditional {type(self).__name__} "
+                             f"(num_classes set).")
+        if isinstance(labels, tf.Tensor) and not tf.executing_eagerly():
+            return tf.reshape(tf.cast(labels, "int32"), [-1])
+        values = np.asarray(labels).reshape(-1)
+        if (values.shape[0] != batch or not np.issubdtype(values.dtype, np.integer)
+                or values.min() < 0 or values.max() >= self.num_classes):
+            raise ValueError(f"`labels` must be {batch} ints in 0..{self.num_classes - 1}, "
+                             f"got {labels!r}.")
+        return tf.constant(values, "int32")
+
+    def _convert_input(self, x):
+        if tf.executing_eagerly() and not isinstance(x, tf.Tensor | tf.Variable):
+            self.validate_data(x)
+        elif tf.executing_eagerly():
+            self.validate_data(x.numpy())
+        else:
+            self._validate_shape(tuple(x.shape))
+        return self._preprocess(tf.convert_to_tensor(x))
+
+    def _validate_shape(self, shape):
+        expected = (None, *self.event_shape)
+        if tuple(shape[1:]) == self.event_shape and len(shape) == len(expected):
+            return
+        hint = ""
+        if tuple(shape) == self.event_shape:
+            hint = " It looks like a single example: add a batch axis with x[None]."
+        elif (*tuple(shape[1:]), 1) == self.event_shape:
+            hint = " Add the channel axis with x[..., None]."
+        raise errors.DataError(
+            f"{type(self).__name__} expects batches of shape [batch, "
+            f"{', '.join(str(d) for d in self.event_shape)}] (event_shape="
+            f"{self.event_shape}), got shape {list(shape)}.{hint}"
+        )
+
+    def _validate_levels(self, x):
+        top = self.num_levels - 1
+        lo, hi = float(np.min(x)), float(np.max(x))
+        integral = np.issubdtype(x.dtype, np.integer) or bool(np.all(np.floor(x) == x))
+        if integral and lo >= 0 and hi <= top:
+            return
+        if not integral and lo >= 0.0 and hi <= 1.0:
+            raise errors.DataError(
+                f"The data look scaled to [0, 1] (non-integer values in "
+                f"[{lo:g}, {hi:g}]), but {type(self).__name__} expects integer "
+                f"levels 0..{top} as unigen.datasets loads them. Pass the data "
+                f"unscaled (for example np.round(x * {top})), or build the model "
+                f"with num_levels=None for continuous data."
+            )
+        raise errors.DataError(
+            f"{type(self).__name__} has num_levels={self.num_levels} and expects "
+            f"integer values in 0..{top}, got values in [{lo:g}, {hi:g}]"
+            f"{'' if integral else ' that are not integers'}. Build the model "
+            f"with the num_levels of your data (256 for uint8 images) or "
+            f"num_levels=None for continuous data."
+        )

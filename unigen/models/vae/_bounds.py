@@ -1,0 +1,68 @@
+"""The VAE's bounds on log p(x) for a batch: the ELBO and the importance-weighted bound.
+
+A mixin of `VAE`, computed in chunks of at most ``_MAX_DECODES`` decoder
+evaluations so that large K does not exhaust memory.
+"""
+
+import keras
+import tensorflow as tf
+
+from unigen import divergences as ud
+from unigen.base import check_positive_int
+from unigen.models.vae import _objectives as obj
+
+__all__ = []
+
+_MAX_DECODES = 8192  # decoder evaluations per chunk
+
+
+class VAEBoundsMixin:
+    """``elbo`` and the importance-weighted ``log_prob`` of a `VAE`."""
+
+    def elbo(self, x, labels=None, num_samples=1, seed=None):
+        """The evidence lower bound per example, in nats, shape ``[batch]``.
+
+        E_q[log p(x | z)] (Monte Carlo over ``num_samples`` draws) minus
+        KL(q(z | x) || p(z)) (closed form where available). It is <= log p(x).
+        """
+        num_samples = check_positive_int("num_samples", num_samples)
+        x = self._convert_input(x)
+        self._ensure_built()
+        onehot = self._one_hot(labels, tf.shape(x)[0])
+        kl_divergence = self.divergence if self.regularizer == "kl" else ud.KLDivergence()
+        rows = max(1, _MAX_DECODES // num_samples)
+        results = []
+        for i, start in enumerate(range(0, int(x.shape[0]), rows)):
+            xs = x[start:start + rows]
+            eps = keras.random.normal((int(xs.shape[0]), num_samples, self.latent_dim),
+                                      seed=None if seed is None else seed + i)
+            oh = None if onehot is None else onehot[start:start + rows]
+            loc, scale, _, log_px_z, log_pz, log_qz = self._forward(xs, oh, eps)
+            kl, _ = obj.kl_to_prior(kl_divergence, loc, scale, self.prior.distribution(),
+                                    log_qz, log_pz)
+            results.append(tf.reduce_mean(log_px_z, 1) - kl)
+        return tf.concat(results, 0)
+
+    def _importance_log_prob(self, x, labels, num_samples, seed):
+        if self._log_weights_fn is None:
+            def log_weights(x, onehot, eps):
+                _, _, _, log_px_z, log_pz, log_qz = self._forward(x, onehot, eps)
+                return log_px_z + log_pz - log_qz
+            self._log_weights_fn = tf.function(log_weights, reduce_retracing=True)
+        n = int(x.shape[0])
+        onehot = self._one_hot(labels, n)
+        chunk = min(num_samples, _MAX_DECODES)
+        rows = max(1, _MAX_DECODES // chunk)
+        results, draw = [], 0
+        for start in range(0, n, rows):
+            xs = x[start:start + rows]
+            oh = None if onehot is None else onehot[start:start + rows]
+            pieces = []
+            for s in range(0, num_samples, chunk):
+                size = min(chunk, num_samples - s)
+                eps = keras.random.normal((int(xs.shape[0]), size, self.latent_dim),
+                                          seed=None if seed is None else seed + draw)
+                draw += 1
+                pieces.append(self._log_weights_fn(xs, oh, eps))
+            results.append(obj.log_mean_exp(tf.concat(pieces, 1), axis=1))
+        return tf.concat(results, 0)
