@@ -168,3 +168,33 @@ def test_same_seed_same_weights_in_fresh_processes_however_built(tmp_path, pytho
 def test_two_strategies_one_after_another_in_one_process(python_job):
     out = python_job([JOB, "strategies"], timeout=600)
     assert "two strategies: ok" in out.stdout
+
+
+class UniformLevels(unigen.GenerativeModel):
+    """A family written against the contract only: uniform over the L levels of each pixel."""
+
+    def build(self, input_shape=None):
+        self.built = True
+
+    def _log_prob(self, x):
+        return tf.fill([tf.shape(x)[0]], -self.event_size * float(np.log(self.num_levels)))
+
+    def _sample(self, num_samples, seed, temperature=1.0):
+        del temperature
+        return tf.floor(tf.random.stateless_uniform(
+            [num_samples, *self.event_shape], [seed or 0, 1], maxval=float(self.num_levels)))
+
+
+def test_a_new_family_needs_no_change_in_evaluation_or_fit():
+    unigen.models.register("uniform_levels", UniformLevels)
+    try:
+        model = unigen.models.create("uniform_levels", event_shape=(8, 8, 1), num_levels=17)
+        test = unigen.datasets.as_numpy("digits", "test")
+        score = unigen.evaluation.likelihood(model, test)
+        assert score.extra["kind"] == "exact"
+        assert score.value == pytest.approx(64 * np.log(17.0))
+        assert model.sample(3, seed=1, temperature=0.5).shape == (3, 8, 8, 1)
+        with pytest.raises(TypeError, match="takes no options; got `num_samples`"):
+            model.log_prob(test[:2], num_samples=3)
+    finally:
+        unigen.models._BUILDERS.pop("uniform_levels")

@@ -39,8 +39,9 @@ def test_jit_compile_gives_the_same_losses(name):
                              jit_compile=jit, verbose=0)
         losses[jit] = {k: np.asarray(v) for k, v in history.history.items()}
     assert losses[True].keys() == losses[False].keys()
+    # Noisy models: the same size, to 25% (absolutely for terms near 0, such as a KL).
     tolerance = 1e-5 if name in NOISELESS else 0.25
     for key, value in losses[False].items():
         assert np.all(np.isfinite(losses[True][key])), key
-        np.testing.assert_allclose(losses[True][key], value, rtol=tolerance, atol=1e-5,
-                                   err_msg=key)
+        np.testing.assert_allclose(losses[True][key], value, rtol=tolerance,
+                                   atol=1e-5 if name in NOISELESS else 0.25, err_msg=key)

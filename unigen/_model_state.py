@@ -69,7 +69,7 @@ class ModelStateMixin:
                 beta_1=0.5), with ``critic_learning_rate`` the model's
                 ``discriminator_learning_rate`` when set, else
                 ``default_critic_learning_rate``.
-            *args, **kwargs: passed to `keras.Model.compile` (``jit_compile``,
+            **kwargs: passed to `keras.Model.compile` (``jit_compile``,
                 ``steps_per_execution``, ``auto_scale_loss``, ...).
 
         Under "mixed_float16" (``precision``) every optimizer is wrapped in its

@@ -133,51 +133,19 @@ def likelihood(model, x, *, estimator=None, validation=None, importance_samples=
     if kind not in options:
         raise ValueError(f"`estimator` must be one of {options} for "
                          f"{type(model).__name__}, got {estimator!r}.")
-    extra, bias = {}, BIASES[kind]
     implicit = (kind == "ais" and _needs_observation_scale(model)) or (
         kind == "parzen" and not hasattr(model, "parzen_log_prob"))
     if implicit and validation is None:
         half = len(x) // 2
         validation, x = x[:half], x[half:]
-    if kind == "parzen" and hasattr(model, "parzen_log_prob"):
-        log_p = model.parzen_log_prob(x)
-        estimator = model.parzen_estimator
-        extra["bandwidth"] = model.bandwidth
-    elif kind == "parzen":
-        centres = np.asarray(model.sample(parzen_samples, seed=seed))
-        sigma, _ = choose_bandwidth(validation, centres, num_levels=model.num_levels)
-        log_p = parzen_log_prob(x, centres, sigma, num_levels=model.num_levels)
-        estimator = (f"Parzen window on {parzen_samples} samples, sigma={sigma:.3g} "
-                     f"chosen on {len(validation)} validation examples")
-        extra["bandwidth"] = sigma
+    settings = {"validation": validation, "importance_samples": importance_samples,
+                "parzen_samples": parzen_samples, "ais_steps": ais_steps,
+                "ais_chains": ais_chains, "ais_examples": ais_examples, "seed": seed,
+                "batch_size": batch_size}
+    if kind == "parzen":
+        log_p, estimator, extra = _parzen(model, x, settings)
     elif kind == "ais":
-        from unigen.evaluation._ais import ais_log_prob, choose_observation_scale
-
-        sigma = None
-        if _needs_observation_scale(model):
-            sigma, _ = choose_observation_scale(model, validation, seed=seed)
-            extra["observation_scale"] = sigma
-            bias += _AIS_GAN
-        if ais_examples is not None and len(x) > ais_examples:
-            pick = np.sort(np.random.default_rng(seed).permutation(len(x))[:ais_examples])
-            x = x[pick]
-            other = [k for k in options if k != "ais"]
-            if other:
-                paired = likelihood(model, x, estimator=other[0], validation=validation,
-                                    importance_samples=importance_samples,
-                                    parzen_samples=parzen_samples, seed=seed)
-                extra["paired"] = {other[0]: paired.value}
-        log_p = ais_log_prob(model, x, num_steps=ais_steps, num_chains=ais_chains,
-                             observation_scale=sigma, seed=seed)
-        estimator = f"AIS, {ais_steps} steps × {ais_chains} chains, HMC"
-        if sigma is not None:
-            estimator += (f"; Gaussian observation model sigma={sigma:.3g} chosen on "
-                          f"{min(len(validation), 64)} validation examples")
-        if "paired" in extra:
-            (other, value), = extra["paired"].items()
-            estimator += (f"; on {len(x)} test examples, where {_SHORT[other]} gives "
-                          f"{value:.2f}")
-        extra.update(ais_steps=ais_steps, ais_chains=ais_chains)
+        log_p, estimator, extra, x = _ais(model, x, options, settings)
     elif kind in ("importance", "variational"):
         log_p = _batched(lambda b: model.log_prob(b, num_samples=importance_samples, seed=seed),
                          x, batch_size)
@@ -185,13 +153,67 @@ def likelihood(model, x, *, estimator=None, validation=None, importance_samples=
         if kind == "variational":
             estimator = (f"variational dequantization bound, importance-weighted over "
                          f"K={importance_samples} draws of q(u | x)")
+        extra = {}
     else:
         log_p = _batched(model.log_prob, x, batch_size)
         estimator = getattr(model, "likelihood_estimator", None) or {
             "exact": "exact log probability",
             "dequantization": "dequantization bound log p(x + u), one uniform draw u",
-            "model": "the model's log_prob",
-        }[kind]
+        }.get(kind, "the model's log_prob")
+        extra = {}
+    return _score(kind, log_p, estimator, extra, x)
+
+
+def _parzen(model, x, settings):
+    """(log p, description, extra) of a Parzen window on model samples (or the model's own)."""
+    if hasattr(model, "parzen_log_prob"):
+        return model.parzen_log_prob(x), model.parzen_estimator, {"bandwidth": model.bandwidth}
+    validation, count = settings["validation"], settings["parzen_samples"]
+    centres = np.asarray(model.sample(count, seed=settings["seed"]))
+    sigma, _ = choose_bandwidth(validation, centres, num_levels=model.num_levels)
+    log_p = parzen_log_prob(x, centres, sigma, num_levels=model.num_levels)
+    return log_p, (f"Parzen window on {count} samples, sigma={sigma:.3g} chosen on "
+                   f"{len(validation)} validation examples"), {"bandwidth": sigma}
+
+
+def _ais(model, x, options, settings):
+    """(log p, description, extra, scored x) of annealed importance sampling."""
+    from unigen.evaluation._ais import ais_log_prob, choose_observation_scale
+
+    extra, sigma, seed = {}, None, settings["seed"]
+    validation = settings["validation"]
+    if _needs_observation_scale(model):
+        sigma, _ = choose_observation_scale(model, validation, seed=seed)
+        extra["observation_scale"] = sigma
+        extra["bias_note"] = _AIS_GAN
+    limit = settings["ais_examples"]
+    if limit is not None and len(x) > limit:
+        pick = np.sort(np.random.default_rng(seed).permutation(len(x))[:limit])
+        x = x[pick]
+        other = [k for k in options if k != "ais"]
+        if other:
+            paired = likelihood(model, x, estimator=other[0], validation=validation,
+                                importance_samples=settings["importance_samples"],
+                                parzen_samples=settings["parzen_samples"], seed=seed)
+            extra["paired"] = {other[0]: paired.value}
+    steps, chains = settings["ais_steps"], settings["ais_chains"]
+    log_p = ais_log_prob(model, x, num_steps=steps, num_chains=chains,
+                         observation_scale=sigma, seed=seed)
+    estimator = f"AIS, {steps} steps × {chains} chains, HMC"
+    if sigma is not None:
+        estimator += (f"; Gaussian observation model sigma={sigma:.3g} chosen on "
+                      f"{min(len(validation), 64)} validation examples")
+    if "paired" in extra:
+        (other, value), = extra["paired"].items()
+        estimator += (f"; on {len(x)} test examples, where {_SHORT[other]} gives "
+                      f"{value:.2f}")
+    extra.update(ais_steps=steps, ais_chains=chains)
+    return log_p, estimator, extra, x
+
+
+def _score(kind, log_p, estimator, extra, x):
+    """The `Score` of per-example log-likelihoods ``log_p`` of the examples ``x``."""
+    bias = BIASES[kind] + extra.pop("bias_note", "")
     zero = int(np.sum(log_p == -np.inf))
     if zero:
         estimator += f" ({zero} of {len(log_p)} examples have probability 0)"

@@ -21,6 +21,13 @@ from unigen.models.gan import _ops as ops
 __all__ = []
 
 
+def needs_features(num_classes, conditioning, auxiliary_classifier_weight):
+    """True when a GAN critic's network ends in features and the critic adds heads
+    (a conditional critic with projection or an auxiliary classifier)."""
+    return num_classes is not None and bool(num_classes) and (
+        conditioning == "projection" or auxiliary_classifier_weight > 0)
+
+
 @keras.saving.register_keras_serializable(package="unigen")
 class GANCritic(Critic):
     """The critic of `unigen.GAN` (see the module docstring).
@@ -55,8 +62,8 @@ class GANCritic(Critic):
     @property
     def needs_features(self):
         """True when the network ends in features and the critic adds heads."""
-        return self.num_classes is not None and (
-            self.conditioning == "projection" or self.auxiliary_classifier_weight > 0)
+        return needs_features(self.num_classes, self.conditioning,
+                              self.auxiliary_classifier_weight)
 
     @property
     def metric_names(self):

@@ -17,7 +17,7 @@ from unigen import divergences as ud
 from unigen import errors
 from unigen.base import GenerativeModel, LatentDecoder, _check_positive_int
 from unigen.models.gan import _ops as ops
-from unigen.models.gan._critic import GANCritic
+from unigen.models.gan._critic import GANCritic, needs_features
 from unigen.models.gan._training import GANTrainingMixin
 from unigen.models.vae._likelihoods import discretized_log_prob
 
@@ -185,18 +185,14 @@ class GAN(GANTrainingMixin, GenerativeModel):
         if conditional and self.conditioning == "none" and not self.auxiliary_classifier_weight:
             raise ValueError("conditioning='none' needs auxiliary_classifier_weight > 0 "
                              "(an AC-GAN); otherwise the critic never sees the labels.")
-        if self.pack > 1 and (self._needs_features or
+        if self.pack > 1 and (needs_features(self.num_classes, self.conditioning,
+                                             self.auxiliary_classifier_weight) or
                               (conditional and self.conditioning != "concat")):
             raise ValueError("`pack` > 1 works with unconditional critics or "
                              "conditioning='concat'; got a projection or auxiliary "
                              "classifier head.")
         if conditional and not self.divergence.uses_critic:
             raise ValueError("A conditional GAN needs a critic-based divergence, not 'mmd'.")
-
-    @property
-    def _needs_features(self):
-        return self.num_classes is not None and (
-            self.conditioning == "projection" or self.auxiliary_classifier_weight > 0)
 
     @property
     def discriminator(self):

@@ -5,6 +5,7 @@ import keras
 from unigen import divergences as ud
 from unigen.base import _check_positive_int
 from unigen.models.gan import networks as nets
+from unigen.models.gan._critic import needs_features
 from unigen.models.gan._model import GAN
 
 __all__ = ["DCGAN", "MLPGAN"]
@@ -25,6 +26,18 @@ def _resolve_divergence(divergence, gradient_penalty, spectral_norm):
             f"`gradient_penalty` is the WGAN-GP weight and applies to "
             f"divergence='wasserstein', got divergence {type(divergence).__name__}.")
     return divergence
+
+
+def _critic_layout(num_classes, gan_kwargs):
+    """(pack, classes, extra input channels per example, whether the critic ends in
+    features) for the `unigen.GAN` options a preset passes through."""
+    pack = gan_kwargs.get("pack", 1)
+    conditioning = gan_kwargs.get("conditioning", "concat")
+    classes = num_classes or 0
+    extra = classes if (num_classes and conditioning == "concat") else 0
+    features = needs_features(num_classes, conditioning,
+                              gan_kwargs.get("auxiliary_classifier_weight", 0.0))
+    return pack, classes, extra, features
 
 
 def _uses_sn(divergence, spectral_norm):
@@ -84,12 +97,7 @@ class DCGAN(_Preset):
                              f"{image_shape!r}.")
         divergence = _resolve_divergence(divergence, gradient_penalty, spectral_norm)
         latent_dim = _check_positive_int("latent_dim", latent_dim)
-        pack = kwargs.get("pack", 1)
-        conditioning = kwargs.get("conditioning", "concat")
-        aux = kwargs.get("auxiliary_classifier_weight", 0.0)
-        classes = num_classes or 0
-        extra = classes if (num_classes and conditioning == "concat") else 0
-        features = bool(num_classes) and (conditioning == "projection" or aux > 0)
+        pack, classes, extra, features = _critic_layout(num_classes, kwargs)
         generator = nets.dcgan_generator(image_shape, latent_dim, base_filters * 2,
                                          extra_inputs=classes)
         discriminator = None
@@ -151,12 +159,7 @@ class MLPGAN(_Preset):
         self.discriminator_hidden_units = (
             None if discriminator_hidden_units is None else
             [int(u) for u in discriminator_hidden_units])
-        pack = kwargs.get("pack", 1)
-        conditioning = kwargs.get("conditioning", "concat")
-        aux = kwargs.get("auxiliary_classifier_weight", 0.0)
-        classes = num_classes or 0
-        extra = classes if (num_classes and conditioning == "concat") else 0
-        features = bool(num_classes) and (conditioning == "projection" or aux > 0)
+        pack, classes, extra, features = _critic_layout(num_classes, kwargs)
         generator = nets.mlp_generator(event_shape, latent_dim, self.hidden_units,
                                        extra_inputs=classes)
         discriminator = None
