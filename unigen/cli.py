@@ -235,6 +235,10 @@ def main(argv=None):
     parser = _parser()
     args = parser.parse_args(argv)
     _check_names(parser, args)
+    if args.command in ("train", "sample", "compare"):
+        from unigen.training._quiet import probe_devices
+
+        probe_devices()
     command = {"train": _train, "sample": _sample, "datasets": _datasets,
                "models": _models, "compare": _compare}[args.command]
     try:

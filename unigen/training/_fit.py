@@ -11,7 +11,7 @@ import tensorflow as tf
 # `unigen.base` imports this package (replica scaling), so its names are looked up at call time.
 from unigen import base as _base
 from unigen import errors
-from unigen.training import _data, _runconfig, _rundir, _setup
+from unigen.training import _data, _quiet, _runconfig, _rundir, _setup
 from unigen.training._distribute import get_strategy, is_chief
 from unigen.training.callbacks import RunWriter, StopOnNonFinite
 
@@ -106,6 +106,7 @@ def fit(model, data, *, epochs=1, batch_size=128, strategy=None, seed=None,
         raise ImportError(
             'tensorboard=True needs the tensorboard package: pip install "unigen[tensorboard]".'
         )
+    _quiet.probe_devices()
     strategy = get_strategy(strategy)
     chief = is_chief(strategy)
     replicas = strategy.num_replicas_in_sync
