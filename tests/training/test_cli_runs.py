@@ -2,8 +2,10 @@
 
 import json
 import os
+import re
 
 import pytest
+from conftest import run_python
 
 import unigen
 from unigen.cli import _parser, main
@@ -68,3 +70,31 @@ def test_overwrite_starts_a_clashing_run_over(tmp_path, capsys):
         assert json.load(f)["seed"] == 1
     with open(os.path.join(out, "history.json")) as f:
         assert len(json.load(f)["loss"]) == 1
+
+
+def test_a_healthy_run_logs_no_error_line(tmp_path):
+    proc = run_python(["-m", "unigen", "train", "--model", "gaussian", "--data", "digits",
+                       "--epochs", "1", "--out", str(tmp_path / "run"), "--verbose", "0"])
+    assert "cuInit" not in proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if re.match(r"E\d{4} ", line)]
+    assert errors == []
+
+
+def test_the_device_probe_drops_only_the_no_driver_line(monkeypatch, capfd):
+    import tensorflow as tf
+
+    from unigen.training import _quiet
+
+    def fake_list(kind, gpus):
+        os.write(2, b"E0000 cuda_platform.cc:52] failed call to cuInit: UNKNOWN ERROR (303)\n"
+                    b"E0000 something.cc:1] a real error\n")
+        return gpus
+
+    for gpus, kept in (([], False), (["gpu0"], True)):
+        monkeypatch.setattr(_quiet, "_probed", False)
+        monkeypatch.setattr(tf.config, "list_physical_devices",
+                            lambda kind, gpus=gpus: fake_list(kind, gpus))
+        _quiet.probe_devices()
+        err = capfd.readouterr().err
+        assert "a real error" in err
+        assert ("cuInit" in err) == kept
