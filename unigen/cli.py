@@ -149,7 +149,7 @@ def _check_names(parser, args):
     names = [args.model] if args.command == "train" else [
         m.strip() for m in args.models.split(",") if m.strip() and not m.strip().endswith(".keras")]
     for name in names:
-        if name not in models:
+        if name.lower().replace("-", "_") not in models:  # as unigen.models.create reads it
             flag = "--model" if args.command == "train" else "--models"
             parser.error(f"{flag}: unknown model {name!r}; available: {', '.join(models)}")
 
