@@ -197,3 +197,25 @@ def test_divergence_in_a_resumed_run_restores_the_checkpoint_on_disk(tmp_path):
         np.testing.assert_array_equal(a, b)
     assert int(resumed.optimizer.iterations.numpy()) == 20
     assert len(info.value.history.history["loss"]) == 2
+
+
+def test_a_run_written_by_an_older_unigen_still_resumes(run_dir):
+    """Configs without the new settings, checkpoints without the history (format 1)."""
+    path = os.path.join(run_dir, "config.json")
+    with open(path) as f:
+        config = json.load(f)
+    for key in ("optimizer", "shuffle", "shuffle_buffer", "jit_compile"):
+        del config[key]
+    config["data"] = "digits"
+    with open(path, "w") as f:
+        json.dump(config, f)
+    ckpt = os.path.join(run_dir, "checkpoint.npz")
+    with np.load(ckpt) as data:
+        arrays = {k: data[k] for k in data.files if k not in ("history", "format")}
+    np.savez(ckpt, **arrays)
+    with pytest.raises(RunMismatchError, match="data: was 'digits', now None"):
+        _fit(run_dir, data=unigen.datasets.as_numpy("digits", "validation"), epochs=2)
+    history = _fit(run_dir, epochs=2)
+    assert len(history.history["loss"]) == 2
+    with open(os.path.join(run_dir, "history.json")) as f:
+        assert len(json.load(f)["loss"]) == 2

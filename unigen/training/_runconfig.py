@@ -123,10 +123,21 @@ def differences(old, new):
             continue
         if key == "precision":  # runs written before precision was recorded were float32
             a, b = old.get(key) or "float32", new.get(key) or "float32"
+        elif key == "data" and isinstance(old.get(key), str):
+            # Written before data were fingerprinted: a dataset name, or only a type name.
+            a, b = old[key], (new.get(key) or {}).get("name")
+            if b is None and a not in _dataset_names():
+                continue
         else:
             a, b = old.get(key), new.get(key)
         _diff(key, _rundir.normalized(a), _rundir.normalized(b), found)
     return found
+
+
+def _dataset_names():
+    from unigen import datasets
+
+    return datasets.available()
 
 
 def _diff(name, a, b, found):
