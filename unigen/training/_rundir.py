@@ -344,12 +344,12 @@ def _unlock_file(f):
 
 def model_file_matches(path, model):
     """True when ``path`` is a readable model file with ``model``'s weights."""
-    import keras
+    from unigen.training.saving import load  # safe mode and size caps
 
     if not os.path.exists(path) or not zipfile.is_zipfile(path):
         return False
     try:
-        saved = keras.saving.load_model(path, compile=False, safe_mode=True)
+        saved = load(path, compile=False)
         ours, theirs = model.get_weights(), saved.get_weights()
     except Exception:
         return False
