@@ -97,9 +97,11 @@ def test_leftover_temporary_files_of_a_killed_run_are_deleted(run_dir):
                  "samples/epoch_001.tmp-7.png"):
         with open(os.path.join(run_dir, name), "wb") as f:
             f.write(b"partial")
+    with open(os.path.join(run_dir, "notes.tmp-draft.txt"), "w") as f:
+        f.write("a user's file, not one of unigen's temporary names")
     _fit(run_dir, epochs=1)
     left = [n for _, _, files in os.walk(run_dir) for n in files if ".tmp-" in n]
-    assert left == []
+    assert left == ["notes.tmp-draft.txt"]
 
 
 def test_output_dir_that_is_a_file_is_a_clear_error(tmp_path):

@@ -29,6 +29,7 @@ order of `GenerativeModel.training_state`, and are read with
 import contextlib
 import json
 import os
+import re
 import shutil
 import zipfile
 
@@ -46,6 +47,7 @@ SAMPLES = "samples"
 LOCK = ".lock"
 _TMP = ".tmp-"
 _FORMAT = 2  # checkpoints of format 1 held no history
+_TEMPORARY = re.compile(r".+\.tmp-\d+(\.[A-Za-z0-9]+)?")  # what temporary_name gives
 
 
 def _fault_point(stage, epoch):
@@ -264,7 +266,7 @@ def remove_temporaries(directory):
         if not os.path.isdir(folder):
             continue
         for name in os.listdir(folder):
-            if _TMP in name:
+            if _TEMPORARY.fullmatch(name):
                 with contextlib.suppress(OSError):
                     os.remove(os.path.join(folder, name))
 
