@@ -44,9 +44,6 @@ def test_datasets_and_models_are_listed(capsys):
 
 
 def test_failed_runs_exit_nonzero(tmp_path, capsys):
-    assert main(["train", "--model", "nope", "--data", "digits", "--out", str(tmp_path)]) == 1
-    assert "Unknown model" in capsys.readouterr().err
-    assert main(["train", "--model", "gaussian", "--data", "nope", "--out", str(tmp_path)]) == 1
     assert main(["sample", "--model", str(tmp_path / "none.keras"), "--out", "g.png"]) == 1
     assert main(["sample", "--model", str(tmp_path / "m.h5"), "--out", "g.png"]) == 1
     assert "only .keras" in capsys.readouterr().err

@@ -5,6 +5,8 @@ import math
 import os
 import re
 
+import pytest
+
 import unigen
 from unigen.cli import main
 
@@ -48,6 +50,8 @@ def test_unigen_compare_quick_writes_every_section(tmp_path, tmp_path_factory, m
 
 
 def test_unigen_compare_rejects_unknown_models(tmp_path, capsys):
-    assert main(["compare", "--data", "digits", "--models", "nope", "--out",
-                 str(tmp_path), "--quick"]) == 1
-    assert "Unknown model 'nope'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:  # a bad argument: status 2, like argparse's
+        main(["compare", "--data", "digits", "--models", "nope", "--out",
+              str(tmp_path), "--quick"])
+    assert info.value.code == 2
+    assert "unknown model 'nope'" in capsys.readouterr().err

@@ -1,7 +1,8 @@
 """The ``unigen`` command line: ``unigen train``, ``sample``, ``compare``, ``datasets``.
 
-Run ``unigen COMMAND --help`` for the options of each command. Bad arguments
-exit with status 2 and a message; a failed run exits with status 1.
+Run ``unigen COMMAND --help`` for the options of each command and their
+defaults. Bad arguments (including an unknown model or dataset name) exit with
+status 2 and a message; a failed run exits with status 1; Ctrl-C exits with 130.
 """
 
 import argparse
@@ -31,12 +32,22 @@ def _positive_float(text):
     return value
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows every option's default, except for required options (they have none)."""
+
+    def _get_help_string(self, action):
+        if action.required:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def _parser():
     parser = argparse.ArgumentParser(
-        prog="unigen",
+        prog="unigen", formatter_class=_HelpFormatter,
         description="Train, sample and compare deep generative models (GANs, flows, VAEs).",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND",
+                                parser_class=_subparser_class())
     sub.required = True
 
     train = sub.add_parser("train", help="train a model on a built-in dataset",
@@ -46,26 +57,35 @@ def _parser():
                        help="model name (see `unigen models`), for example gaussian")
     train.add_argument("--data", required=True,
                        help="built-in dataset name (see `unigen datasets`), for example digits")
-    train.add_argument("--epochs", type=_positive_int, default=5)
-    train.add_argument("--batch-size", type=_positive_int, default=128)
-    train.add_argument("--learning-rate", type=_positive_float, default=1e-3)
-    train.add_argument("--seed", type=int, default=None)
+    train.add_argument("--epochs", type=_positive_int, default=5,
+                       help="total epochs (a resumed run continues up to it)")
+    train.add_argument("--batch-size", type=_positive_int, default=128,
+                       help="global batch size")
+    train.add_argument("--learning-rate", type=_positive_float, default=1e-3,
+                       help="Adam's learning rate")
+    train.add_argument("--seed", type=_seed, default=None,
+                       help="random seed; none draws one (a resumed run keeps the stored one)")
     train.add_argument("--strategy", choices=["default", "mirrored", "multiworker", "tpu"],
-                       default="default")
+                       default="default", help="distribution strategy")
     train.add_argument("--out", required=True, help="output directory (checkpoints, "
                        "history.json, model.keras, sample grids)")
     train.add_argument("--data-dir", default=None,
                        help="directory holding the dataset's files, for file-based datasets")
     train.add_argument("--no-validation", action="store_true",
                        help="skip the validation split")
-    train.add_argument("--verbose", type=int, choices=[0, 1, 2], default=1)
+    train.add_argument("--overwrite", action="store_true",
+                       help="start over: delete the run in --out (config, checkpoint, "
+                       "history, model, samples) instead of resuming it")
+    train.add_argument("--verbose", type=int, choices=[0, 1, 2], default=1,
+                       help="Keras progress output: 0 silent, 1 bar, 2 one line per epoch")
 
     sample = sub.add_parser("sample", help="draw samples from a saved model",
                             description="Draw samples from a .keras model; writes a PNG "
                             "grid for image models or a .npy array for any model.")
     sample.add_argument("--model", required=True, help="path of a .keras model file")
-    sample.add_argument("-n", "--num-samples", type=_positive_int, default=64)
-    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("-n", "--num-samples", type=_positive_int, default=64,
+                        help="number of samples")
+    sample.add_argument("--seed", type=_seed, default=0, help="random seed of the samples")
     sample.add_argument("--out", required=True, help="output file: .png (images) or .npy")
 
     compare = sub.add_parser(
@@ -85,7 +105,7 @@ def _parser():
                          "budget per family)")
     compare.add_argument("--quick", action="store_true",
                          help="1 epoch per model and cheaper estimators (a smoke test)")
-    compare.add_argument("--seed", type=int, default=0)
+    compare.add_argument("--seed", type=_seed, default=0, help="random seed")
     compare.add_argument("--data-dir", default=None,
                          help="directory holding the dataset's files, for file-based datasets")
     compare.add_argument("--no-references", action="store_true",
@@ -96,6 +116,42 @@ def _parser():
     sub.add_parser("models", help="list the model names `train --model` accepts",
                    description="List the model names `unigen train --model` accepts.")
     return parser
+
+
+def _seed(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer seed, got {text!r}") from None
+    if not 0 <= value <= 2**32 - 1:
+        raise argparse.ArgumentTypeError(f"expected a seed in [0, 2**32 - 1], got {value}")
+    return value
+
+
+def _subparser_class():
+    class SubParser(argparse.ArgumentParser):
+        def __init__(self, *args, **kwargs):
+            kwargs.setdefault("formatter_class", _HelpFormatter)
+            super().__init__(*args, **kwargs)
+    return SubParser
+
+
+def _check_names(parser, args):
+    """Exits with status 2 for an unknown model or dataset name."""
+    if args.command not in ("train", "compare"):
+        return
+    import unigen
+
+    datasets = unigen.datasets.available()
+    if args.data not in datasets:
+        parser.error(f"--data: unknown dataset {args.data!r}; available: {', '.join(datasets)}")
+    models = unigen.models.available()
+    names = [args.model] if args.command == "train" else [
+        m.strip() for m in args.models.split(",") if m.strip() and not m.strip().endswith(".keras")]
+    for name in names:
+        if name.lower().replace("-", "_") not in models:  # as unigen.models.create reads it
+            flag = "--model" if args.command == "train" else "--models"
+            parser.error(f"{flag}: unknown model {name!r}; available: {', '.join(models)}")
 
 
 def _train(args):
@@ -116,7 +172,8 @@ def _train(args):
     history = unigen.fit(factory, train, epochs=args.epochs, batch_size=args.batch_size,
                          learning_rate=args.learning_rate, seed=args.seed,
                          strategy=strategy, output_dir=args.out,
-                         validation_data=val, verbose=args.verbose)
+                         validation_data=val, verbose=args.verbose,
+                         resume=not args.overwrite)
     last = {k: v[-1] for k, v in history.history.items() if v}
     print("done: " + ", ".join(f"{k}={v:.4f}" for k, v in sorted(last.items())))
     print(f"model saved to {args.out}/model.keras")
@@ -175,7 +232,13 @@ def _models(args):
 
 def main(argv=None):
     """Entry point of the ``unigen`` console script and ``python -m unigen``."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _check_names(parser, args)
+    if args.command in ("train", "sample", "compare"):
+        from unigen.training._quiet import probe_devices
+
+        probe_devices()
     command = {"train": _train, "sample": _sample, "datasets": _datasets,
                "models": _models, "compare": _compare}[args.command]
     try:

@@ -9,6 +9,9 @@ __all__ = [
     "DataError",
     "DatasetNotFoundError",
     "ImplicitModelError",
+    "RunDirectoryError",
+    "RunDirectoryLockedError",
+    "RunMismatchError",
     "TrainingDivergedError",
     "UnsafeModelFileError",
 ]
@@ -24,6 +27,45 @@ class DatasetNotFoundError(FileNotFoundError):
 
 class ImplicitModelError(NotImplementedError):
     """The model defines no tractable density (for example a GAN)."""
+
+
+class RunDirectoryError(ValueError):
+    """An ``output_dir`` cannot be used as it is: a file is missing, damaged or
+    unreadable, or the path is not a directory.
+
+    The message names the file and the fix. `unigen.fit` never trains over such
+    a directory: it raises before anything in it is changed. The two ways out
+    are a new ``output_dir``, or ``resume=False`` (``unigen train --overwrite``),
+    which deletes the run's files and starts over.
+
+    Attributes:
+        path: the file or directory at fault.
+    """
+
+    def __init__(self, message, path=None):
+        super().__init__(message)
+        self.path = path
+
+
+class RunDirectoryLockedError(RunDirectoryError):
+    """Another process is writing to the same ``output_dir``.
+
+    `unigen.fit` holds an advisory lock on ``output_dir/.lock`` for the whole
+    run; the operating system releases it when the process ends, even when it is
+    killed, so this error always means a live writer.
+    """
+
+
+class RunMismatchError(RunDirectoryError):
+    """``output_dir`` holds a run with other settings than this call.
+
+    Attributes:
+        differences: dict mapping each differing setting to ``(old, new)``.
+    """
+
+    def __init__(self, message, path=None, differences=None):
+        super().__init__(message, path)
+        self.differences = dict(differences or {})
 
 
 class TrainingDivergedError(RuntimeError):

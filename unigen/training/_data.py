@@ -37,10 +37,11 @@ def to_dataset(data, *, event_rank, split="train", what="data"):
         return datasets.load(data, split=split)
     if isinstance(data, tf.data.Dataset):
         return _unbatch_if_needed(data, event_rank, what)
+    # from_arrays converts and checks (a ragged list is a DataError, not NumPy's).
     if isinstance(data, tuple) and len(data) == 2:
-        return datasets.from_arrays(np.asarray(data[0]), np.asarray(data[1]))
+        return datasets.from_arrays(data[0], data[1])
     if isinstance(data, (np.ndarray, list)) or hasattr(data, "__array__"):
-        return datasets.from_arrays(np.asarray(data))
+        return datasets.from_arrays(data)
     raise TypeError(
         f"`{what}` must be a dataset name, a NumPy array, a pair (x, y) of arrays or "
         f"a tf.data.Dataset, got {type(data).__name__}."

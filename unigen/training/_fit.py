@@ -1,5 +1,6 @@
 """`unigen.fit`: one call that trains any unigen model on any strategy."""
 
+import contextlib
 import importlib.util
 import os
 
@@ -10,14 +11,11 @@ import tensorflow as tf
 # `unigen.base` imports this package (replica scaling), so its names are looked up at call time.
 from unigen import base as _base
 from unigen import errors
-from unigen._version import __version__
-from unigen.training import _data, _rundir
+from unigen.training import _data, _quiet, _runconfig, _rundir, _setup
 from unigen.training._distribute import get_strategy, is_chief
 from unigen.training.callbacks import RunWriter, StopOnNonFinite
 
 __all__ = ["fit"]
-
-MIXED_PRECISIONS = ("mixed_float16", "mixed_bfloat16")
 
 
 def fit(model, data, *, epochs=1, batch_size=128, strategy=None, seed=None,
@@ -46,11 +44,14 @@ def fit(model, data, *, epochs=1, batch_size=128, strategy=None, seed=None,
         batch_size: global batch size, split evenly across replicas.
         strategy: None, "mirrored", "multiworker", "tpu" or a
             `tf.distribute.Strategy`; see `unigen.get_strategy`.
-        seed: int for a run that repeats bit for bit on the CPU; None draws one
-            (stored in ``config.json`` so a resumed run continues identically).
+        seed: int in [0, 2**32 - 1] for a run that repeats bit for bit on the
+            CPU; None draws one (stored in ``config.json``; a resumed run with
+            None continues with the stored seed).
         output_dir: directory for checkpoints (every epoch), ``history.json``,
             ``config.json``, ``model.keras`` and sample grids; running the same
-            call again resumes. Only the chief worker writes.
+            call again resumes when every setting that changes the training is
+            the same (see the docs page "Reliability"). Only the chief worker
+            writes, and it locks the directory for the whole run.
         callbacks: extra Keras callbacks.
         validation_data: like ``data`` (a name means its "validation" split);
             reported as ``val_loss``.
@@ -60,7 +61,9 @@ def fit(model, data, *, epochs=1, batch_size=128, strategy=None, seed=None,
         steps_per_execution: training steps per call into the compiled function.
         shuffle: reshuffle the data every epoch.
         shuffle_buffer: shuffle buffer size (the whole data when smaller).
-        resume: resume from ``output_dir`` when possible; False starts over.
+        resume: resume from ``output_dir`` when it holds the same run; False
+            deletes the run's files there (config, checkpoint, history, model,
+            samples) and starts over.
         tensorboard: also log to ``output_dir/tensorboard`` (needs the
             ``tensorboard`` package: ``pip install "unigen[tensorboard]"``).
         verbose: Keras verbosity: "auto", 0, 1 or 2.
@@ -82,20 +85,28 @@ def fit(model, data, *, epochs=1, batch_size=128, strategy=None, seed=None,
 
     Raises:
         unigen.errors.DataError: the data do not fit the model (shape, dtype,
-            range, NaN, empty, fewer examples than one batch).
+            range, NaN, empty, ragged, fewer examples than one batch).
+        unigen.errors.RunMismatchError: ``output_dir`` holds a run with other
+            settings; the message names each one, old and new.
+        unigen.errors.RunDirectoryLockedError: another process writes to
+            ``output_dir``.
+        unigen.errors.RunDirectoryError: ``output_dir`` is a file, or a file of
+            the run in it is missing or damaged (named in the message).
         unigen.errors.TrainingDivergedError: the loss became NaN or infinite;
-            the model holds the weights of the last good checkpoint.
+            the model holds the weights of the last good checkpoint on disk
+            (of this run or of the run it resumed).
     """
     epochs = _base._check_positive_int("epochs", epochs)
     batch_size = _base._check_positive_int("batch_size", batch_size)
     steps_per_execution = _base._check_positive_int("steps_per_execution", steps_per_execution)
-    _check_mixed_precision(mixed_precision)
-    if not float(learning_rate) > 0:
-        raise ValueError(f"`learning_rate` must be positive, got {learning_rate!r}.")
+    _setup.check_mixed_precision(mixed_precision)
+    learning_rate = _setup.check_learning_rate(learning_rate)
+    seed = _setup.check_seed(seed)
     if tensorboard and importlib.util.find_spec("tensorboard") is None:
         raise ImportError(
             'tensorboard=True needs the tensorboard package: pip install "unigen[tensorboard]".'
         )
+    _quiet.probe_devices()
     strategy = get_strategy(strategy)
     chief = is_chief(strategy)
     replicas = strategy.num_replicas_in_sync
@@ -105,173 +116,142 @@ def fit(model, data, *, epochs=1, batch_size=128, strategy=None, seed=None,
             f"replicas ({replicas}) so that each replica gets the same share; use "
             f"{max(replicas, batch_size - batch_size % replicas)}."
         )
+    lock = contextlib.nullcontext()
+    if output_dir is not None:
+        output_dir = os.fspath(output_dir)
+        if chief:
+            _rundir.prepare(output_dir)
+            lock = _rundir.RunLock(output_dir)
+    options = dict(
+        epochs=epochs, batch_size=batch_size, seed=seed, output_dir=output_dir,
+        callbacks=list(callbacks), validation_data=validation_data,
+        learning_rate=learning_rate, optimizer=optimizer, jit_compile=jit_compile,
+        steps_per_execution=steps_per_execution, shuffle=shuffle,
+        shuffle_buffer=shuffle_buffer, resume=resume, tensorboard=tensorboard,
+        verbose=verbose, sample_every_epoch=sample_every_epoch,
+        mixed_precision=mixed_precision, chief=chief)
+    with lock:  # held until the run has written its last file
+        return _train(model, data, strategy, **options)
 
+
+def _train(model, data, strategy, *, epochs, batch_size, seed, output_dir, resume, chief,
+           **options):
+    """The body of `fit`, run while the output directory is locked."""
+    if output_dir and chief:
+        _rundir.remove_temporaries(output_dir)
     old = _rundir.previous_config(output_dir) if output_dir and resume else None
-    if seed is None:
-        seed = old["data_seed"] if old else int(np.random.randint(0, 2**31 - 1))
-        user_seed = None
-    else:
-        user_seed = int(seed)
+    user_seed = seed if seed is not None else (old or {}).get("seed")
+    if user_seed is not None:
         # Before the model is built, so that initial weights repeat too.
         keras.utils.set_random_seed(user_seed)
-    model = _build_in_scope(model, strategy, mixed_precision)
+        data_seed = user_seed if seed is not None or not old else old["data_seed"]
+    else:
+        data_seed = old["data_seed"] if old else int(np.random.randint(0, 2**31 - 1))
+    model = _setup.build_in_scope(model, strategy, options["mixed_precision"])
+    train, first, num_examples, val = _prepare_data(
+        model, data, options["validation_data"], batch_size, strategy.num_replicas_in_sync)
+    arrays = _data.in_memory(data)
+    with strategy.scope():
+        if model.compiled is False or getattr(model, "optimizer", None) is None:
+            model.compile_for_fit(learning_rate=options["learning_rate"],
+                                  optimizer=options["optimizer"],
+                                  jit_compile=options["jit_compile"],
+                                  steps_per_execution=options["steps_per_execution"])
+    config = _runconfig.run_config(
+        model, data=data, first=first, num_examples=num_examples, arrays=arrays,
+        batch_size=batch_size, user_seed=user_seed, data_seed=data_seed, epochs=epochs,
+        replicas=strategy.num_replicas_in_sync, learning_rate=options["learning_rate"],
+        shuffle=options["shuffle"], shuffle_buffer=options["shuffle_buffer"],
+        jit_compile=options["jit_compile"])
+    if old:
+        _runconfig.check_same_run(output_dir, old, config)
+    with strategy.scope():
+        initial_epoch, history = _restore_or_init(model, output_dir, old, first, chief)
+    if output_dir and chief:
+        if not resume:
+            _rundir.clear_run(output_dir)
+        _rundir.write_json(os.path.join(output_dir, _rundir.CONFIG), config, stage="config")
+    guard = StopOnNonFinite()
+    writer = _run_writer(model, output_dir, history, guard, chief, initial_epoch,
+                         options["sample_every_epoch"])
+    internal = [guard] + ([writer] if writer else [])
+    if writer and options["tensorboard"] and chief:
+        internal.append(keras.callbacks.TensorBoard(os.path.join(output_dir, "tensorboard")))
+    if initial_epoch >= epochs:  # a finished run: restored, nothing left to train
+        if output_dir and chief and not _rundir.model_file_matches(
+                os.path.join(output_dir, _rundir.MODEL), model):
+            _rundir.save_model(output_dir, model, initial_epoch)
+        return _history(model, history)
+    train_batches = _data.training_batches(
+        train, batch_size=batch_size, steps=num_examples // batch_size,
+        first_epoch=initial_epoch, epochs=epochs, seed=data_seed, shuffle=options["shuffle"],
+        buffer_size=min(options["shuffle_buffer"], num_examples), arrays=arrays)
+    with strategy.scope():
+        keras_history = model.fit(
+            train_batches, epochs=epochs, initial_epoch=initial_epoch,
+            steps_per_epoch=num_examples // batch_size, validation_data=val,
+            callbacks=internal + options["callbacks"], verbose=options["verbose"],
+            shuffle=False)
+    result = _history(model, history if writer else keras_history.history)
+    if guard.stopped_at is not None:
+        _handle_divergence(model, guard, writer, output_dir, result)
+    return result
 
+
+def _prepare_data(model, data, validation_data, batch_size, replicas):
+    """The training dataset, its first batch and size, and validation batches."""
     train = _data.to_dataset(data, event_rank=len(model.event_shape))
     first = _data.first_batch(train, batch_size)
-    _check_first_batch(model, first, "data")
+    _setup.check_first_batch(model, first, "data")
     num_examples = _data.count(train)
     if num_examples < batch_size:
         raise errors.DataError(
             f"The data hold {num_examples} examples, fewer than one batch of "
             f"{batch_size}; lower `batch_size` to at most {num_examples}."
         )
-    steps = num_examples // batch_size
     val = None
     if validation_data is not None:
         val = _data.to_dataset(validation_data, event_rank=len(model.event_shape),
                                split="validation", what="validation_data")
-        _check_first_batch(model, _data.first_batch(val, batch_size, "validation_data"),
-                           "validation_data")
+        _setup.check_first_batch(
+            model, _data.first_batch(val, batch_size, "validation_data"), "validation_data")
         val = _data.evaluation_batches(val, batch_size=batch_size, num_replicas=replicas)
-
-    config = {
-        "unigen_version": __version__,
-        "model": _model_identity(model),
-        "batch_size": batch_size,
-        "seed": user_seed,
-        "data_seed": int(seed),
-        "epochs": epochs,
-        "num_replicas": replicas,
-        "num_examples": num_examples,
-        "learning_rate": float(learning_rate),
-        "data": data if isinstance(data, str) else type(data).__name__,
-        "precision": model.precision,
-    }
-    if old:
-        _rundir.check_same_run(output_dir, old, config)
-
-    with strategy.scope():
-        if model.compiled is False or getattr(model, "optimizer", None) is None:
-            model.compile_for_fit(learning_rate=learning_rate, optimizer=optimizer,
-                                  jit_compile=jit_compile,
-                                  steps_per_execution=steps_per_execution)
-        state = _rundir.load_checkpoint(output_dir) if old else None
-        if state is None:
-            initial_epoch, history = 0, {}
-            model.data_dependent_init(tf.convert_to_tensor(_data.split_features(first)))
-        else:
-            initial_epoch, arrays, names = state
-            _rundir.restore_variables(model.training_state(), arrays, names, output_dir)
-            history_path = os.path.join(output_dir, _rundir.HISTORY)
-            history = _rundir.read_json(history_path) if os.path.exists(history_path) else {}
-    if output_dir and chief:
-        os.makedirs(output_dir, exist_ok=True)
-        _rundir.write_json(os.path.join(output_dir, _rundir.CONFIG), config)
-
-    guard = StopOnNonFinite()
-    internal = [guard]
-    writer = None
-    if output_dir:
-        image = len(model.event_shape) == 3 and model.event_shape[-1] in (1, 3)
-        grid = None
-        if image and sample_every_epoch:
-            grid = {"num_samples": int(sample_every_epoch), "seed": 0,
-                    "num_levels": model.num_levels}
-        writer = RunWriter(output_dir, model.training_state, history, guard,
-                           sample_grid=grid, enabled=chief)
-        internal.append(writer)
-        if tensorboard and chief:
-            internal.append(keras.callbacks.TensorBoard(os.path.join(output_dir, "tensorboard")))
-
-    if initial_epoch >= epochs:  # a finished run: restored, nothing left to train
-        return _history(model, history, 0, len(next(iter(history.values()), [])))
-    train_batches = _data.training_batches(
-        train, batch_size=batch_size, steps=steps, first_epoch=initial_epoch, epochs=epochs,
-        seed=seed, shuffle=shuffle, buffer_size=min(shuffle_buffer, num_examples),
-        arrays=_data.in_memory(data))
-    with strategy.scope():
-        keras_history = model.fit(
-            train_batches, epochs=epochs, initial_epoch=initial_epoch,
-            steps_per_epoch=steps, validation_data=val,
-            callbacks=internal + list(callbacks), verbose=verbose, shuffle=False)
-    if writer is None:
-        history = keras_history.history
-    result = _history(model, history, 0, len(next(iter(history.values()), [])))
-    if guard.stopped_at is not None:
-        _handle_divergence(model, guard, writer, output_dir, result)
-    return result
+    return train, first, num_examples, val
 
 
-def _model_identity(model):
-    """The model's class and config without its auto-generated name."""
-    config = keras.saving.serialize_keras_object(model)
-    inner = {k: v for k, v in config.get("config", {}).items() if k != "name"}
-    return {"class_name": config.get("class_name"), "module": config.get("module"),
-            "config": inner}
+def _restore_or_init(model, output_dir, old, first, chief):
+    """(initial epoch, history): restored from the checkpoint, or a fresh start."""
+    state = _rundir.load_checkpoint(output_dir) if old else None
+    if state is None:
+        model.data_dependent_init(tf.convert_to_tensor(_data.split_features(first)))
+        return 0, {}
+    epoch, arrays, names, checkpoint_history = state
+    _rundir.restore_variables(model.training_state(), arrays, names, output_dir)
+    if chief:
+        history = _rundir.read_history(output_dir, checkpoint_history, epoch)
+    else:
+        history = checkpoint_history or {}
+    return epoch, history
 
 
-def _history(model, history, first, last):
+def _run_writer(model, output_dir, history, guard, chief, initial_epoch, sample_every_epoch):
+    if not output_dir:
+        return None
+    grid = None
+    image = len(model.event_shape) == 3 and model.event_shape[-1] in (1, 3)
+    if image and sample_every_epoch:
+        grid = {"num_samples": int(sample_every_epoch), "seed": 0,
+                "num_levels": model.num_levels}
+    return RunWriter(output_dir, model.training_state, history, guard, sample_grid=grid,
+                     enabled=chief, resumed_epoch=initial_epoch or None)
+
+
+def _history(model, history):
     result = keras.callbacks.History()
     result.set_model(model)
     result.history = history
-    result.epoch = list(range(first, last))
+    result.epoch = list(range(len(next(iter(history.values()), []))))
     return result
-
-
-def _check_mixed_precision(mixed_precision):
-    if mixed_precision is not None and mixed_precision not in MIXED_PRECISIONS:
-        raise ValueError(
-            f"`mixed_precision` must be None, {MIXED_PRECISIONS[0]!r} (GPUs) or "
-            f"{MIXED_PRECISIONS[1]!r} (TPUs and CPUs), got {mixed_precision!r}."
-        )
-
-
-def _build_in_scope(model, strategy, mixed_precision=None):
-    if not isinstance(model, keras.Model) and callable(model):
-        policy = mixed_precision or keras.config.dtype_policy()
-        # The networks take the policy in force when they are created and
-        # built; the user's global policy is restored afterwards, even on error.
-        with _base._policy_scope(policy), strategy.scope():
-            model = model()
-            if isinstance(model, _base.GenerativeModel):
-                model._ensure_built()
-    if not isinstance(model, _base.GenerativeModel):
-        raise TypeError(
-            f"`model` must be a unigen.GenerativeModel or a zero-argument factory "
-            f"returning one, got {type(model).__name__}."
-        )
-    if mixed_precision is not None and model.precision != mixed_precision:
-        raise ValueError(
-            f"`mixed_precision={mixed_precision!r}` needs a model whose networks were "
-            f"created under that policy, but this {type(model).__name__} was built "
-            f"with precision {model.precision!r}. Pass a factory, unigen.fit(lambda: "
-            f"{type(model).__name__}(...), mixed_precision={mixed_precision!r}), or call "
-            f"keras.config.set_dtype_policy({mixed_precision!r}) before constructing "
-            f"the model."
-        )
-    default = strategy is tf.distribute.get_strategy()
-    if model.built and not default:
-        weights = model.weights
-        if weights and not strategy.extended.variable_created_in_scope(weights[0].value):
-            raise ValueError(
-                "The model's variables were created outside the strategy's scope. Pass "
-                "a factory instead, unigen.fit(lambda: Model(...), ...), or build the "
-                "model inside strategy.scope()."
-            )
-    with strategy.scope():
-        if not default:
-            # Keras records the strategy only for models created in its scope.
-            model._distribute_strategy = strategy
-        model._ensure_built()
-    return model
-
-
-def _check_first_batch(model, batch, what):
-    x = _data.split_features(batch)
-    try:
-        model.validate_data(x)
-    except errors.DataError as err:
-        raise errors.DataError(f"In `{what}`: {err}") from None
 
 
 def _handle_divergence(model, guard, writer, output_dir, history):
@@ -284,7 +264,7 @@ def _handle_divergence(model, guard, writer, output_dir, history):
     checkpoint = None
     if output_dir and good:
         checkpoint = os.path.join(output_dir, _rundir.CHECKPOINT)
-        _, arrays, names = _rundir.load_checkpoint(output_dir)
+        _, arrays, names, _ = _rundir.load_checkpoint(output_dir)
         _rundir.restore_variables(model.training_state(), arrays, names, output_dir)
         message += (
             f" The last good checkpoint (after epoch {good}) is kept in {output_dir} "

@@ -54,10 +54,16 @@ class RunWriter(keras.callbacks.Callback):
         enabled: False on non-chief workers. They run the same operations (some
             are collective under multi-worker training, so every worker must run
             them) into a temporary directory that is deleted at once.
+        resumed_epoch: the epoch of the checkpoint a resumed run started from
+            (its last good epoch until a new one finishes), or None.
+
+    Each epoch's end writes, in order: the checkpoint (weights, optimizer and
+    random-generator state, epoch number and history in one file), then
+    ``history.json``, ``model.keras`` and the sample grid, each atomically.
     """
 
     def __init__(self, directory, state_variables, history, stop_guard,
-                 sample_grid=None, enabled=True):
+                 sample_grid=None, enabled=True, resumed_epoch=None):
         super().__init__()
         self.directory = directory
         self.state_variables = state_variables
@@ -65,7 +71,7 @@ class RunWriter(keras.callbacks.Callback):
         self.stop_guard = stop_guard
         self.sample_grid = sample_grid
         self.enabled = enabled
-        self.last_good_epoch = None
+        self.last_good_epoch = resumed_epoch
 
     def on_epoch_end(self, epoch, logs=None):
         if self.stop_guard is not None and self.stop_guard.stopped_at is not None:
@@ -84,13 +90,16 @@ class RunWriter(keras.callbacks.Callback):
                 shutil.rmtree(directory, ignore_errors=True)
 
     def _write(self, directory, epoch):
-        _rundir.save_checkpoint(directory, self.state_variables(), epoch + 1)
-        self.model.save(os.path.join(directory, _rundir.MODEL))
-        _rundir.write_json(os.path.join(directory, _rundir.HISTORY), self.history)
+        done = epoch + 1
+        _rundir.save_checkpoint(directory, self.state_variables(), done, self.history)
+        _rundir.write_json(os.path.join(directory, _rundir.HISTORY), self.history,
+                           stage="history", epoch=done)
+        _rundir.save_model(directory, self.model, done)
         if self.sample_grid is not None:
             grid = self.sample_grid
-            images = self.model.sample(grid["num_samples"], seed=grid["seed"])
-            save_grid(
-                os.path.join(directory, "samples", f"epoch_{epoch + 1:03d}.png"),
-                np.asarray(images), num_levels=grid.get("num_levels"),
-            )
+            images = np.asarray(self.model.sample(grid["num_samples"], seed=grid["seed"]))
+            path = os.path.join(directory, _rundir.SAMPLES, f"epoch_{done:03d}.png")
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            _rundir.atomic_write(
+                path, lambda tmp: save_grid(tmp, images, num_levels=grid.get("num_levels")),
+                stage="samples", epoch=done)

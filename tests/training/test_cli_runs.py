@@ -1,0 +1,100 @@
+"""The command line: exit codes for unknown names, defaults in --help, --overwrite."""
+
+import json
+import os
+import re
+
+import pytest
+from conftest import run_python
+
+import unigen
+from unigen.cli import _parser, main
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "--model", "nope", "--data", "digits", "--out", "x"],
+    ["train", "--model", "gaussian", "--data", "nope", "--out", "x"],
+    ["compare", "--data", "nope", "--models", "gaussian", "--out", "x"],
+    ["compare", "--data", "digits", "--models", "gaussian,nope", "--out", "x"],
+    ["train", "--model", "gaussian", "--data", "digits", "--out", "x", "--seed", "1.7"],
+])
+def test_unknown_names_and_bad_seeds_exit_2(argv, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "error:" in err
+    if any("nope" in arg for arg in argv):
+        assert "available:" in err
+    assert not (tmp_path / "x").exists()
+
+
+def test_every_option_shows_its_default_in_help():
+    parser = _parser()
+    subparsers = next(a for a in parser._actions if a.dest == "command").choices
+    for name, sub in subparsers.items():
+        formatter = sub._get_formatter()
+        for action in sub._actions:
+            if action.dest == "help" or action.required:
+                continue
+            assert action.help, f"{name} {action.option_strings} has no help"
+            assert "(default: %(default)s)" in formatter._get_help_string(action), (
+                f"{name} {action.option_strings} shows no default")
+    assert "(default: 5)" in subparsers["train"].format_help()
+
+
+def test_readme_quick_start_then_cli_train_resumes(tmp_path, capsys):
+    """The README's Quick start, then its `unigen train ... --out` into the same directory."""
+    out = str(tmp_path / "gauss")
+    train = unigen.datasets.load("digits", split="train")
+    model = unigen.models.Gaussian(event_shape=(8, 8, 1), num_levels=17)
+    unigen.fit(model, train, epochs=1, batch_size=128, seed=0, output_dir=out, verbose=0)
+    argv = ["train", "--model", "gaussian", "--data", "digits", "--epochs", "1",
+            "--out", out, "--verbose", "0", "--no-validation"]
+    assert main(argv) == 0
+    assert "model saved" in capsys.readouterr().out
+
+
+def test_overwrite_starts_a_clashing_run_over(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    base = ["train", "--model", "gaussian", "--data", "digits", "--epochs", "1",
+            "--out", out, "--verbose", "0", "--no-validation"]
+    assert main([*base, "--seed", "0"]) == 0
+    capsys.readouterr()
+    assert main([*base, "--seed", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "RunMismatchError" in err and "seed: was 0, now 1" in err and "--overwrite" in err
+    assert main([*base, "--seed", "1", "--overwrite"]) == 0
+    with open(os.path.join(out, "config.json")) as f:
+        assert json.load(f)["seed"] == 1
+    with open(os.path.join(out, "history.json")) as f:
+        assert len(json.load(f)["loss"]) == 1
+
+
+def test_a_healthy_run_logs_no_error_line(tmp_path):
+    proc = run_python(["-m", "unigen", "train", "--model", "gaussian", "--data", "digits",
+                       "--epochs", "1", "--out", str(tmp_path / "run"), "--verbose", "0"])
+    assert "cuInit" not in proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if re.match(r"E\d{4} ", line)]
+    assert errors == []
+
+
+def test_the_device_probe_drops_only_the_no_driver_line(monkeypatch, capfd):
+    import tensorflow as tf
+
+    from unigen.training import _quiet
+
+    def fake_list(kind, gpus):
+        os.write(2, b"E0000 cuda_platform.cc:52] failed call to cuInit: UNKNOWN ERROR (303)\n"
+                    b"E0000 something.cc:1] a real error\n")
+        return gpus
+
+    for gpus, kept in (([], False), (["gpu0"], True)):
+        monkeypatch.setattr(_quiet, "_probed", False)
+        monkeypatch.setattr(tf.config, "list_physical_devices",
+                            lambda kind, gpus=gpus: fake_list(kind, gpus))
+        _quiet.probe_devices()
+        err = capfd.readouterr().err
+        assert "a real error" in err
+        assert ("cuInit" in err) == kept

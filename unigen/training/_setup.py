@@ -1,0 +1,98 @@
+"""Checking `unigen.fit`'s arguments and building the model in the strategy's scope."""
+
+import math
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+# `unigen.base` imports this package (replica scaling), so its names are looked up at call time.
+from unigen import base as _base
+from unigen import errors
+from unigen.training import _data
+
+__all__ = []
+
+MIXED_PRECISIONS = ("mixed_float16", "mixed_bfloat16")
+_MAX_SEED = 2**32 - 1
+
+
+def check_seed(seed):
+    """``seed`` as an int (None stays None); anything else is a `ValueError`."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) \
+            or not 0 <= seed <= _MAX_SEED:
+        raise ValueError(
+            f"`seed` must be None or an int in [0, {_MAX_SEED}], got {seed!r}"
+            f"{' (a ' + type(seed).__name__ + ')' if not isinstance(seed, int) else ''}. "
+            f"Pass for example seed=0; None draws one and stores it in config.json."
+        )
+    return int(seed)
+
+
+def check_learning_rate(learning_rate):
+    """``learning_rate`` as a positive finite float."""
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float, np.number)) \
+            or not math.isfinite(float(learning_rate)) or not float(learning_rate) > 0:
+        raise ValueError(
+            f"`learning_rate` must be a positive finite number, got {learning_rate!r}. "
+            f"Pass for example learning_rate=1e-3, or a compiled optimizer= for a schedule."
+        )
+    return float(learning_rate)
+
+
+def check_mixed_precision(mixed_precision):
+    if mixed_precision is not None and mixed_precision not in MIXED_PRECISIONS:
+        raise ValueError(
+            f"`mixed_precision` must be None, {MIXED_PRECISIONS[0]!r} (GPUs) or "
+            f"{MIXED_PRECISIONS[1]!r} (TPUs and CPUs), got {mixed_precision!r}."
+        )
+
+
+def build_in_scope(model, strategy, mixed_precision=None):
+    if not isinstance(model, keras.Model) and callable(model):
+        policy = mixed_precision or keras.config.dtype_policy()
+        # The networks take the policy in force when they are created and
+        # built; the user's global policy is restored afterwards, even on error.
+        with _base._policy_scope(policy), strategy.scope():
+            model = model()
+            if isinstance(model, _base.GenerativeModel):
+                model._ensure_built()
+    if not isinstance(model, _base.GenerativeModel):
+        raise TypeError(
+            f"`model` must be a unigen.GenerativeModel or a zero-argument factory "
+            f"returning one, got {type(model).__name__}."
+        )
+    if mixed_precision is not None and model.precision != mixed_precision:
+        raise ValueError(
+            f"`mixed_precision={mixed_precision!r}` needs a model whose networks were "
+            f"created under that policy, but this {type(model).__name__} was built "
+            f"with precision {model.precision!r}. Pass a factory, unigen.fit(lambda: "
+            f"{type(model).__name__}(...), mixed_precision={mixed_precision!r}), or call "
+            f"keras.config.set_dtype_policy({mixed_precision!r}) before constructing "
+            f"the model."
+        )
+    default = strategy is tf.distribute.get_strategy()
+    if model.built and not default:
+        weights = model.weights
+        if weights and not strategy.extended.variable_created_in_scope(weights[0].value):
+            raise ValueError(
+                "The model's variables were created outside the strategy's scope. Pass "
+                "a factory instead, unigen.fit(lambda: Model(...), ...), or build the "
+                "model inside strategy.scope()."
+            )
+    with strategy.scope():
+        if not default:
+            # Keras records the strategy only for models created in its scope.
+            model._distribute_strategy = strategy
+        model._ensure_built()
+    return model
+
+
+def check_first_batch(model, batch, what):
+    x = _data.split_features(batch)
+    try:
+        model.validate_data(x)
+    except errors.DataError as err:
+        raise errors.DataError(f"In `{what}`: {err}") from None
