@@ -284,3 +284,10 @@ def test_validation_reports_losses_without_touching_training_noise():
     assert np.isfinite(with_val.history["val_loss"]).all()
     assert "val_critic_loss" in with_val.history
     np.testing.assert_array_equal(with_val.history["loss"], without.history["loss"])
+
+
+@pytest.mark.parametrize("weight", [0.0, -1.0])
+def test_wasserstein_without_a_positive_penalty_weight_is_refused(weight):
+    with pytest.raises(ValueError, match="gradient_penalty.*positive"):
+        unigen.models.DCGAN(image_shape=(8, 8, 1), num_levels=17, divergence="wasserstein",
+                            gradient_penalty=weight)

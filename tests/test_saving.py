@@ -35,3 +35,11 @@ def test_load_refuses_a_keras_model_that_is_not_generative(tmp_path):
 def test_missing_file_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="nothing"):
         unigen.load(str(tmp_path / "nothing.keras"))
+
+
+def test_save_into_a_missing_folder_says_to_create_it(tmp_path):
+    model = unigen.models.Gaussian(event_shape=(2,))
+    with pytest.raises(FileNotFoundError, match="does not exist. Create it first"):
+        model.save(str(tmp_path / "missing" / "dir" / "m.keras"))
+    model.save(str(tmp_path / "m.keras"))
+    assert (tmp_path / "m.keras").exists()

@@ -19,6 +19,7 @@ from unigen.base import GenerativeModel, LatentDecoder
 from unigen.evaluation import compare, evaluate
 from unigen.models.gan import GAN
 from unigen.training import fit, get_strategy, load, split_cpu
+from unigen.training._quiet import probe_devices as _probe_devices
 
 __all__ = [
     "GAN",
@@ -37,3 +38,8 @@ __all__ = [
     "models",
     "split_cpu",
 ]
+
+# TensorFlow's first device query prints a false "failed call to cuInit" error on
+# machines without an NVIDIA driver; make it now, before any model is built, with
+# that one line dropped (`unigen.training._quiet`).
+_probe_devices()

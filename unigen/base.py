@@ -43,6 +43,7 @@ losses stay float32 (see `unigen.fit`'s ``mixed_precision``).
 
 import contextlib
 import math
+import os
 
 import keras
 import numpy as np
@@ -206,6 +207,16 @@ class GenerativeModel(InputChecksMixin, ModelStateMixin, keras.Model):
                 np.arange(num_samples) % self.num_classes, "int32"))
         self._ensure_built()
         return self._sample(num_samples, seed, **options)
+
+    def save(self, filepath, *args, **kwargs):
+        """`keras.Model.save` to a ``.keras`` file; the folder must exist (says so if not)."""
+        folder = os.path.dirname(os.path.abspath(os.fspath(filepath)))
+        if not os.path.isdir(folder):
+            raise FileNotFoundError(
+                f"Cannot save {type(self).__name__} to {os.fspath(filepath)!r}: the folder "
+                f"{folder!r} does not exist. Create it first (os.makedirs(folder, "
+                f"exist_ok=True)) or choose an existing folder.")
+        return super().save(filepath, *args, **kwargs)
 
     def likelihood_estimators(self):
         """The likelihood estimators `unigen.evaluate` may use, the reported one first.

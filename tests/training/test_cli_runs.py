@@ -72,12 +72,30 @@ def test_overwrite_starts_a_clashing_run_over(tmp_path, capsys):
         assert len(json.load(f)["loss"]) == 1
 
 
-def test_a_healthy_run_logs_no_error_line(tmp_path):
-    proc = run_python(["-m", "unigen", "train", "--model", "gaussian", "--data", "digits",
+@pytest.mark.parametrize("model", ["gaussian", "dcgan"])
+def test_a_healthy_run_logs_no_error_line(tmp_path, model):
+    proc = run_python(["-m", "unigen", "train", "--model", model, "--data", "digits",
                        "--epochs", "1", "--out", str(tmp_path / "run"), "--verbose", "0"])
     assert "cuInit" not in proc.stderr
     errors = [line for line in proc.stderr.splitlines() if re.match(r"E\d{4} ", line)]
     assert errors == []
+
+
+def test_models_built_before_fit_log_no_error_line(tmp_path):
+    """No cuInit line from the first layer built, no grappler remapper line from a critic."""
+    script = tmp_path / "job.py"
+    script.write_text(
+        "import unigen\n"
+        "x = unigen.datasets.as_numpy('ring8', 'train')[:128]\n"
+        "for m in (unigen.models.MLPGAN((2,), hidden_units=(8,)),\n"
+        "          unigen.models.VAE((2,), latent_dim=2, divergence='js'),\n"
+        "          unigen.models.create('flow_gan', event_shape=(2,), num_couplings=2)):\n"
+        "    unigen.fit(m, x, epochs=1, batch_size=64, seed=0, verbose=0)\n"
+        "d = unigen.models.DCGAN(image_shape=(8, 8, 1), num_levels=17, base_filters=4)\n"
+        "unigen.fit(d, 'digits', epochs=1, batch_size=250, seed=0, verbose=0)\n")
+    proc = run_python([str(script)], cwd=str(tmp_path))
+    errors = [line for line in proc.stderr.splitlines() if re.match(r"E\d{4} ", line)]
+    assert errors == [], errors
 
 
 def test_the_device_probe_drops_only_the_no_driver_line(monkeypatch, capfd):

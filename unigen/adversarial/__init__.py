@@ -9,6 +9,7 @@ fully connected critic network.
 """
 
 from unigen.adversarial._critic import Critic, adversarial_loss, has_spectral_norm
-from unigen.adversarial._networks import mlp_critic, spectral_norm
+from unigen.adversarial._networks import LeakyMax, mlp_critic, spectral_norm
 
-__all__ = ["Critic", "adversarial_loss", "has_spectral_norm", "mlp_critic", "spectral_norm"]
+__all__ = ["Critic", "LeakyMax", "adversarial_loss", "has_spectral_norm", "mlp_critic",
+           "spectral_norm"]

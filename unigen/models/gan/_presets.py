@@ -14,6 +14,11 @@ __all__ = ["DCGAN", "MLPGAN"]
 def _resolve_divergence(divergence, gradient_penalty, spectral_norm):
     """The divergence with the Lipschitz control the preset's arguments ask for."""
     divergence = ud.get(divergence)
+    if gradient_penalty is not None and not float(gradient_penalty) > 0:
+        raise ValueError(
+            f"`gradient_penalty` must be a positive WGAN-GP weight (10 in the paper), got "
+            f"{gradient_penalty!r}: a Wasserstein critic without a Lipschitz control is "
+            f"unbounded. Pass gradient_penalty=10.0, or spectral_norm=True instead.")
     if isinstance(divergence, ud.Wasserstein):
         if gradient_penalty is not None:
             return ud.Wasserstein(lipschitz="gradient_penalty", clip_value=divergence.clip_value,

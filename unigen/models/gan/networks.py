@@ -29,7 +29,7 @@ import math
 
 import keras
 
-from unigen.adversarial import has_spectral_norm, mlp_critic, spectral_norm
+from unigen.adversarial import LeakyMax, has_spectral_norm, mlp_critic, spectral_norm
 
 __all__ = [
     "dcgan_discriminator",
@@ -118,7 +118,7 @@ def dcgan_discriminator(image_shape, base_filters=64, extra_channels=0, outputs=
     for _ in range(max(doublings, 1)):
         layers += [
             _wrap(keras.layers.Conv2D(filters, 4, strides=2, padding="same"), spectral_norm),
-            keras.layers.LeakyReLU(0.2),
+            LeakyMax(0.2),
         ]
         filters *= 2
     layers.append(keras.layers.Flatten())

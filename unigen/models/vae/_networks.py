@@ -17,6 +17,8 @@ Contracts (the same for user-given networks):
 
 import keras
 
+from unigen.adversarial import LeakyMax
+
 __all__ = []
 
 
@@ -99,6 +101,6 @@ def latent_discriminator(latent_dim, hidden=(256, 256)):
     h = z_in
     for units in hidden:
         h = keras.layers.Dense(units)(h)
-        h = keras.layers.LeakyReLU(0.2)(h)
+        h = LeakyMax(0.2)(h)
     out = keras.layers.Dense(1, name="critic_output")(h)
     return keras.Model(z_in, out, name="latent_discriminator")
