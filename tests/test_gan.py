@@ -288,6 +288,6 @@ def test_validation_reports_losses_without_touching_training_noise():
 
 @pytest.mark.parametrize("weight", [0.0, -1.0])
 def test_wasserstein_without_a_positive_penalty_weight_is_refused(weight):
-    with pytest.raises(ValueError, match="gradient_penalty.*positive"):
+    with pytest.raises(ValueError, match=r"gradient_penalty.*positive"):
         unigen.models.DCGAN(image_shape=(8, 8, 1), num_levels=17, divergence="wasserstein",
                             gradient_penalty=weight)

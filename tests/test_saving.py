@@ -39,7 +39,7 @@ def test_missing_file_is_named(tmp_path):
 
 def test_save_into_a_missing_folder_says_to_create_it(tmp_path):
     model = unigen.models.Gaussian(event_shape=(2,))
-    with pytest.raises(FileNotFoundError, match="does not exist. Create it first"):
+    with pytest.raises(FileNotFoundError, match=r"does not exist\. Create it first"):
         model.save(str(tmp_path / "missing" / "dir" / "m.keras"))
     model.save(str(tmp_path / "m.keras"))
     assert (tmp_path / "m.keras").exists()
