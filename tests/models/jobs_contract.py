@@ -1,12 +1,12 @@
 """Subprocess job of the model-contract tests (a fresh process per run).
 
-    python tests/jobs_contract.py train --replicas 1|2 --dump out.npz
+    python tests/models/jobs_contract.py train --replicas 1|2 --dump out.npz
         every configuration trained 2 steps by a factory under a MirroredStrategy
         of that many CPU replicas (1: the default strategy); dumps the weights.
-    python tests/jobs_contract.py seeds --dump out.npz
+    python tests/models/jobs_contract.py seeds --dump out.npz
         every configuration built before `unigen.fit(seed=0)` and by a factory,
         trained 2 steps each; dumps the weights of both.
-    python tests/jobs_contract.py strategies
+    python tests/models/jobs_contract.py strategies
         two MirroredStrategy runs one after another in one process.
 """
 

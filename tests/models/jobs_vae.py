@@ -1,6 +1,6 @@
 """A VAE training job that tests run in fresh processes.
 
-    python tests/jobs_vae.py --dump FILE [--replicas R]
+    python tests/models/jobs_vae.py --dump FILE [--replicas R]
 
 Trains two small VAEs on digits (divergence "kl" and "mmd") for 2 epochs each
 with seed 0, on one device or on R CPU replicas of a MirroredStrategy, and

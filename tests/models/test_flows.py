@@ -154,7 +154,7 @@ def test_keras_round_trip_gives_identical_log_prob(glow, tmp_path):
 
 
 def test_one_device_equals_two_replicas_and_training_lowers_the_nll(tmp_path):
-    job = os.path.join(ROOT, "tests", "jobs_flow.py")
+    job = os.path.join(ROOT, "tests", "models", "jobs_flow.py")
     run_python([job, "--dump", str(tmp_path / "one.npz")])
     run_python([job, "--replicas", "2", "--dump", str(tmp_path / "two.npz")])
     with np.load(tmp_path / "one.npz") as one, np.load(tmp_path / "two.npz") as two:

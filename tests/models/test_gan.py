@@ -251,7 +251,7 @@ def test_fit_checkpoints_and_resumes_exactly(tmp_path):
 
 
 def test_two_replicas_train_both_networks_like_one_device(tmp_path):
-    job = os.path.join(ROOT, "tests", "jobs_gan.py")
+    job = os.path.join(ROOT, "tests", "models", "jobs_gan.py")
     run_python([job, "--dump", str(tmp_path / "one.npz")])
     run_python([job, "--replicas", "2", "--dump", str(tmp_path / "two.npz")])
     with np.load(tmp_path / "one.npz") as one, np.load(tmp_path / "two.npz") as two:

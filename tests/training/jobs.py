@@ -1,6 +1,6 @@
 """Training jobs that tests run in fresh processes.
 
-    python tests/jobs.py --out DIR --dump FILE [--epochs N] [--kill-after E]
+    python tests/training/jobs.py --out DIR --dump FILE [--epochs N] [--kill-after E]
                          [--replicas R] [--multiworker]
 
 Trains the discretised Gaussian on digits with seed 0 and writes the final

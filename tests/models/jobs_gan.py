@@ -1,6 +1,6 @@
 """GAN training jobs that tests run in fresh processes.
 
-    python tests/jobs_gan.py --dump FILE [--replicas R]
+    python tests/models/jobs_gan.py --dump FILE [--replicas R]
 
 Trains three small GANs for a few steps with seed 0 and writes the weights of all
 their networks to FILE (.npz):

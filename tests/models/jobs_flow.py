@@ -1,6 +1,6 @@
 """Flow training job that tests run in fresh processes.
 
-    python tests/jobs_flow.py --dump FILE [--replicas R] [--hybrid]
+    python tests/models/jobs_flow.py --dump FILE [--replicas R] [--hybrid]
 
 Trains a tiny Glow on digits (maximum likelihood, dequantization noise from the
 model's generator) with seed 0, and with --hybrid also a tiny Flow-GAN RealNVP

@@ -1,7 +1,7 @@
 """Every model configuration the contract tests cover, built through the registry.
 
-Shared by `tests/test_model_contract.py` and its subprocess job
-`tests/jobs_contract.py`. A name registered in `unigen.models` without an
+Shared by `tests/models/test_model_contract.py` and its subprocess job
+`tests/models/jobs_contract.py`. A name registered in `unigen.models` without an
 entry here fails `test_every_registered_model_is_covered`.
 """
 

@@ -1,6 +1,6 @@
 """`unigen.fit` across processes: seeds, kill-and-resume, replicas, workers.
 
-Each test starts fresh Python processes (tests/jobs.py), because bit-for-bit
+Each test starts fresh Python processes (tests/training/jobs.py), because bit-for-bit
 repetition, a killed job and the strategies all need a new process.
 """
 
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from conftest import ROOT, run_python
 
-JOB = os.path.join(ROOT, "tests", "jobs.py")
+JOB = os.path.join(ROOT, "tests", "training", "jobs.py")
 
 
 def _load(path):

@@ -289,7 +289,7 @@ def test_two_replicas_match_one_device(tmp_path):
     import subprocess
     import sys
 
-    job = os.path.join(ROOT, "tests", "jobs_vae.py")
+    job = os.path.join(ROOT, "tests", "models", "jobs_vae.py")
     env = {**os.environ, "PYTHONPATH": ROOT, "TF_CPP_MIN_LOG_LEVEL": "2"}
     # Both fresh processes at once: most of their time is importing TensorFlow.
     procs = [subprocess.Popen([sys.executable, job, "--replicas", str(r), "--dump",
