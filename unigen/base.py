@@ -142,6 +142,9 @@ class GenerativeModel(InputChecksMixin, ModelStateMixin, keras.Model):
                 raise ValueError(f"`num_levels` must be at least 2, got {num_levels}.")
         self.num_levels = num_levels
         self.seed = _seeding.check_seed(seed)
+        # The training noise of every family (latent codes, dequantization and
+        # reparameterisation noise, penalty weights): one seeded stream, checkpointed.
+        self.noise_generator = keras.random.SeedGenerator(self.seed, name="noise_generator")
 
     # ----------------------------------------------------------------- public
     @property

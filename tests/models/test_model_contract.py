@@ -198,3 +198,19 @@ def test_a_new_family_needs_no_change_in_evaluation_or_fit():
             model.log_prob(test[:2], num_samples=3)
     finally:
         unigen.models._BUILDERS.pop("uniform_levels")
+
+
+@pytest.mark.parametrize("cls, shape, levels", [
+    (unigen.models.Gaussian, (8, 8, 1), 17), (unigen.models.DCGAN, (8, 8, 1), 17),
+    (unigen.models.MLPGAN, (2,), None), (unigen.models.Glow, (8, 8, 1), 17),
+    (unigen.models.RealNVP, (2,), None), (unigen.models.MAF, (2,), None),
+    (unigen.models.VAE, (2,), None)])
+def test_one_name_for_the_shape_and_the_seed_in_every_family(cls, shape, levels):
+    a = cls(event_shape=shape, num_levels=levels, seed=3)
+    b = cls(event_shape=shape, num_levels=levels, seed=3)
+    assert a.event_shape == shape and a.seed == 3 and a.get_config()["seed"] == 3
+    a._ensure_built()
+    b._ensure_built()
+    for x, y in zip(a.get_weights(), b.get_weights(), strict=True):
+        np.testing.assert_array_equal(x, y)
+    assert a.noise_generator is not None

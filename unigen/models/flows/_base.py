@@ -98,7 +98,6 @@ class FlowModel(DequantizationMixin, GenerativeModel):
                              f"{gradient_clip_norm!r}.")
         self.gradient_clip_norm = (None if gradient_clip_norm is None
                                    else float(gradient_clip_norm))
-        self.noise_seed = keras.random.SeedGenerator(self.seed, name="noise_seed")
         self.logit = None
         if num_levels is not None:
             self.logit = LogitTransform(num_levels, alpha=self.logit_alpha, name="logit")
@@ -254,7 +253,7 @@ class FlowModel(DequantizationMixin, GenerativeModel):
     def _train_noise(self, x):
         shape = tuple(x.shape[1:])
         noise_fn = self._noise_fn()
-        draw = lambda n: noise_fn((n, *shape), seed=self.noise_seed)  # noqa: E731
+        draw = lambda n: noise_fn((n, *shape), seed=self.noise_generator)  # noqa: E731
         return global_batch_noise(draw, tf.shape(x)[0])
 
     def _generate(self, z):

@@ -143,12 +143,12 @@ class FlowGAN(GenerativeModel):
         x = flow._preprocess(data[0] if isinstance(data, tuple | list) else data)
         batch = tf.shape(x)[0]
         z = global_batch_noise(
-            lambda n: keras.random.normal((n, self.event_size), seed=flow.noise_seed), batch)
+            lambda n: keras.random.normal((n, self.event_size), seed=flow.noise_generator), batch)
         noise = flow._train_noise(x) if self.num_levels is not None else None
         real = flow._critic_view(x if noise is None else x + tf.stop_gradient(
             flow._dequantize(x, noise)[0]))
         logs = self.critic.step(real, flow._critic_view(flow._generate(z)),
-                                seed=flow.noise_seed)
+                                seed=flow.noise_generator)
         variables = self._optimizer_variables()
         with tf.GradientTape() as tape:
             fake = flow._critic_view(flow._generate(z))

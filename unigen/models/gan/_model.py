@@ -229,7 +229,6 @@ class GAN(GANTrainingMixin, GenerativeModel):
 
     def build(self, input_shape=None):
         del input_shape
-        self._seed_generator = keras.random.SeedGenerator(self.seed, name="training_noise")
         if not self.generator.built:
             self.generator.build((None, self._generator_input_size()))
         if self.critic is not None:

@@ -78,7 +78,8 @@ class DCGAN(_Preset):
         unigen.fit(gan, "fashion_mnist", epochs=20)
 
     Args:
-        image_shape: (height, width, channels).
+        image_shape: (height, width, channels) (``event_shape`` is accepted too,
+            the name every family takes).
         latent_dim: size of z.
         divergence: a `unigen.divergences` name, config or instance.
         gradient_penalty: WGAN-GP weight (divergence "wasserstein" only).
@@ -95,7 +96,9 @@ class DCGAN(_Preset):
 
     def __init__(self, image_shape=(28, 28, 1), latent_dim=64, divergence="js", *,
                  gradient_penalty=None, spectral_norm=False, num_levels=256, base_filters=32,
-                 num_classes=None, **kwargs):
+                 num_classes=None, event_shape=None, **kwargs):
+        if event_shape is not None:  # the shape argument's name in every family
+            image_shape = event_shape
         image_shape = tuple(int(d) for d in image_shape)
         if len(image_shape) != 3:
             raise ValueError(f"`image_shape` must be (height, width, channels), got "

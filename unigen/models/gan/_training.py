@@ -22,7 +22,7 @@ class GANTrainingMixin:
 
     def _noise(self, per_replica_batch, shape):
         return global_batch_noise(
-            lambda n: keras.random.normal((n, *shape), seed=self._seed_generator),
+            lambda n: keras.random.normal((n, *shape), seed=self.noise_generator),
             per_replica_batch)
 
     def _with_instance_noise(self, x, batch):
@@ -36,7 +36,7 @@ class GANTrainingMixin:
         fake = self._generate(self._noise(batch, (self.latent_dim,)), labels, training=True)
         return self.critic.step(self._with_instance_noise(real, batch),
                                 self._with_instance_noise(fake, batch), labels,
-                                seed=self._seed_generator)
+                                seed=self.noise_generator)
 
     def _generator_step(self, real, labels, batch):
         z = self._noise(batch, (self.latent_dim,))

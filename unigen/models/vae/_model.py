@@ -142,8 +142,7 @@ class VAE(VAEBoundsMixin, VAETrainingMixin, GenerativeModel):
         self._user_networks = {"encoder": encoder is not None,
                                "decoder": decoder is not None,
                                "discriminator": discriminator is not None}
-        self.seed_generator = keras.random.SeedGenerator(self.seed)
-        self._eval_seed_generator = keras.random.SeedGenerator(
+        self._eval_noise_generator = keras.random.SeedGenerator(
             None if self.seed is None else self.seed + 1)
         names = ["loss", "reconstruction", "kl"]
         if self.regularizer == "samples":

@@ -34,7 +34,7 @@ class VAETrainingMixin:
         x = self._preprocess(x)
         onehot = self._one_hot(labels, tf.shape(x)[0])
         eps = keras.random.normal((tf.shape(x)[0], 1, self.latent_dim),
-                                  seed=self._eval_seed_generator)
+                                  seed=self._eval_noise_generator)
         loc, scale, _, log_px_z, log_pz, log_qz = self._forward(x, onehot, eps)
         kl, _ = obj.kl_to_prior(self._kl, loc, scale, self.prior.distribution(),
                                 log_qz, log_pz)
@@ -106,12 +106,12 @@ class VAETrainingMixin:
         onehot = self._one_hot(labels, batch)
         values = {}
         if self.critic is not None:
-            values.update(self._critic_step(x, onehot, self.seed_generator, train=True))
+            values.update(self._critic_step(x, onehot, self.noise_generator, train=True))
         weight = self.beta * obj.warmup_weight(self.optimizer.iterations,
                                                self.kl_warmup_steps)
         variables = self._autoencoder_variables()
         with tf.GradientTape() as tape:
-            loss, terms = self._objective(x, onehot, self.seed_generator, weight)
+            loss, terms = self._objective(x, onehot, self.noise_generator, weight)
             scaled = self.optimizer.scale_loss(scale_loss_for_replicas(loss))
         grads = tape.gradient(scaled, variables)
         self.optimizer.apply_gradients(zip(grads, variables, strict=True))
@@ -136,9 +136,9 @@ class VAETrainingMixin:
         x = self._preprocess(x)
         batch = tf.shape(x)[0]
         onehot = self._one_hot(labels, batch)
-        _, terms = self._objective(x, onehot, self._eval_seed_generator, self.beta)
+        _, terms = self._objective(x, onehot, self._eval_noise_generator, self.beta)
         if self.critic is not None:
-            terms.update(self._critic_step(x, onehot, self._eval_seed_generator, train=False))
+            terms.update(self._critic_step(x, onehot, self._eval_noise_generator, train=False))
         self._update_trackers(terms, batch)
         return {m.name: m.result() for m in self.metrics}
 
