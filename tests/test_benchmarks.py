@@ -41,7 +41,11 @@ def test_speed_smoke_writes_every_section(tmp_path):
         assert flops["flops_per_step"]["unigen"] > 0
         assert _positive(flops["fraction_of_peak_unigen"])
     assert _positive(result["flops"]["peak_gflops"])
-    assert _positive(result["glow_vs_tfp"]["speedup_unigen_over_tfp"])
+    glow = result["glow_vs_tfp"]
+    for key in ("speedup_unigen_over_tfp", "speedup_unigen_over_pre18"):
+        assert _positive(glow[key]["median"]) and glow[key]["verdict"]
+    assert _positive(glow["timing"]["control"]["ratio"]["median"])
+    assert all(_positive(p) for p in glow["timing"]["peak_gflops"])
     assert _positive(result["replicas"]["efficiency"]), result["replicas"].get("errors")
     assert result["pipeline"]["same_batches"] is True
     assert _positive(result["pipeline"]["speedup_vectorised"])

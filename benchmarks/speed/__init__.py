@@ -27,10 +27,10 @@ __all__ = ["SECTIONS", "run"]
 
 SECTIONS = ("fit_vs_plain", "glow_vs_tfp", "flops", "replicas", "pipeline")
 
-_GLOW_VS_TFP = {  # shape, levels, steps_per_level, hidden, batch, steps per round
-    "smoke": ((8, 8, 1), 1, 2, 8, 16, 2),
-    "quick": ((16, 16, 1), 2, 4, 64, 64, 5),
-    "full": ((28, 28, 1), 2, 4, 64, 64, 20),
+_GLOW_VS_TFP = {  # shape, levels, steps_per_level, hidden, batch, rounds, steps per round
+    "smoke": ((8, 8, 1), 1, 2, 8, 16, 2, 2),
+    "quick": ((28, 28, 1), 2, 4, 64, 64, 8, 4),
+    "full": ((28, 28, 1), 2, 4, 64, 64, 16, 6),
 }
 _PIPELINE = {"smoke": 1_000, "quick": 20_000, "full": 60_000}
 
@@ -87,10 +87,11 @@ def run(args):
         _log("glow_vs_tfp")
         from benchmarks.speed import glow_vs_tfp
 
-        shape, levels, steps, hidden, batch, per_round = _GLOW_VS_TFP[mode]
+        shape, levels, steps, hidden, batch, rounds, per_round = _GLOW_VS_TFP[mode]
         result["glow_vs_tfp"] = glow_vs_tfp.run(
             shape, levels, steps, hidden, batch, num_levels=256 if shape[0] > 8 else 17,
-            rounds=cfg["rounds"], steps_per_round=per_round)
+            rounds=args.repeats or rounds, steps_per_round=per_round, device=args.device,
+            peak_n=512 if mode == "smoke" else 2048)
     if "replicas" in sections:
         _log("replicas")
         from benchmarks.speed import replicas

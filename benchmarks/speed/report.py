@@ -49,16 +49,51 @@ def _fit_table(result):
     return lines
 
 
+def _ratio(entry):
+    """'1.52x [1.40-1.61], faster' from a `steps.compare` entry."""
+    if entry is None:
+        return "n/a"
+    q1, q3 = entry["quartiles"]
+    return f"{entry['median']:.2f}x [{q1:.2f}-{q3:.2f}], {entry.get('verdict', '')}"
+
+
 def _glow_table(glow):
-    rates = glow["rates_steps_per_second"]
     shape = "x".join(str(d) for d in glow["shape"])
-    return ["## unigen Glow vs tfb.Glow (same loop, depth and width)", "",
-            f"{shape} images, {glow['levels']} levels x {glow['steps_per_level']} steps, "
-            f"{glow['hidden']} hidden channels, batch {glow['batch_size']}.", "",
-            "| unigen steps/s | tfb.Glow steps/s | speed-up | target |",
-            "| ---: | ---: | ---: | ---: |",
-            f"| {_median(rates, 'unigen')} | {_median(rates, 'tfp')} | "
-            f"{_num(glow['speedup_unigen_over_tfp'], '{:.2f}x')} | >= 1.5x |"]
+    timing, figures = glow["timing"], glow["figures"]
+    control = timing["control"]["ratio"]
+    loads = timing["load_average"]
+    lines = ["## unigen Glow vs tfb.Glow (same loop, depth and width)", "",
+             f"{shape} images, {glow['levels']} levels x {glow['steps_per_level']} steps, "
+             f"{glow['hidden']} hidden channels, batch {glow['batch_size']}; "
+             f"{timing['rounds']} interleaved rounds of {timing['steps_per_round']} timed "
+             f"steps each, after tracing and {timing['warmup_steps']} warm-up steps; "
+             f"load average {min(loads):.2f} to {max(loads):.2f}. unigen_pre18 is the "
+             "same model with the bijector ops from before issue #18.", "",
+             "| contender | steps/s | images/s | trace s | GFLOP/step (executed) |"
+             " GFLOP/s | % of peak |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for name, f in figures.items():
+        entry = timing["contenders"][name]
+        lines.append(f"| {name} | {f['steps_per_second']:.2f} | "
+                     f"{f['images_per_second']:.0f} | {entry['trace_seconds']:.2f} | "
+                     f"{f['executed_gflops_per_step']:.3f} | "
+                     f"{f['executed_gflops_per_second']:.1f} | "
+                     f"{_num(f['fraction_of_peak'], '{:.1%}')} |")
+    peaks = timing["peak_gflops"]
+    floor = glow["speedup_unigen_over_tfp"].get("noise_floor")
+    lines += ["", "Speed-ups: median of the per-round ratios [quartiles], verdict against "
+                  f"the A/A noise floor ({_num(floor, '{:.1%}')}; "
+                  f"A/A ratio {control['median']:.3f} "
+                  f"[{control['quartiles'][0]:.3f}-{control['quartiles'][1]:.3f}]).", "",
+              f"- unigen / tfb.Glow: {_ratio(glow['speedup_unigen_over_tfp'])} "
+              f"(target >= {glow['target']}x)",
+              f"- unigen / unigen_pre18: {_ratio(glow['speedup_unigen_over_pre18'])}",
+              f"- unigen_pre18 / tfb.Glow: {_ratio(glow['speedup_pre18_over_tfp'])}"]
+    if peaks:
+        lines += ["", f"Matmul peak, once per round between the contenders: median "
+                      f"{glow['peak_gflops_median']:.1f} GFLOP/s (range {min(peaks):.1f} to "
+                      f"{max(peaks):.1f}); % of peak is per round, then the median."]
+    return lines
 
 
 def _replica_table(rep):
