@@ -57,13 +57,33 @@ def test_speed_smoke_writes_every_section(tmp_path):
     assert result["machine"]["cpu"] in table
 
 
-def test_speed_gpu_without_a_gpu_says_so(tmp_path):
+@pytest.mark.parametrize("mode", [[], ["--smoke"]])
+def test_speed_gpu_without_a_gpu_says_so(tmp_path, mode):
     import tensorflow as tf
 
     if tf.config.list_physical_devices("GPU"):
         pytest.skip("this machine has a GPU: the no-GPU message cannot be triggered")
-    proc = run_python(["-m", "benchmarks", "speed", "--device", "gpu", "--smoke",
+    proc = run_python(["-m", "benchmarks", "speed", "--device", "gpu", *mode,
                        "--out", str(tmp_path)], check=False)
     assert proc.returncode != 0
     assert "TensorFlow sees no GPU" in proc.stderr
     assert not (tmp_path / "speed_gpu.json").exists()
+    assert "[speed]" not in proc.stdout  # stopped before any section started
+
+
+def test_gpu_plan_runs_its_sections_on_the_cpu_at_smoke_size():
+    """The GPU script's own code, run on the CPU (no GPU here): every section it
+    can run with one device is measured, and replicas say why they are skipped."""
+    code = ("import json; from benchmarks.speed import gpu, report, timing; "
+            "r = {'command': 'test', 'mode': 'smoke', 'machine': timing.machine('cpu')}; "
+            "r.update(gpu.plan('smoke', 'cpu')); report.gpu_markdown(r); "
+            "print(json.dumps(r))")
+    proc = run_python(["-c", code], timeout=600)
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    glow = result["glow_precision"]
+    for name in ("float32", "float32 (A/A)", "mixed_float16"):
+        assert _positive(glow["rates_steps_per_second"][name]["images_per_second"])
+        assert math.isfinite(glow["test_bits_per_dim"][name])
+    assert glow["mixed_over_float32"]["verdict"]
+    assert _positive(result["dcgan_xla"]["xla_speedup"])
+    assert "needs 2 GPUs" in result["skipped"]["replicas"]

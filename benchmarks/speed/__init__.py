@@ -64,7 +64,9 @@ def run(args):
     from benchmarks.speed import configs, report, timing
 
     sections = _sections(args.only)
-    _select_device(args.device)
+    _select_device(args.device)  # exits at once, with the cause, when no GPU is seen
+    if args.device == "gpu":
+        return _run_gpu(args)
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
     cfg = configs.config(mode, args.repeats)
     started = time.perf_counter()
@@ -121,6 +123,27 @@ def run(args):
     with open(base + ".json", "w") as f:
         json.dump(result, f, indent=1)
     table = report.markdown(result)
+    with open(base + ".md", "w") as f:
+        f.write(table)
+    print(table)
+    print(f"wrote {base}.json and {base}.md in {result['seconds']:.0f} s")
+    return 0
+
+
+def _run_gpu(args):
+    """The GPU plan of `benchmarks.speed.gpu`, written to ``<out>/speed_gpu.json``/.md."""
+    from benchmarks.speed import gpu, report, timing
+
+    info = timing.machine("gpu")
+    result = {"command": "python -m benchmarks speed " + " ".join(_argv(args)),
+              "mode": "smoke" if args.smoke else "full", "machine": info}
+    result.update(gpu.plan(result["mode"], "gpu"))
+    info["load_average_end"] = list(os.getloadavg())
+    os.makedirs(args.out, exist_ok=True)
+    base = os.path.join(args.out, "speed_gpu")
+    with open(base + ".json", "w") as f:
+        json.dump(result, f, indent=1)
+    table = report.gpu_markdown(result)
     with open(base + ".md", "w") as f:
         f.write(table)
     print(table)

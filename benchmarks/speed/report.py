@@ -2,7 +2,7 @@
 
 from benchmarks.speed.timing import label
 
-__all__ = ["markdown"]
+__all__ = ["gpu_markdown", "markdown"]
 
 
 _SHARED = " (shared machine: absolute rates are noisy, ratios less so)"
@@ -150,3 +150,41 @@ def markdown(result):
         if key in result:
             lines += [*table(result[key]), ""]
     return "\n".join(lines)
+
+
+def gpu_markdown(result):
+    """The GPU run (`benchmarks.speed.gpu`) as Markdown."""
+    machine = result["machine"]
+    lines = [f"# Speed, gpu ({result['mode']} mode)", "", f"Device: {label(machine)}.", "",
+             f"Command: `{result['command']}`; {result['seconds']:.0f} s; data: "
+             f"{result['data']}.", ""]
+    glow = result.get("glow_precision")
+    if glow:
+        rates = glow["rates_steps_per_second"]
+        bpd = glow.get("test_bits_per_dim", {})
+        lines += ["## Glow: float32 vs mixed_float16 (unigen.fit)", "",
+                  f"Batch {glow['batch_size']}, {glow['levels']} levels x "
+                  f"{glow['steps_per_level']} steps, {glow['hidden']} hidden; each model "
+                  f"trained {glow['steps_trained']} steps on the same batches.", "",
+                  "| contender | steps/s | images/s | trace s | test bits/dim |",
+                  "| --- | ---: | ---: | ---: | ---: |"]
+        for name, r in rates.items():
+            lines.append(f"| {name} | {_median(rates, name)} | "
+                         f"{_num(r.get('images_per_second'), '{:.0f}')} | "
+                         f"{_num(r.get('trace_seconds'))} | {_num(bpd.get(name), '{:.3f}')} |")
+        lines += ["", f"- mixed_float16 / float32: {_ratio(glow.get('mixed_over_float32'))}",
+                  f"- bits/dim change (mixed - float32): "
+                  f"{_num(glow.get('bits_per_dim_change_mixed'), '{:+.3f}')}; A/A: "
+                  f"{_num(glow.get('bits_per_dim_change_aa'), '{:+.3f}')}", ""]
+    dcgan = result.get("dcgan_xla")
+    if dcgan:
+        sec = dcgan["seconds_per_epoch"]
+        lines += ["## DCGAN: seconds per Fashion-MNIST epoch, with and without XLA", "",
+                  f"{dcgan['examples']} images, batch {dcgan['batch_size']}.", "",
+                  "| without XLA | with XLA | XLA speed-up |", "| ---: | ---: | ---: |",
+                  f"| {_num(sec.get('plain_tf'))} | {_num(sec.get('xla'))} | "
+                  f"{_num(dcgan.get('xla_speedup'), '{:.2f}x')} |", ""]
+    if "replicas" in result:
+        lines += [*_replica_table(result["replicas"]), ""]
+    lines += [f"- {name} skipped: {why}" for name, why in result["skipped"].items()]
+    return "\n".join(lines) + "\n"
