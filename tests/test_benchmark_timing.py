@@ -50,3 +50,15 @@ def test_compare_is_per_round_and_says_no_difference_within_the_aa_spread():
 def test_quartiles():
     assert steps.quartiles([3.0]) == (3.0, 3.0, 3.0)
     assert steps.quartiles([1.0, 2.0, 3.0, 4.0, 5.0]) == (2.0, 3.0, 4.0)
+
+
+def test_round_orders_put_every_pair_adjacent_and_apart():
+    names = ["a", "b", "c", "a (A/A)"]
+    orders = [steps.round_order(names, r) for r in range(16)]
+    assert orders == [steps.round_order(names, r) for r in range(16)]  # a fixed seed
+    for x in names:
+        for y in names:
+            if x < y:
+                gaps = {abs(o.index(x) - o.index(y)) for o in orders}
+                assert {1, 3} <= gaps, (x, y, gaps)
+    assert all(sorted(o) == sorted(names) for o in orders)

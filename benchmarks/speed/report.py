@@ -100,7 +100,7 @@ def _glow_table(glow):
               f"- unigen / unigen_pre18: {_ratio(glow['speedup_unigen_over_pre18'])}",
               f"- unigen_pre18 / tfb.Glow: {_ratio(glow['speedup_pre18_over_tfp'])}"]
     if peaks:
-        lines += ["", f"Matmul peak, once per round between the contenders: median "
+        lines += ["", f"Matmul peak, once after every round: median "
                       f"{glow['peak_gflops_median']:.1f} GFLOP/s (range {min(peaks):.1f} to "
                       f"{max(peaks):.1f}); % of peak is per round, then the median."]
     return lines

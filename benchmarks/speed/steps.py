@@ -7,9 +7,10 @@ The measurement (issue #18):
   ``trace_seconds``; ``warmup_steps`` more calls are dropped.
 * **Per step, interleaved.** Every training step is timed on its own (the
   call returns once its loss is on the host). The contenders take turns in
-  short rounds of ``steps_per_round`` steps, in alternating order (A, B, C,
-  then C, B, A, ...), for many rounds, so load from other processes falls on
-  all of them alike.
+  short rounds of ``steps_per_round`` steps, in a fresh order each round (a
+  permutation drawn from a fixed seed), for many rounds, so load from other
+  processes falls on all of them alike and every pair, the A/A pair
+  included, is on average as often adjacent as apart.
 * **Medians with their spread.** A contender's time per step is the median of
   all its timed steps; a ratio between two contenders is computed per round
   (from the two per-round medians, measured seconds apart) and reported as
@@ -20,16 +21,17 @@ The measurement (issue #18):
   ratio whose distance from 1 does not exceed it is reported as "no
   difference".
 * **The hardware's limit, interleaved.** ``peak`` (a callable returning the
-  GFLOP/s of one matmul timing) runs once per round, between the contenders,
-  so every FLOP/s figure is compared with the peak measured in its own round.
+  GFLOP/s of one matmul timing) runs after every round, so every FLOP/s
+  figure is compared with the peak measured in its own round.
 * **Load recorded.** The one-minute load average after each round.
 """
 
 import os
+import random
 import statistics
 import time
 
-__all__ = ["compare", "interleave", "noise_floor", "quartiles"]
+__all__ = ["compare", "interleave", "noise_floor", "quartiles", "round_order"]
 
 
 def quartiles(values):
@@ -79,17 +81,16 @@ def interleave(contenders, rounds, steps_per_round, warmup_steps=2, control=None
     per_round = {name: [] for name in names}
     peaks, loads = [], []
     for r in range(rounds):
-        order = names if r % 2 == 0 else names[::-1]
-        half = len(order) // 2
-        for i, name in enumerate(order):
-            if peak is not None and i == half:
-                peaks.append(float(peak()))
+        order = round_order(names, r)
+        for name in order:
             seconds = []
             for _ in range(steps_per_round):
                 start = time.perf_counter()
                 fns[name]()
                 seconds.append(time.perf_counter() - start)
             per_round[name].append(seconds)
+        if peak is not None:
+            peaks.append(float(peak()))
         loads.append(os.getloadavg()[0])
     out = {}
     for name in names:
@@ -106,6 +107,15 @@ def interleave(contenders, rounds, steps_per_round, warmup_steps=2, control=None
         result["control"] = {"name": control, "twin": aa,
                              "ratio": compare(result, control, aa, with_verdict=False)}
     return result
+
+
+def round_order(names, r):
+    """Round ``r``'s order: a permutation drawn from a fixed seed, so over many
+    rounds every pair of contenders (the A/A pair included) is run adjacent
+    and apart, first and last, equally often on average."""
+    order = list(names)
+    random.Random(1000 + r).shuffle(order)
+    return order
 
 
 def compare(result, faster, slower, with_verdict=True):

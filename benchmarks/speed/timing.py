@@ -80,8 +80,9 @@ def alternate_epochs(trainers, rounds, steps, warmup=1, steps_per_batch=None, be
 
     Keras traces the training step again in the first epoch of every ``fit``
     call, so each contender trains in one call of ``warmup + rounds`` epochs,
-    in its own thread, and the threads take turns epoch by epoch (A, B, C,
-    then C, B, A, ...): only one contender computes at a time. An epoch is
+    in its own thread, and the threads take turns epoch by epoch, in a fresh
+    order each round (`benchmarks.speed.steps.round_order`): only one
+    contender computes at a time. An epoch is
     timed from its ``on_epoch_begin`` (once it has the turn) to its
     ``on_epoch_end``; the ``warmup`` first epochs (tracing) are dropped.
 
@@ -109,7 +110,9 @@ def alternate_epochs(trainers, rounds, steps, warmup=1, steps_per_batch=None, be
     """
     per_batch = steps_per_batch or {}
     names = list(trainers)
-    schedule = [n for r in range(warmup + rounds) for n in (names if r % 2 == 0 else names[::-1])]
+    from benchmarks.speed.steps import round_order
+
+    schedule = [n for r in range(warmup + rounds) for n in round_order(names, r)]
     turn = threading.Condition()
     state = {"position": 0}
     gone, errors = set(), {}
