@@ -49,10 +49,16 @@ def test_speed_smoke_writes_every_section(tmp_path):
     assert _positive(result["replicas"]["efficiency"]), result["replicas"].get("errors")
     assert result["pipeline"]["same_batches"] is True
     assert _positive(result["pipeline"]["speedup_vectorised"])
+    points = result["curves"]["points"]
+    assert {p["family"] for p in points} == {"dcgan", "vae", "glow"}
+    for p in points:
+        assert "error" not in p, p
+        assert _positive(p["images_per_second"]) and p["gflops_per_step"] > 0
+    assert (tmp_path / "speed_cpu_curves.png").stat().st_size > 0
     with open(tmp_path / "speed_cpu.md") as f:
         table = f.read()
     for heading in ("unigen.fit vs a plain Keras loop", "unigen Glow vs tfb.Glow",
-                    "2 replicas vs 1", "Input pipeline"):
+                    "2 replicas vs 1", "Input pipeline", "Cost curves"):
         assert heading in table
     assert result["machine"]["cpu"] in table
 

@@ -13,6 +13,8 @@ Sections (``--only`` picks some):
   (`benchmarks.speed.replicas`).
 * ``pipeline``: batches per second of `unigen.fit`'s input pipeline,
   vectorised vs element-wise (`benchmarks.speed.pipeline`).
+* ``curves``: steps/s, images/s and GFLOP/s against batch size and image
+  size per family, plotted with the matmul peak (`benchmarks.speed.curves`).
 
 Every figure is a ratio of rates measured in the same run, alternated A/B,
 medians of the rounds (`benchmarks.speed.timing`). Results go to
@@ -26,7 +28,7 @@ import time
 
 __all__ = ["SECTIONS", "run"]
 
-SECTIONS = ("fit_vs_plain", "glow_vs_tfp", "flops", "replicas", "pipeline")
+SECTIONS = ("fit_vs_plain", "glow_vs_tfp", "flops", "replicas", "pipeline", "curves")
 
 _GLOW_VS_TFP = {  # shape, levels, steps_per_level, hidden, batch, rounds, steps per round
     "smoke": ((8, 8, 1), 1, 2, 8, 16, 2, 2),
@@ -34,6 +36,11 @@ _GLOW_VS_TFP = {  # shape, levels, steps_per_level, hidden, batch, rounds, steps
     "full": ((28, 28, 1), 2, 4, 64, 64, 16, 6),
 }
 _PIPELINE = {"smoke": 1_000, "quick": 20_000, "full": 60_000}
+_CURVES = {  # batches at 28x28x1, image shapes at batch 64, timed steps per point
+    "smoke": ((16, 32), ((8, 8, 1),), 2),
+    "quick": ((32, 64, 128, 256, 512), ((8, 8, 1), (28, 28, 1), (32, 32, 3)), 4),
+    "full": ((32, 64, 128, 256, 512), ((8, 8, 1), (28, 28, 1), (32, 32, 3)), 8),
+}
 
 
 def _select_device(device):
@@ -111,6 +118,15 @@ def run(args):
         from benchmarks.speed import pipeline
 
         result["pipeline"] = pipeline.run(num_examples=_PIPELINE[mode], rounds=cfg["rounds"])
+    if "curves" in sections:
+        _log("curves")
+        from benchmarks.speed import curves
+
+        batches, shapes, steps = _CURVES[mode]
+        result["curves"] = curves.run(cfg, batches=batches, shapes=shapes, steps=steps,
+                                      device=args.device)
+        os.makedirs(args.out, exist_ok=True)
+        curves.plot(result["curves"], os.path.join(args.out, f"speed_{args.device}_curves.png"))
     for entry in result.get("fit_vs_plain", {}).values():
         entry.pop("models", None)
     result["seconds"] = time.perf_counter() - started

@@ -132,6 +132,28 @@ def _pipeline_table(pipe):
             f"{_num(pipe['speedup_vectorised'], '{:.2f}x')} |"]
 
 
+def _curves_table(curves):
+    lines = ["## Cost curves (steps/s, images/s, GFLOP/s per batch and image size)", "",
+             f"Keras's training function of unigen's models, {curves['steps']} timed steps "
+             "per point after tracing and one warm-up step, points one after the other; "
+             f"matmul peak probed after every point: median "
+             f"{curves['peak_gflops_median']:.1f} GFLOP/s.", "",
+             "| family | image | batch | steps/s | images/s | GFLOP/step | GFLOP/s |"
+             " trace s | load |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for p in curves["points"]:
+        image = "x".join(str(d) for d in p["shape"])
+        if "error" in p:
+            lines.append(f"| {p['family']} | {image} | {p['batch']} | failed: "
+                         f"{p['error'][:80]} | | | | | |")
+            continue
+        lines.append(f"| {p['family']} | {image} | {p['batch']} | "
+                     f"{p['steps_per_second']:.2f} | {p['images_per_second']:.0f} | "
+                     f"{p['gflops_per_step']:.3f} | {p['gflops_per_second']:.1f} | "
+                     f"{p['trace_seconds']:.1f} | {p['load_average']:.2f} |")
+    return lines
+
+
 def markdown(result):
     """The results of one run as Markdown, each figure labelled with its device."""
     machine = result["machine"]
@@ -139,14 +161,15 @@ def markdown(result):
     lines = [f"# Speed, {machine['device']} ({result['mode']} mode)", "",
              f"Device: {label(machine)}.", "",
              f"Command: `{result['command']}`; {result['rounds']} timed rounds per figure "
-             f"(after one warm-up round), A/B order alternated; {result['seconds']:.0f} s. "
+             f"(after a tracing round), contenders in a fresh order every round; "
+             f"{result['seconds']:.0f} s. "
              f"Load average at start / end: {load[0]:.2f} / {load[1]:.2f}"
              f"{_SHARED if machine['shared'] else ''}.",
              ""]
     if "fit_vs_plain" in result:
         lines += [*_fit_table(result), ""]
     for key, table in (("glow_vs_tfp", _glow_table), ("replicas", _replica_table),
-                       ("pipeline", _pipeline_table)):
+                       ("pipeline", _pipeline_table), ("curves", _curves_table)):
         if key in result:
             lines += [*table(result[key]), ""]
     return "\n".join(lines)
