@@ -47,7 +47,8 @@ def _point(family, shape, batch, steps, widths):
     data = tf.data.Dataset.from_tensor_slices(tf.cast(x, "float32")).batch(
         batch, drop_remainder=True).repeat()
     iterator = iter(data)
-    train = model.make_train_function()
+    model.make_train_function()
+    train = model.train_function
     start = time.perf_counter()
     logs = train(iterator)
     float(logs["loss"])
