@@ -10,6 +10,7 @@ import scipy.linalg
 import tensorflow as tf
 
 from unigen.flows._bijector import Bijector, _sum_event
+from unigen.flows._ops import _batch_zeros, _mix_channels, _per_example, _spatial_size
 
 __all__ = [
     "ActNorm",
@@ -19,44 +20,6 @@ __all__ = [
     "SplitPrior",
     "Squeeze",
 ]
-
-
-def _spatial_size(x):
-    """Number of positions that share one channel's parameters (H*W, or 1).
-
-    A Python float when the shape is static (no shape ops enter the graph),
-    else a tensor computed from ``tf.shape``.
-    """
-    dims = x.shape[1:-1]
-    if all(d is not None for d in dims):
-        return float(np.prod(dims, dtype=np.int64))
-    return tf.cast(tf.reduce_prod(tf.shape(x)[1:-1]), x.dtype)
-
-
-def _per_example(value, x):
-    """The scalar ``value`` repeated once per example of ``x``: shape ``[batch]``."""
-    return tf.fill(tf.shape(x)[:1], tf.cast(value, x.dtype))
-
-
-def _batch_zeros(x):
-    return tf.zeros(tf.shape(x)[:1], x.dtype)
-
-
-def _mix_channels(x, matrix):
-    """y[..., i] = sum_j matrix[i, j] x[..., j], as one GEMM.
-
-    Images are reshaped to a [batch * H * W, C] matrix and multiplied by
-    matrix^T once; ``tf.linalg.matvec`` over [B, H, W, C] would instead run a
-    batched matmul of B * H * W tiny matrix-vector products.
-    """
-    if x.shape.rank == 2:
-        return tf.matmul(x, matrix, transpose_b=True)
-    inner = list(x.shape[1:])
-    channels = inner[-1]
-    y = tf.matmul(tf.reshape(x, [-1, channels]), matrix, transpose_b=True)
-    if all(d is not None for d in inner):
-        return tf.reshape(y, [-1, *inner])
-    return tf.reshape(y, tf.shape(x))
 
 
 @keras.saving.register_keras_serializable(package="unigen")
