@@ -1,4 +1,4 @@
-"""The GPU run: ``python -m benchmarks speed --device gpu`` (about 5 to 8 minutes).
+"""The GPU run: ``python -m benchmarks speed --device gpu`` (budget 480 s; untimed on a GPU).
 
 What it measures on the first GPU (every figure in one process, contenders
 interleaved epoch by epoch with `benchmarks.speed.timing.alternate_epochs`,
