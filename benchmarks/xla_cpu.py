@@ -6,7 +6,8 @@ Each case is one ``tf.function`` computing the gradient of mean(square(layer(x))
 with respect to the layer's weights, once plain (TensorFlow's kernels: oneDNN
 convolutions on x86) and once with ``jit_compile=True`` (XLA:CPU's own
 kernels). Timed with `benchmarks.speed.steps.interleave`: every call on its own
-after tracing, all cases interleaved in rounds of 3 calls in a fresh order.
+after tracing, all cases interleaved in rounds of 3 calls in a fresh order,
+the plain discriminator also run as an A/A control (verdicts against its spread).
 Cases: unigen's DCGAN generator and discriminator (28x28x1, batch 64, the
 speed suite's widths), one strided convolution, one transposed convolution
 and one dense layer of similar cost. Writes benchmarks/results/xla_cpu_layers.json.
@@ -66,19 +67,20 @@ def main():
     for name, (plain, xla) in fns.items():
         contenders[name + " tf"] = lambda f=plain: [t.numpy() for t in f()]
         contenders[name + " xla"] = lambda f=xla: [t.numpy() for t in f()]
-    result = timing.interleave(contenders, rounds=args.rounds, steps_per_round=3)
+    result = timing.interleave(contenders, rounds=args.rounds, steps_per_round=3,
+                               control="dcgan_discriminator tf")
     out = {"command": "python benchmarks/xla_cpu.py " + " ".join(sys.argv[1:]),
            "load_average_start": load_start, "load_average_rounds": result["load_average"],
-           "batch": 64, "cases": {}}
+           "batch": 64, "aa_control": result["control"], "cases": {}}
     for name in fns:
-        ratio = timing.compare(result, name + " xla", name + " tf", with_verdict=False)
+        ratio = timing.compare(result, name + " xla", name + " tf")
         entry = {"tf_ms": 1000 * result["contenders"][name + " tf"]["step_seconds_median"],
                  "xla_ms": 1000 * result["contenders"][name + " xla"]["step_seconds_median"],
                  "xla_over_tf_speed": ratio}
         out["cases"][name] = entry
         print(f"{name:42s} tf {entry['tf_ms']:7.2f} ms  xla {entry['xla_ms']:7.2f} ms  "
               f"XLA speed {ratio['median']:.2f}x [{ratio['quartiles'][0]:.2f}-"
-              f"{ratio['quartiles'][1]:.2f}]")
+              f"{ratio['quartiles'][1]:.2f}], {ratio['verdict']}")
     print(f"load average {min(result['load_average']):.2f} to {max(result['load_average']):.2f}")
     with open(args.out, "w") as f:
         json.dump(out, f, indent=1)
