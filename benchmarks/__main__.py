@@ -17,7 +17,9 @@ def _parser():
         "speed", help="training speed: unigen.fit vs plain Keras, Glow vs tfb.Glow, "
                       "FLOP/s vs the matmul peak, 2 replicas vs 1, input pipeline")
     speed.add_argument("--device", choices=("cpu", "gpu"), default="cpu",
-                       help="where to train (gpu fails when TensorFlow sees no GPU)")
+                       help="cpu: the suite's sections; gpu: the GPU run of "
+                            "benchmarks.speed.gpu (Glow float32 vs mixed_float16, DCGAN "
+                            "with and without XLA, 2 replicas; exits at once without a GPU)")
     speed.add_argument("--repeats", type=int, default=None,
                        help="timed rounds per figure (default 5, 3 with --quick)")
     size = speed.add_mutually_exclusive_group()

@@ -13,8 +13,9 @@ same batches of Fashion-MNIST-shaped data (28x28x1, 256 levels): ``levels`` x
 coupling (conv3x3-relu-conv1x1-relu-conv3x3, ``hidden`` channels). TFP's Glow is
 built with ``coupling_bijector_fn=GlowDefaultNetwork(num_hidden=hidden)`` (its
 networks are tf_keras objects, trained through ``glow.trainable_variables``).
-Timings alternate A/B in rounds and the medians are reported, so load from
-other processes on a shared machine hits both alike.
+Timed per step after tracing, in interleaved rounds with an A/A control and
+the matmul peak once per round (`benchmarks.speed.steps`); unigen's Glow as it
+was before issue #18 runs beside them.
 
 Also holds `fashion_quality`, the Fashion-MNIST part of flows_quality.py: the
 two models trained with the same budget, compared on test bits/dim.
@@ -40,10 +41,10 @@ RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
                        "flows_speed.json")
 
 
-def speed(quick):
-    """unigen Glow vs tfb.Glow steps per second at 28x28 (see benchmarks.speed.glow_vs_tfp)."""
-    rounds, per_round = (3, 5) if quick else (7, 20)
-    return glow_vs_tfp.run((28, 28, 1), 2, 4, 64, 64, num_levels=256, rounds=rounds,
+def speed(quick, batch=64):
+    """unigen Glow vs tfb.Glow per step at 28x28 (see benchmarks.speed.glow_vs_tfp)."""
+    rounds, per_round = (6, 4) if quick else (20, 6)
+    return glow_vs_tfp.run((28, 28, 1), 2, 4, 64, batch, num_levels=256, rounds=rounds,
                            steps_per_round=per_round)
 
 
@@ -109,21 +110,27 @@ def summarise_fashion(result):
 
 
 def main():
+    from benchmarks.speed.report import _glow_table
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--out", default=RESULTS)
     args = parser.parse_args()
-    result = speed(args.quick)
+    started = time.time()
+    load_start = list(os.getloadavg())
+    result = speed(args.quick, args.batch)
     result["quick"] = args.quick
-    result["machine"] = "shared 2-core CPU (4 engineers), no GPU"
-    rates = result["rates_steps_per_second"]
-    print(f"{'model':8s} {'steps/s (median)':>18s}")
-    for name, entry in rates.items():
-        print(f"{name:8s} {entry.get('median', float('nan')):18.2f}")
-    print(f"speed-up unigen / tfp: {result['speedup_unigen_over_tfp']:.2f}x (target 1.5x)")
-    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
-    with open(RESULTS, "w") as f:
+    result["command"] = "python benchmarks/flows_speed.py " + " ".join(sys.argv[1:])
+    result["machine"] = {"description": "shared 2-core CPU, no GPU",
+                         "load_average_start": load_start,
+                         "load_average_end": list(os.getloadavg())}
+    result["seconds"] = time.time() - started
+    print("\n".join(_glow_table(result)))
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as f:
         json.dump(result, f, indent=1)
-    print("wrote", RESULTS)
+    print("wrote", args.out)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ Sections (``--only`` picks some):
   (`benchmarks.speed.replicas`).
 * ``pipeline``: batches per second of `unigen.fit`'s input pipeline,
   vectorised vs element-wise (`benchmarks.speed.pipeline`).
+* ``curves``: steps/s, images/s and GFLOP/s against batch size and image
+  size per family, plotted with the matmul peak (`benchmarks.speed.curves`).
 
 Every figure is a ratio of rates measured in the same run, alternated A/B,
 medians of the rounds (`benchmarks.speed.timing`). Results go to
@@ -21,18 +23,24 @@ medians of the rounds (`benchmarks.speed.timing`). Results go to
 
 import json
 import os
+import statistics
 import time
 
 __all__ = ["SECTIONS", "run"]
 
-SECTIONS = ("fit_vs_plain", "glow_vs_tfp", "flops", "replicas", "pipeline")
+SECTIONS = ("fit_vs_plain", "glow_vs_tfp", "flops", "replicas", "pipeline", "curves")
 
-_GLOW_VS_TFP = {  # shape, levels, steps_per_level, hidden, batch, steps per round
-    "smoke": ((8, 8, 1), 1, 2, 8, 16, 2),
-    "quick": ((16, 16, 1), 2, 4, 64, 64, 5),
-    "full": ((28, 28, 1), 2, 4, 64, 64, 20),
+_GLOW_VS_TFP = {  # shape, levels, steps_per_level, hidden, batch, rounds, steps per round
+    "smoke": ((8, 8, 1), 1, 2, 8, 16, 2, 2),
+    "quick": ((28, 28, 1), 2, 4, 64, 64, 8, 4),
+    "full": ((28, 28, 1), 2, 4, 64, 64, 16, 6),
 }
 _PIPELINE = {"smoke": 1_000, "quick": 20_000, "full": 60_000}
+_CURVES = {  # batches at 28x28x1, image shapes at batch 64, timed steps per point
+    "smoke": ((16, 32), ((8, 8, 1),), 2),
+    "quick": ((32, 64, 128, 256, 512), ((8, 8, 1), (28, 28, 1), (32, 32, 3)), 4),
+    "full": ((32, 64, 128, 256, 512), ((8, 8, 1), (28, 28, 1), (32, 32, 3)), 8),
+}
 
 
 def _select_device(device):
@@ -63,7 +71,9 @@ def run(args):
     from benchmarks.speed import configs, report, timing
 
     sections = _sections(args.only)
-    _select_device(args.device)
+    _select_device(args.device)  # exits at once, with the cause, when no GPU is seen
+    if args.device == "gpu":
+        return _run_gpu(args)
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
     cfg = configs.config(mode, args.repeats)
     started = time.perf_counter()
@@ -79,7 +89,12 @@ def run(args):
         _log("fit_vs_plain")
         from benchmarks.speed import fit_vs_plain
 
-        result["fit_vs_plain"] = fit_vs_plain.run(cfg)
+        probe = None
+        if "flops" in sections:
+            from benchmarks.speed.flops import peak_probe
+
+            probe = peak_probe(n=512 if mode == "smoke" else 2048, device=args.device)
+        result["fit_vs_plain"] = fit_vs_plain.run(cfg, peak=probe)
     if "flops" in sections:
         _log("flops")
         result["flops"] = _flops(result["fit_vs_plain"], cfg, peaks, args.device, mode)
@@ -87,10 +102,11 @@ def run(args):
         _log("glow_vs_tfp")
         from benchmarks.speed import glow_vs_tfp
 
-        shape, levels, steps, hidden, batch, per_round = _GLOW_VS_TFP[mode]
+        shape, levels, steps, hidden, batch, rounds, per_round = _GLOW_VS_TFP[mode]
         result["glow_vs_tfp"] = glow_vs_tfp.run(
             shape, levels, steps, hidden, batch, num_levels=256 if shape[0] > 8 else 17,
-            rounds=cfg["rounds"], steps_per_round=per_round)
+            rounds=args.repeats or rounds, steps_per_round=per_round, device=args.device,
+            peak_n=512 if mode == "smoke" else 2048)
     if "replicas" in sections:
         _log("replicas")
         from benchmarks.speed import replicas
@@ -102,6 +118,15 @@ def run(args):
         from benchmarks.speed import pipeline
 
         result["pipeline"] = pipeline.run(num_examples=_PIPELINE[mode], rounds=cfg["rounds"])
+    if "curves" in sections:
+        _log("curves")
+        from benchmarks.speed import curves
+
+        batches, shapes, steps = _CURVES[mode]
+        result["curves"] = curves.run(cfg, batches=batches, shapes=shapes, steps=steps,
+                                      device=args.device)
+        os.makedirs(args.out, exist_ok=True)
+        curves.plot(result["curves"], os.path.join(args.out, f"speed_{args.device}_curves.png"))
     for entry in result.get("fit_vs_plain", {}).values():
         entry.pop("models", None)
     result["seconds"] = time.perf_counter() - started
@@ -114,6 +139,27 @@ def run(args):
     with open(base + ".json", "w") as f:
         json.dump(result, f, indent=1)
     table = report.markdown(result)
+    with open(base + ".md", "w") as f:
+        f.write(table)
+    print(table)
+    print(f"wrote {base}.json and {base}.md in {result['seconds']:.0f} s")
+    return 0
+
+
+def _run_gpu(args):
+    """The GPU plan of `benchmarks.speed.gpu`, written to ``<out>/speed_gpu.json``/.md."""
+    from benchmarks.speed import gpu, report, timing
+
+    info = timing.machine("gpu")
+    result = {"command": "python -m benchmarks speed " + " ".join(_argv(args)),
+              "mode": "smoke" if args.smoke else "full", "machine": info}
+    result.update(gpu.plan(result["mode"], "gpu"))
+    info["load_average_end"] = list(os.getloadavg())
+    os.makedirs(args.out, exist_ok=True)
+    base = os.path.join(args.out, "speed_gpu")
+    with open(base + ".json", "w") as f:
+        json.dump(result, f, indent=1)
+    table = report.gpu_markdown(result)
     with open(base + ".md", "w") as f:
         f.write(table)
     print(table)
@@ -138,11 +184,17 @@ def _flops(fit_results, cfg, peaks, device, mode):
                 out[name][f"gflops_per_second_{contender}"] = (
                     counts["unigen"] * rates[contender]["median"] / 1e9)
     peaks.append(matmul_peak(n=512 if mode == "smoke" else 2048, device=device))
-    peak = max(p["gflops"] for p in peaks)
+    interleaved = [p for e in fit_results.values() for p in e.get("peak_gflops_per_round", [])]
+    # The peak measured between the rounds of the training figures (issue #18);
+    # the best-of batches before and after are kept for comparison.
+    peak = (statistics.median(interleaved) if interleaved
+            else max(p["gflops"] for p in peaks))
     for entry in out.values():
         for key in [k for k in entry if k.startswith("gflops_per_second_")]:
             entry["fraction_of_peak_" + key.rsplit("_second_", 1)[1]] = entry[key] / peak
     return {"matmul_peak": peaks, "peak_gflops": peak, "models": out,
+            "peak_gflops_interleaved": interleaved,
+            "peak": "median of the matmul timings between the rounds of fit_vs_plain",
             "method": "tf.compat.v1.profiler float_operation on tf.function(train_step) "
                       "graph; counts matmuls and convolutions (forward and backward), "
                       "a lower bound"}

@@ -16,9 +16,9 @@ _SIZES = {
     # batch, steps per timed block, rounds, image shape, levels, widths
     "smoke": dict(batch=16, steps=2, rounds=1, shape=(8, 8, 1), levels=17,
                   filters=4, latent=4, glow=(1, 2, 8)),
-    "quick": dict(batch=64, steps=15, rounds=3, shape=(8, 8, 1), levels=17,
+    "quick": dict(batch=64, steps=10, rounds=8, shape=(8, 8, 1), levels=17,
                   filters=32, latent=32, glow=(2, 4, 64)),
-    "full": dict(batch=64, steps=20, rounds=5, shape=(28, 28, 1), levels=256,
+    "full": dict(batch=64, steps=10, rounds=12, shape=(28, 28, 1), levels=256,
                  filters=32, latent=64, glow=(2, 4, 64)),
 }
 

@@ -22,7 +22,7 @@ import time
 
 import tensorflow as tf
 
-__all__ = ["matmul_peak", "train_step_flops"]
+__all__ = ["graph_flops", "matmul_peak", "peak_probe", "train_step_flops"]
 
 
 def matmul_peak(n=2048, repeats=5, per_batch=4, device="cpu"):
@@ -48,12 +48,44 @@ def matmul_peak(n=2048, repeats=5, per_batch=4, device="cpu"):
             "repeats": repeats, "dtype": "float32"}
 
 
-def train_step_flops(model, batch):
-    """FLOPs of one ``model.train_step`` on ``batch`` (its shape and dtype)."""
+def peak_probe(n=2048, per_batch=4, device="cpu"):
+    """A zero-argument function timing one chain of ``per_batch`` n x n matmuls.
+
+    Each call returns the GFLOP/s of that one timing; `benchmarks.speed.steps`
+    calls it once per round, between the training contenders, so the peak is
+    measured interleaved with the figures it is compared with.
+    """
+    with tf.device("/GPU:0" if device == "gpu" else "/CPU:0"):
+        a = tf.random.stateless_normal((n, n), seed=[1, 2])
+        b = tf.random.stateless_normal((n, n), seed=[3, 4])
+
+    @tf.function
+    def chain(a, b):
+        c = a
+        for _ in range(per_batch):
+            c = tf.matmul(c, b) * (1.0 / n)
+        return tf.reduce_sum(c)
+
+    float(chain(a, b))  # trace and warm up
+
+    def probe():
+        start = time.perf_counter()
+        float(chain(a, b))
+        return 2.0 * n**3 * per_batch / (time.perf_counter() - start) / 1e9
+
+    return probe
+
+
+def graph_flops(graph):
+    """FLOPs TensorFlow's graph profiler counts in ``graph`` (see the module docstring)."""
     from tensorflow.python.profiler import model_analyzer, option_builder
 
-    spec = tf.TensorSpec(batch.shape, tf.float32)
-    graph = tf.function(model.train_step).get_concrete_function(spec).graph
     options = option_builder.ProfileOptionBuilder.float_operation()
     options["output"] = "none"
     return int(model_analyzer.profile(graph, options=options).total_float_ops)
+
+
+def train_step_flops(model, batch):
+    """FLOPs of one ``model.train_step`` on ``batch`` (its shape and dtype)."""
+    spec = tf.TensorSpec(batch.shape, tf.float32)
+    return graph_flops(tf.function(model.train_step).get_concrete_function(spec).graph)

@@ -75,13 +75,14 @@ def _summary(names, rates, errors):
     return out
 
 
-def alternate_epochs(trainers, rounds, steps, warmup=1):
+def alternate_epochs(trainers, rounds, steps, warmup=1, steps_per_batch=None, between=None):
     """Alternates the epochs of several Keras ``fit`` calls; returns steps per second.
 
     Keras traces the training step again in the first epoch of every ``fit``
     call, so each contender trains in one call of ``warmup + rounds`` epochs,
-    in its own thread, and the threads take turns epoch by epoch (A, B, C,
-    then C, B, A, ...): only one contender computes at a time. An epoch is
+    in its own thread, and the threads take turns epoch by epoch, in a fresh
+    order each round (`benchmarks.speed.steps.round_order`): only one
+    contender computes at a time. An epoch is
     timed from its ``on_epoch_begin`` (once it has the turn) to its
     ``on_epoch_end``; the ``warmup`` first epochs (tracing) are dropped.
 
@@ -89,24 +90,45 @@ def alternate_epochs(trainers, rounds, steps, warmup=1):
         trainers: dict name -> function(epochs, callbacks) making one ``fit``
             call with those epochs and callbacks.
         rounds: timed epochs per contender.
-        steps: steps per epoch (the rate is steps / seconds).
-        warmup: epochs dropped first.
+        steps: steps per epoch.
+        warmup: epochs dropped first (their seconds are kept as "trace_seconds").
+        steps_per_batch: dict name -> training steps per Keras batch callback
+            (``steps_per_execution``); 1 when absent.
+        between: optional zero-argument function run after every round, while
+            no contender computes (the matmul peak); its results are returned
+            under the key ``"between"``.
+
+    Every Keras batch is timed too, from ``on_train_batch_begin`` to
+    ``on_train_batch_end`` (divided by its steps). The rate of an epoch is
+    1 / (median seconds per step in it), so the odd step slowed by another
+    process does not move it; "round_medians" holds those per-epoch medians,
+    "median" is 1 / median of all timed steps.
 
     Returns:
-        dict name -> {"rates": [...], "median": float} or {"error": str}.
+        dict name -> {"rates": [...], "median": float, "round_medians": [...],
+        "trace_seconds": float} or {"error": str}.
     """
+    per_batch = steps_per_batch or {}
     names = list(trainers)
-    schedule = [n for r in range(warmup + rounds) for n in (names if r % 2 == 0 else names[::-1])]
+    from benchmarks.speed.steps import round_order
+
+    schedule = [n for r in range(warmup + rounds) for n in round_order(names, r)]
     turn = threading.Condition()
     state = {"position": 0}
     gone, errors = set(), {}
     seconds = {name: [] for name in names}
+    step_seconds = {name: [] for name in names}  # per epoch, a list per step
 
     def current():
         return schedule[state["position"]] if state["position"] < len(schedule) else None
 
+    between_results = []
+
     def advance():  # called with `turn` held
         state["position"] += 1
+        if between is not None and state["position"] % len(names) == 0 and \
+                state["position"] > warmup * len(names):
+            between_results.append(between())
         while current() in gone:
             state["position"] += 1
         turn.notify_all()
@@ -120,6 +142,15 @@ def alternate_epochs(trainers, rounds, steps, warmup=1):
             with turn:
                 turn.wait_for(lambda: current() == self.name)
             self._start = time.perf_counter()
+            step_seconds[self.name].append([])
+
+        def on_train_batch_begin(self, batch, logs=None):
+            self._batch_start = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            k = per_batch.get(self.name, 1)
+            step_seconds[self.name][-1].extend(
+                [(time.perf_counter() - self._batch_start) / k] * k)
 
         def on_epoch_end(self, epoch, logs=None):
             seconds[self.name].append(time.perf_counter() - self._start)
@@ -141,8 +172,19 @@ def alternate_epochs(trainers, rounds, steps, warmup=1):
         thread.start()
     for thread in threads:
         thread.join()
-    rates = {name: [steps / s for s in seconds[name][warmup:]] for name in names}
-    return _summary(names, rates, errors)
+    out = _summary(names, {name: [1.0 / statistics.median(b) for b in step_seconds[name][warmup:]
+                                  if b] for name in names}, errors)
+    for name in names:
+        timed = [s for b in step_seconds[name][warmup:] for s in b]
+        if "median" in out[name] and timed:
+            out[name].update(median=1.0 / statistics.median(timed),
+                             round_medians=[statistics.median(b)
+                                            for b in step_seconds[name][warmup:] if b],
+                             trace_seconds=sum(seconds[name][:warmup]),
+                             epoch_seconds=seconds[name][warmup:], steps_per_epoch=steps)
+    if between is not None:
+        out["between"] = between_results
+    return out
 
 
 def ratio(results, numerator, denominator):

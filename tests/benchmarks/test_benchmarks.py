@@ -41,25 +41,55 @@ def test_speed_smoke_writes_every_section(tmp_path):
         assert flops["flops_per_step"]["unigen"] > 0
         assert _positive(flops["fraction_of_peak_unigen"])
     assert _positive(result["flops"]["peak_gflops"])
-    assert _positive(result["glow_vs_tfp"]["speedup_unigen_over_tfp"])
+    glow = result["glow_vs_tfp"]
+    for key in ("speedup_unigen_over_tfp", "speedup_unigen_over_pre18"):
+        assert _positive(glow[key]["median"]) and glow[key]["verdict"]
+    assert _positive(glow["timing"]["control"]["ratio"]["median"])
+    assert all(_positive(p) for p in glow["timing"]["peak_gflops"])
     assert _positive(result["replicas"]["efficiency"]), result["replicas"].get("errors")
     assert result["pipeline"]["same_batches"] is True
     assert _positive(result["pipeline"]["speedup_vectorised"])
+    points = result["curves"]["points"]
+    assert {p["family"] for p in points} == {"dcgan", "vae", "glow"}
+    for p in points:
+        assert "error" not in p, p
+        assert _positive(p["images_per_second"]) and p["gflops_per_step"] > 0
+    assert (tmp_path / "speed_cpu_curves.png").stat().st_size > 0
     with open(tmp_path / "speed_cpu.md") as f:
         table = f.read()
     for heading in ("unigen.fit vs a plain Keras loop", "unigen Glow vs tfb.Glow",
-                    "2 replicas vs 1", "Input pipeline"):
+                    "2 replicas vs 1", "Input pipeline", "Cost curves"):
         assert heading in table
     assert result["machine"]["cpu"] in table
 
 
-def test_speed_gpu_without_a_gpu_says_so(tmp_path):
+@pytest.mark.parametrize("mode", [[], ["--smoke"]])
+def test_speed_gpu_without_a_gpu_says_so(tmp_path, mode):
     import tensorflow as tf
 
     if tf.config.list_physical_devices("GPU"):
         pytest.skip("this machine has a GPU: the no-GPU message cannot be triggered")
-    proc = run_python(["-m", "benchmarks", "speed", "--device", "gpu", "--smoke",
+    proc = run_python(["-m", "benchmarks", "speed", "--device", "gpu", *mode,
                        "--out", str(tmp_path)], check=False)
     assert proc.returncode != 0
     assert "TensorFlow sees no GPU" in proc.stderr
     assert not (tmp_path / "speed_gpu.json").exists()
+    assert "[speed]" not in proc.stdout  # stopped before any section started
+
+
+def test_gpu_plan_runs_its_sections_on_the_cpu_at_smoke_size():
+    """The GPU script's own code, run on the CPU (no GPU here): every section it
+    can run with one device is measured, and replicas say why they are skipped."""
+    code = ("import json; from benchmarks.speed import gpu, report, timing; "
+            "r = {'command': 'test', 'mode': 'smoke', 'machine': timing.machine('cpu')}; "
+            "r.update(gpu.plan('smoke', 'cpu')); report.gpu_markdown(r); "
+            "print(json.dumps(r))")
+    proc = run_python(["-c", code], timeout=600)
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    glow = result["glow_precision"]
+    for name in ("float32", "float32 (A/A)", "mixed_float16"):
+        assert _positive(glow["rates_steps_per_second"][name]["images_per_second"])
+        assert math.isfinite(glow["test_bits_per_dim"][name])
+    assert glow["mixed_over_float32"]["verdict"]
+    assert _positive(result["dcgan_xla"]["xla_speedup"])
+    assert "needs 2 GPUs" in result["skipped"]["replicas"]

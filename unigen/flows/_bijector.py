@@ -26,6 +26,8 @@ __all__ = ["Bijector", "Chain", "Permute", "Reverse"]
 
 def _sum_event(t):
     """Sums a per-element tensor over every axis but the batch axis."""
+    if t.shape.rank is not None:
+        return tf.reduce_sum(t, axis=list(range(1, t.shape.rank)))
     return tf.reduce_sum(tf.reshape(t, [tf.shape(t)[0], -1]), axis=1)
 
 

@@ -10,6 +10,7 @@ import scipy.linalg
 import tensorflow as tf
 
 from unigen.flows._bijector import Bijector, _sum_event
+from unigen.flows._ops import _batch_zeros, _mix_channels, _per_example, _spatial_size
 
 __all__ = [
     "ActNorm",
@@ -19,16 +20,6 @@ __all__ = [
     "SplitPrior",
     "Squeeze",
 ]
-
-
-def _spatial_size(x):
-    """Number of positions that share one channel's parameters (H*W, or 1)."""
-    shape = tf.shape(x)
-    return tf.cast(tf.reduce_prod(shape[1:-1]), x.dtype)
-
-
-def _batch_zeros(x):
-    return tf.zeros(tf.shape(x)[:1], x.dtype)
 
 
 @keras.saving.register_keras_serializable(package="unigen")
@@ -84,12 +75,12 @@ class ActNorm(Bijector):
         self._maybe_initialize(x)
         y = (x + self.bias) * tf.exp(self.log_scale)
         log_det = _spatial_size(x) * tf.reduce_sum(self.log_scale)
-        return y, log_det * tf.ones(tf.shape(x)[:1], x.dtype)
+        return y, _per_example(log_det, x)
 
     def _inverse_and_log_det(self, y):
         x = y * tf.exp(-self.log_scale) - self.bias
         log_det = -_spatial_size(y) * tf.reduce_sum(self.log_scale)
-        return x, log_det * tf.ones(tf.shape(y)[:1], y.dtype)
+        return x, _per_example(log_det, y)
 
     def get_config(self):
         return {**super().get_config(), "epsilon": self.epsilon}
@@ -151,15 +142,14 @@ class InvertibleConv1x1(Bijector):
         return tf.matmul(self.permutation, tf.matmul(lower, upper))
 
     def _log_det(self, x):
-        return _spatial_size(x) * tf.reduce_sum(self.log_s) * tf.ones(tf.shape(x)[:1], x.dtype)
+        return _spatial_size(x) * tf.reduce_sum(self.log_s)
 
     def _forward_and_log_det(self, x):
-        w = self.weight_matrix()
-        return tf.linalg.matvec(w, x), self._log_det(x)
+        return _mix_channels(x, self.weight_matrix()), _per_example(self._log_det(x), x)
 
     def _inverse_and_log_det(self, y):
         w_inv = tf.linalg.inv(self.weight_matrix())
-        return tf.linalg.matvec(w_inv, y), -self._log_det(y)
+        return _mix_channels(y, w_inv), _per_example(-self._log_det(y), y)
 
     def get_config(self):
         return {**super().get_config(), "seed": self.seed}
@@ -190,9 +180,14 @@ def _network(rank, hidden, outputs, name, seed=None):
 _MIN_SCALE = 1e-3
 
 
+def _stable_scale(raw):
+    """1e-3 + (1 - 1e-3) * sigmoid(raw + 2): a scale in (0.001, 1)."""
+    return _MIN_SCALE + (1.0 - _MIN_SCALE) * tf.sigmoid(raw + 2.0)
+
+
 def _stable_log_scale(raw):
-    """log(1e-3 + (1 - 1e-3) * sigmoid(raw + 2)): a scale in (0.001, 1)."""
-    return tf.math.log(_MIN_SCALE + (1.0 - _MIN_SCALE) * tf.sigmoid(raw + 2.0))
+    """log of `_stable_scale` (the log-scale of the autoregressive flows)."""
+    return tf.math.log(_stable_scale(raw))
 
 
 @keras.saving.register_keras_serializable(package="unigen")
@@ -241,6 +236,11 @@ class AffineCoupling(Bijector):
         self._cond = [i for i in range(c) if mask[i]]
         self._trans = [i for i in range(c) if not mask[i]]
         self._merge = [int(i) for i in np.argsort(self._cond + self._trans)]
+        # A mask that is one block of ones then zeros (the default), or zeros
+        # then ones, splits and joins by slicing; any other by gathering.
+        k = len(self._cond)
+        self._blocks = ("first" if mask == [1] * k + [0] * (c - k) else
+                        "last" if mask == [0] * (c - k) + [1] * k else None)
         outputs = len(self._trans) * (1 if self.additive else 2)
         self.network = _network(len(input_shape), self.hidden, outputs, "conditioner",
                                self.seed)
@@ -250,30 +250,40 @@ class AffineCoupling(Bijector):
     def _params(self, x_a):
         # The conditioner may compute in low precision; the bijection is float32.
         h = tf.cast(self.network(x_a), x_a.dtype)
-        n = len(self._trans)
         if self.additive:
             return h, None
-        return h[..., :n], _stable_log_scale(h[..., n:])
+        shift, raw = tf.split(h, 2, axis=-1)
+        return shift, _stable_scale(raw)
 
     def _split(self, x):
+        k = len(self._cond)
+        if self._blocks == "first":
+            return tf.split(x, [k, x.shape[-1] - k], axis=-1)
+        if self._blocks == "last":
+            x_b, x_a = tf.split(x, [x.shape[-1] - k, k], axis=-1)
+            return x_a, x_b
         return tf.gather(x, self._cond, axis=-1), tf.gather(x, self._trans, axis=-1)
 
     def _join(self, a, b):
+        if self._blocks == "first":
+            return tf.concat([a, b], axis=-1)
+        if self._blocks == "last":
+            return tf.concat([b, a], axis=-1)
         return tf.gather(tf.concat([a, b], axis=-1), self._merge, axis=-1)
 
     def _forward_and_log_det(self, x):
         x_a, x_b = self._split(x)
-        shift, log_s = self._params(x_a)
-        if log_s is None:
+        shift, scale = self._params(x_a)
+        if scale is None:
             return self._join(x_a, x_b + shift), _batch_zeros(x)
-        return self._join(x_a, x_b * tf.exp(log_s) + shift), _sum_event(log_s)
+        return self._join(x_a, x_b * scale + shift), _sum_event(tf.math.log(scale))
 
     def _inverse_and_log_det(self, y):
         y_a, y_b = self._split(y)
-        shift, log_s = self._params(y_a)
-        if log_s is None:
+        shift, scale = self._params(y_a)
+        if scale is None:
             return self._join(y_a, y_b - shift), _batch_zeros(y)
-        return self._join(y_a, (y_b - shift) * tf.exp(-log_s)), -_sum_event(log_s)
+        return self._join(y_a, (y_b - shift) / scale), -_sum_event(tf.math.log(scale))
 
     def get_config(self):
         return {**super().get_config(), "hidden": self.hidden, "mask": self.mask,
@@ -361,18 +371,16 @@ class SplitPrior(Bijector):
         self.built = True
 
     def _params(self, h):
-        out = tf.cast(self.prior(h), h.dtype)
-        n = out.shape[-1] // 2
-        sigma = tf.nn.softplus(out[..., n:] + self._SHIFT) + 1e-3
-        return out[..., :n], sigma
+        mu, raw = tf.split(tf.cast(self.prior(h), h.dtype), 2, axis=-1)
+        return mu, tf.nn.softplus(raw + self._SHIFT) + 1e-3
 
     def _forward_and_log_det(self, x):
-        h, z = x[..., :self.keep], x[..., self.keep:]
+        h, z = tf.split(x, [self.keep, x.shape[-1] - self.keep], axis=-1)
         mu, sigma = self._params(h)
         eps = (z - mu) / sigma
         return tf.concat([h, eps], axis=-1), -_sum_event(tf.math.log(sigma))
 
     def _inverse_and_log_det(self, y):
-        h, eps = y[..., :self.keep], y[..., self.keep:]
+        h, eps = tf.split(y, [self.keep, y.shape[-1] - self.keep], axis=-1)
         mu, sigma = self._params(h)
         return tf.concat([h, eps * sigma + mu], axis=-1), _sum_event(tf.math.log(sigma))

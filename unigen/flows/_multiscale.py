@@ -1,6 +1,7 @@
 """`MultiScale`: Glow's multi-scale architecture as one bijector (image -> vector)."""
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from unigen.flows._bijector import Bijector, Chain, Reverse
@@ -126,8 +127,8 @@ class MultiScale(Bijector):
             if level < self.levels - 1:
                 h, log_det = self.splits[level].forward_and_log_det(h)
                 total = total + log_det
-                pieces.append(_flatten(h[..., keep:]))
-                h = h[..., :keep]
+                h, factored = tf.split(h, [keep, h.shape[-1] - keep], axis=-1)
+                pieces.append(_flatten(factored))
         pieces.append(_flatten(h))
         return tf.concat(pieces, axis=-1), total
 
@@ -160,4 +161,6 @@ class MultiScale(Bijector):
 
 
 def _flatten(t):
+    if all(d is not None for d in t.shape[1:]):
+        return tf.reshape(t, [-1, int(np.prod(t.shape[1:]))])
     return tf.reshape(t, [tf.shape(t)[0], -1])
