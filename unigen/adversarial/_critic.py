@@ -20,7 +20,7 @@ import keras
 import tensorflow as tf
 
 from unigen import divergences as ud
-from unigen.training._distribute import gather_global_batch, scale_loss_for_replicas
+from unigen.training._distribute import gather_global_batch, minimize
 
 __all__ = ["Critic", "adversarial_loss", "has_spectral_norm"]
 
@@ -181,12 +181,9 @@ class Critic(keras.layers.Layer):
             raise RuntimeError(f"The critic {self.name!r} has no optimizer: compile the "
                                f"model that holds it (model.compile(...) or unigen.fit).")
         variables = self.trainable_variables
-        with tf.GradientTape() as tape:
-            total, logs = self.loss(real, tf.stop_gradient(fake), context, seed)
-            # A LossScaleOptimizer scales under mixed_float16; a no-op otherwise.
-            scaled = self.optimizer.scale_loss(scale_loss_for_replicas(total))
-        grads = tape.gradient(scaled, variables)
-        self.optimizer.apply_gradients(zip(grads, variables, strict=True))
+        _, logs = minimize(self.optimizer,
+                           lambda: self.loss(real, tf.stop_gradient(fake), context, seed),
+                           variables)
         self.divergence.apply_constraints(variables)
         return logs
 

@@ -15,6 +15,7 @@ __all__ = [
     "get_strategy",
     "global_batch_noise",
     "is_chief",
+    "minimize",
     "scale_loss_for_replicas",
     "split_cpu",
 ]
@@ -33,6 +34,26 @@ def scale_loss_for_replicas(loss):
     if replicas > 1:
         loss = loss * tf.cast(1.0 / replicas, loss.dtype)
     return loss
+
+
+def minimize(optimizer, loss_fn, variables):
+    """One gradient step of ``optimizer`` on ``variables``: every unigen update.
+
+    ``loss_fn()`` returns the per-replica mean loss, or a tuple whose first item
+    is it (the rest is passed back, for example the terms to report). Its
+    gradient is taken after dividing by the number of replicas
+    (`scale_loss_for_replicas`) and scaling for mixed precision
+    (``optimizer.scale_loss``: a `keras.optimizers.LossScaleOptimizer` scales
+    under "mixed_float16" and skips a non-finite step; other optimizers return
+    the loss as is). Returns what ``loss_fn`` returned.
+    """
+    with tf.GradientTape() as tape:
+        out = loss_fn()
+        loss = out[0] if isinstance(out, tuple) else out
+        scaled = optimizer.scale_loss(scale_loss_for_replicas(loss))
+    grads = tape.gradient(scaled, variables)
+    optimizer.apply_gradients(zip(grads, variables, strict=True))
+    return out
 
 
 def split_cpu(num_devices=2):

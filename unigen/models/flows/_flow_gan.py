@@ -19,7 +19,7 @@ from unigen import divergences as ud
 from unigen.adversarial import Critic, adversarial_loss, mlp_critic
 from unigen.base import GenerativeModel
 from unigen.models.flows._base import FlowModel, WarmupSchedule
-from unigen.training._distribute import global_batch_noise, scale_loss_for_replicas
+from unigen.training._distribute import global_batch_noise, minimize
 
 __all__ = ["FlowGAN"]
 
@@ -149,15 +149,14 @@ class FlowGAN(GenerativeModel):
             flow._dequantize(x, noise)[0]))
         logs = self.critic.step(real, flow._critic_view(flow._generate(z)),
                                 seed=flow.noise_generator)
-        variables = self._optimizer_variables()
-        with tf.GradientTape() as tape:
+
+        def hybrid():
             fake = flow._critic_view(flow._generate(z))
             adversarial = adversarial_loss(self.divergence, self.critic, real, fake)
             nll = -tf.reduce_mean(flow._log_prob_with_noise(x, noise))
-            loss = self.likelihood_weight * nll + adversarial
-            scaled = self.optimizer.scale_loss(scale_loss_for_replicas(loss))
-        grads = tape.gradient(scaled, variables)
-        self.optimizer.apply_gradients(zip(grads, variables, strict=True))
+            return self.likelihood_weight * nll + adversarial, nll
+
+        loss, nll = minimize(self.optimizer, hybrid, self._optimizer_variables())
         for name, value in {"loss": loss, "nll": nll, **logs}.items():
             if name in self._trackers:
                 self._trackers[name].update_state(value)

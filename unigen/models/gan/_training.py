@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from unigen.adversarial import adversarial_loss
 from unigen.models.gan import _ops as ops
-from unigen.training._distribute import global_batch_noise, scale_loss_for_replicas
+from unigen.training._distribute import global_batch_noise, minimize
 
 __all__ = []
 
@@ -40,16 +40,14 @@ class GANTrainingMixin:
 
     def _generator_step(self, real, labels, batch):
         z = self._noise(batch, (self.latent_dim,))
-        variables = self.generator.trainable_variables
-        with tf.GradientTape() as tape:
+
+        def loss():
             fake = self._generate(z, labels, training=True)
             if self.critic is not None:
                 fake = self._with_instance_noise(fake, batch)
-            loss = adversarial_loss(self.divergence, self.critic, real, fake, labels)
-            scaled = self.optimizer.scale_loss(scale_loss_for_replicas(loss))
-        grads = tape.gradient(scaled, variables)
-        self.optimizer.apply_gradients(zip(grads, variables, strict=True))
-        return loss
+            return adversarial_loss(self.divergence, self.critic, real, fake, labels)
+
+        return minimize(self.optimizer, loss, self.generator.trainable_variables)
 
     def _update_average(self):
         """average <- d_t average + (1 - d_t) weight, d_t = min(ema_decay, (1 + t) / (10 + t)).

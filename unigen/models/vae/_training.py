@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from unigen.adversarial import adversarial_loss
 from unigen.models.vae import _objectives as obj
-from unigen.training._distribute import global_batch_noise, scale_loss_for_replicas
+from unigen.training._distribute import global_batch_noise, minimize
 
 __all__ = ["VAETrainingMixin"]
 
@@ -109,12 +109,9 @@ class VAETrainingMixin:
             values.update(self._critic_step(x, onehot, self.noise_generator, train=True))
         weight = self.beta * obj.warmup_weight(self.optimizer.iterations,
                                                self.kl_warmup_steps)
-        variables = self._autoencoder_variables()
-        with tf.GradientTape() as tape:
-            loss, terms = self._objective(x, onehot, self.noise_generator, weight)
-            scaled = self.optimizer.scale_loss(scale_loss_for_replicas(loss))
-        grads = tape.gradient(scaled, variables)
-        self.optimizer.apply_gradients(zip(grads, variables, strict=True))
+        _, terms = minimize(
+            self.optimizer, lambda: self._objective(x, onehot, self.noise_generator, weight),
+            self._autoencoder_variables())
         self._update_trackers({**terms, **values}, batch)
         return {m.name: m.result() for m in self.metrics}
 
