@@ -3,7 +3,6 @@
 Tiny models only: "mixed_float16" runs on the CPU too, slowly.
 """
 
-import contextlib
 import json
 import os
 
@@ -13,6 +12,7 @@ import pytest
 import tensorflow as tf
 
 import unigen
+from unigen.base import _policy_scope
 from unigen.flows import ActNorm, AffineCoupling
 from unigen.models import MLPGAN, VAE, Gaussian, RealNVP
 
@@ -20,14 +20,7 @@ LSO = keras.optimizers.LossScaleOptimizer
 D = 4  # dimension of the toy vectors
 
 
-@contextlib.contextmanager
-def global_policy(name):
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(name)
-    try:
-        yield
-    finally:
-        keras.config.set_dtype_policy(previous)
+global_policy = _policy_scope  # sets Keras's global dtype policy for a block
 
 
 @pytest.fixture(autouse=True)
