@@ -134,16 +134,7 @@ def run(args):
     result["machine"]["load_average_end"] = list(load)
     busy = max(load[0], result["machine"]["load_average_start"][0])
     result["machine"]["shared"] = bool(busy > 0.5 * (os.cpu_count() or 1))
-    os.makedirs(args.out, exist_ok=True)
-    base = os.path.join(args.out, f"speed_{args.device}")
-    with open(base + ".json", "w") as f:
-        json.dump(result, f, indent=1)
-    table = report.markdown(result)
-    with open(base + ".md", "w") as f:
-        f.write(table)
-    print(table)
-    print(f"wrote {base}.json and {base}.md in {result['seconds']:.0f} s")
-    return 0
+    return _write(args.out, f"speed_{args.device}", result, report.markdown(result))
 
 
 def _run_gpu(args):
@@ -155,11 +146,15 @@ def _run_gpu(args):
               "mode": "smoke" if args.smoke else "full", "machine": info}
     result.update(gpu.plan(result["mode"], "gpu"))
     info["load_average_end"] = list(os.getloadavg())
-    os.makedirs(args.out, exist_ok=True)
-    base = os.path.join(args.out, "speed_gpu")
+    return _write(args.out, "speed_gpu", result, report.gpu_markdown(result))
+
+
+def _write(out, name, result, table):
+    """Writes ``<out>/<name>.json`` and its markdown table, prints the table; returns 0."""
+    os.makedirs(out, exist_ok=True)
+    base = os.path.join(out, name)
     with open(base + ".json", "w") as f:
         json.dump(result, f, indent=1)
-    table = report.gpu_markdown(result)
     with open(base + ".md", "w") as f:
         f.write(table)
     print(table)
