@@ -25,6 +25,15 @@ def test_every_registered_model_is_covered():
     assert covered == set(unigen.models.available())
 
 
+def test_every_registered_model_has_a_compare_recipe():
+    for name in unigen.models.available():
+        recipe = unigen.models.recipe(name)
+        assert recipe.epochs >= 1 and 0 < recipe.learning_rate < 1
+    assert unigen.models.recipe("DCGAN").image_options["pack"] == 2
+    with pytest.raises(ValueError, match="Unknown model 'nope'"):
+        unigen.models.recipe("nope")
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_plain_compile_then_fit_trains_every_network(name):
     model = cm.build(name)

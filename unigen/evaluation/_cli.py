@@ -3,18 +3,7 @@
 import os
 import time
 
-__all__ = ["DEFAULT_EPOCHS", "run_compare", "train_or_load"]
-
-#: Training epochs per family on a small CPU budget (digits: about a minute each).
-DEFAULT_EPOCHS = {"gaussian": 5, "glow": 10, "realnvp": 10, "maf": 10, "vae": 30,
-                  "gan": 40, "dcgan": 40}
-#: Learning rates that differ from `unigen.fit`'s 1e-3 (DCGAN: Radford et al.'s 2e-4).
-DEFAULT_LEARNING_RATES = {"gan": 2e-4, "dcgan": 2e-4}
-#: Constructor options for image data: the default DCGAN collapses to one mode on
-#: digits within these budgets (measured: FID 766, IS 1.02); PacGAN packing 2,
-#: an EMA generator and a 16-d latent give FID 80, IS 5.7 in 40 epochs.
-IMAGE_OPTIONS = {"gan": {"latent_dim": 16, "ema_decay": 0.99, "pack": 2},
-                 "dcgan": {"latent_dim": 16, "ema_decay": 0.99, "pack": 2}}
+__all__ = ["run_compare", "train_or_load"]
 
 
 def train_or_load(spec, dataset, out, *, epochs=None, quick=False, seed=0, data_dir=None,
@@ -38,10 +27,11 @@ def train_or_load(spec, dataset, out, *, epochs=None, quick=False, seed=0, data_
     if name not in unigen.models.available():
         raise ValueError(f"Unknown model {spec!r} in --models: give a name from "
                          f"{', '.join(unigen.models.available())} or a path ending in .keras.")
-    num_epochs = 1 if quick else (epochs or DEFAULT_EPOCHS.get(name, 10))
+    recipe = unigen.models.recipe(name)
+    num_epochs = 1 if quick else (epochs or recipe.epochs)
     batch = min(64, info.splits["train"])
 
-    options = IMAGE_OPTIONS.get(name, {}) if info.kind == "image" else {}
+    options = recipe.image_options if info.kind == "image" else {}
 
     def factory():
         return unigen.models.create(name, event_shape=info.event_shape,
@@ -52,7 +42,7 @@ def train_or_load(spec, dataset, out, *, epochs=None, quick=False, seed=0, data_
     run_dir = os.path.join(out, "models", name)
     fit_options = dict(epochs=num_epochs, batch_size=batch, seed=seed, verbose=verbose,
                        sample_every_epoch=0,
-                       learning_rate=DEFAULT_LEARNING_RATES.get(name, 1e-3))
+                       learning_rate=recipe.learning_rate)
     if quick:
         unigen.fit(model, train, **fit_options)
     else:
