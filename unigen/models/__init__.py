@@ -6,6 +6,7 @@
 
 import collections
 
+from unigen.models.autoregressive import CategoricalMADE, PixelCNN
 from unigen.models.flows import MAF, FlowGAN, Glow, RealNVP, create_flow_gan
 from unigen.models.gan import DCGAN, GAN, MLPGAN, create_gan
 from unigen.models.gaussian import Gaussian
@@ -17,6 +18,8 @@ __all__ = [
     "MAF",
     "MLPGAN",
     "VAE",
+    "CategoricalMADE",
+    "PixelCNN",
     "FlowGAN",
     "Gaussian",
     "Glow",
@@ -93,3 +96,5 @@ register("realnvp", RealNVP)
 register("maf", MAF)
 register("vae", VAE, epochs=30)
 register("flow_gan", create_flow_gan)
+register("pixelcnn", PixelCNN, epochs=20, learning_rate=2e-3)
+register("made", CategoricalMADE, epochs=20, learning_rate=1e-3)
