@@ -32,7 +32,7 @@ sys.path.insert(0, ROOT)
 STATIC = os.path.join(ROOT, "docs", "_static", "autoregressive")
 
 SETTINGS = {
-    "pixelcnn": {"options": {"filters": 64, "num_blocks": 5, "head_units": 128},
+    "pixelcnn": {"options": {"filters": 64, "num_blocks": 5, "head_units": 128, "dropout": 0.5},
                  "learning_rate": 2e-3},
     "made": {"options": {"hidden_units": (512, 512)}, "learning_rate": 1e-3},
 }

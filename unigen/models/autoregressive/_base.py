@@ -34,7 +34,7 @@ _TINY = 1e-20
 class AutoregressiveModel(GenerativeModel):
     """Base of the autoregressive models: categorical conditionals over L levels.
 
-    Subclasses write ``_logits(x)``: float levels ``[batch, *event_shape]`` to
+    Subclasses write ``_logits(x, training=False)``: float levels ``[batch, *event_shape]`` to
     float32 logits ``[batch, *event_shape, num_levels]`` where the logits of
     each pixel depend only on the pixels before it in ``sampling_order``; and
     may override ``sampling_order`` (default: raster order 0..D-1 of the
@@ -58,7 +58,7 @@ class AutoregressiveModel(GenerativeModel):
         super().__init__(event_shape, num_levels=num_levels, **kwargs)
 
     # ----------------------------------------------------------------- hooks
-    def _logits(self, x):
+    def _logits(self, x, training=False):
         raise NotImplementedError(f"{type(self).__name__} must implement `_logits`.")
 
     def sampling_order(self):
@@ -68,7 +68,14 @@ class AutoregressiveModel(GenerativeModel):
     # ----------------------------------------------------------------- maths
     def _log_prob(self, x):
         """Exact log P(x) = sum_d log Categorical(x_d; softmax(logits_d(x_<d))), nats."""
-        logits = self._logits(x)
+        return self._chain_rule_log_prob(x)
+
+    def call(self, x, training=False):
+        """log P(x) per example (with the networks' dropout when ``training``)."""
+        return self._chain_rule_log_prob(self._preprocess(x), training=training)
+
+    def _chain_rule_log_prob(self, x, training=False):
+        logits = self._logits(x, training=training)
         levels = tf.cast(tf.round(x), "int32")
         log_p = -tf.nn.sparse_softmax_cross_entropy_with_logits(labels=levels, logits=logits)
         return tf.reduce_sum(tf.reshape(log_p, [tf.shape(x)[0], -1]), axis=-1)

@@ -97,7 +97,7 @@ class GatedBlock(keras.layers.Layer):
         v_feat = conv_vertical(v)                              # rows <= r
         h_feat = conv_horizontal(h) + conv_1x1(shift_down(v_feat))
         v' = tanh(v_feat_a) * sigmoid(v_feat_b)
-        h' = h + conv_1x1(tanh(h_feat_a) * sigmoid(h_feat_b))  # no residual if first
+        h' = h + conv_1x1(dropout(tanh(h_feat_a) * sigmoid(h_feat_b)))  # no h + if first
 
     The horizontal stack at (r, c) sees row r left of c (the first block:
     strictly left, mask "A") and, through the shifted vertical stack, every
@@ -108,14 +108,17 @@ class GatedBlock(keras.layers.Layer):
         filters: channels of each stack.
         kernel_size: odd int k of both masked convolutions.
         first: True for the first block (mask "A", no residual connection).
+        dropout: dropout rate on the gated horizontal features when training.
         **kwargs: passed to `keras.layers.Layer`.
     """
 
-    def __init__(self, filters, kernel_size, first=False, **kwargs):
+    def __init__(self, filters, kernel_size, first=False, dropout=0.0, **kwargs):
         super().__init__(**kwargs)
         self.filters = int(filters)
         self.kernel_size = int(kernel_size)
         self.first = bool(first)
+        self.dropout = float(dropout)
+        self.dropout_layer = keras.layers.Dropout(self.dropout) if self.dropout else None
         self.vertical = MaskedConv2D(2 * self.filters, self.kernel_size, "vertical",
                                      name="vertical")
         self.horizontal = MaskedConv2D(2 * self.filters, self.kernel_size,
@@ -133,11 +136,14 @@ class GatedBlock(keras.layers.Layer):
         self.output_projection.build((*h_shape[:-1], self.filters))
         self.built = True
 
-    def call(self, inputs):
+    def call(self, inputs, training=False):
         v, h = inputs
         v_feat = self.vertical(v)
         h_feat = self.horizontal(h) + self.vertical_to_horizontal(shift_down(v_feat))
-        h_out = self.output_projection(_gate(h_feat))
+        gated = _gate(h_feat)
+        if self.dropout_layer is not None:
+            gated = self.dropout_layer(gated, training=training)
+        h_out = self.output_projection(gated)
         if not self.first:
             h_out = h + h_out
         return _gate(v_feat), h_out
@@ -148,4 +154,4 @@ class GatedBlock(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters,
-                "kernel_size": self.kernel_size, "first": self.first}
+                "kernel_size": self.kernel_size, "first": self.first, "dropout": self.dropout}

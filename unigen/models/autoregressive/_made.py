@@ -54,7 +54,8 @@ class CategoricalMADE(AutoregressiveModel):
     def sampling_order(self):
         return list(self.ordering)
 
-    def _logits(self, x):
+    def _logits(self, x, training=False):
+        del training
         """Logits ``[batch, *event_shape, L]``: dimension pi(k) sees x_pi(<k) only."""
         flat = tf.reshape(self._scaled(x), [-1, self.event_size])
         permuted = tf.gather(flat, self.ordering, axis=1)

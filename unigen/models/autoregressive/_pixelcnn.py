@@ -49,6 +49,8 @@ class PixelCNN(AutoregressiveModel):
         kernel_size: odd kernel size of the blocks after the first.
         first_kernel_size: odd kernel size of the first block (7 in the paper).
         head_units: channels of the 1x1 output head.
+        dropout: rate of dropout on each block's gated horizontal features
+            during training (regularises small data sets such as digits).
         **kwargs: passed to `unigen.GenerativeModel` (``seed``, ``name``, ``dtype``).
 
     References:
@@ -59,7 +61,7 @@ class PixelCNN(AutoregressiveModel):
     """
 
     def __init__(self, event_shape, num_levels=None, filters=64, num_blocks=5, kernel_size=3,
-                 first_kernel_size=7, head_units=128, **kwargs):
+                 first_kernel_size=7, head_units=128, dropout=0.0, **kwargs):
         super().__init__(event_shape, num_levels=num_levels, **kwargs)
         if len(self.event_shape) != 3:
             raise ValueError(f"PixelCNN models images: `event_shape` must be (height, width, "
@@ -75,19 +77,22 @@ class PixelCNN(AutoregressiveModel):
                             ("head_units", head_units)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"`{name}` must be a positive int, got {value!r}.")
+        if not 0.0 <= float(dropout) < 1.0:
+            raise ValueError(f"`dropout` must be in [0, 1), got {dropout!r}.")
         self.filters, self.num_blocks, self.head_units = filters, num_blocks, head_units
+        self.dropout = float(dropout)
         self.kernel_size, self.first_kernel_size = int(kernel_size), int(first_kernel_size)
         self.blocks = [GatedBlock(filters, first_kernel_size if i == 0 else kernel_size,
-                                  first=i == 0, name=f"block_{i}")
+                                  first=i == 0, dropout=self.dropout, name=f"block_{i}")
                        for i in range(num_blocks)]
         self.head_hidden = keras.layers.Conv2D(head_units, 1, name="head_hidden")
         self.head_logits = keras.layers.Conv2D(self.num_levels, 1, name="head_logits")
 
-    def _logits(self, x):
+    def _logits(self, x, training=False):
         """Logits ``[batch, height, width, 1, L]``; pixel (r, c) sees only earlier pixels."""
         v = h = self._scaled(x)
         for block in self.blocks:
-            v, h = block((v, h))
+            v, h = block((v, h), training=training)
         hidden = self.head_hidden(tf.nn.relu(h))
         logits = self.head_logits(tf.nn.relu(hidden))
         return tf.cast(logits, "float32")[..., None, :]
@@ -95,4 +100,5 @@ class PixelCNN(AutoregressiveModel):
     def get_config(self):
         return {**super().get_config(), "filters": self.filters,
                 "num_blocks": self.num_blocks, "kernel_size": self.kernel_size,
-                "first_kernel_size": self.first_kernel_size, "head_units": self.head_units}
+                "first_kernel_size": self.first_kernel_size, "head_units": self.head_units,
+                "dropout": self.dropout}
