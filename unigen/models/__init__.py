@@ -96,5 +96,7 @@ register("realnvp", RealNVP)
 register("maf", MAF)
 register("vae", VAE, epochs=30)
 register("flow_gan", create_flow_gan)
-register("pixelcnn", PixelCNN, epochs=20, learning_rate=2e-3)
-register("made", CategoricalMADE, epochs=20, learning_rate=1e-3)
+# Autoregressive: digits overfit without dropout (PixelCNN 81.5 nats early-stopped, 79.4 with
+# dropout 0.2, 78.3 with 0.5 in 56 epochs); 25 epochs at 0.2 take about 1.5 minutes.
+register("pixelcnn", PixelCNN, epochs=25, learning_rate=2e-3, image_options={"dropout": 0.2})
+register("made", CategoricalMADE, epochs=40, learning_rate=1e-3)
