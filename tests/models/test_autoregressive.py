@@ -48,12 +48,13 @@ def _all_images(levels, shape=(2, 2, 1)):
     return np.array(list(grid), np.float32).reshape(-1, *shape)
 
 
-@pytest.mark.parametrize("name, levels", [("pixelcnn", 2), ("made", 2), ("pixelcnn", 3)])
-def test_the_conditionals_multiply_to_a_distribution_over_every_2x2_image(name, levels):
-    model = BUILDERS[name]((2, 2, 1), levels)
-    images = _all_images(levels)
-    total = np.exp(model.log_prob(images).numpy().astype(np.float64)).sum()
-    assert total == pytest.approx(1.0, abs=1e-5)
+@pytest.mark.parametrize("name", ["pixelcnn", "made"])
+def test_the_conditionals_multiply_to_a_distribution_over_every_2x2_image(name):
+    for levels in (3, 2):  # 81 and 16 images
+        model = BUILDERS[name]((2, 2, 1), levels)
+        images = _all_images(levels)
+        total = np.exp(model.log_prob(images).numpy().astype(np.float64)).sum()
+        assert total == pytest.approx(1.0, abs=1e-5)
     # ... and still after training steps, which move it far from uniform.
     data = images[np.random.RandomState(0).choice(len(images), 64, p=np.eye(len(images))[1]
                                                   * 0.7 + 0.3 / len(images))]
@@ -67,13 +68,14 @@ def test_the_conditionals_multiply_to_a_distribution_over_every_2x2_image(name, 
 def _dependence(model, x):
     """[D, D] boolean: the logits of pixel i (row) depend on input pixel j (column)."""
     x = tf.constant(x)
-    with tf.GradientTape() as tape:
+    with tf.GradientTape(persistent=True) as tape:
         tape.watch(x)
         logits = model._logits(x)
         per_pixel = tf.reduce_sum(tf.reshape(logits, [x.shape[0], model.event_size, -1]), -1)
         summed = tf.reduce_sum(tf.square(per_pixel), axis=0)  # [D], over the batch
-    jacobian = tape.jacobian(summed, x).numpy().reshape(model.event_size, -1, model.event_size)
-    return np.abs(jacobian).sum(axis=1) > 0
+        rows = [summed[i] for i in range(model.event_size)]
+    grads = [tape.gradient(row, x).numpy().reshape(len(x), -1) for row in rows]
+    return np.stack([np.abs(g).sum(axis=0) > 0 for g in grads])
 
 
 def test_pixelcnn_logits_see_exactly_the_pixels_before_them_no_blind_spot():
@@ -109,9 +111,10 @@ def test_sampling_follows_the_models_own_conditionals_at_each_temperature(name):
     images = _all_images(2)
     log_cond = model.conditionals(images).numpy()[..., 0, :].reshape(16, 4, 2)
     chosen = images.reshape(16, 4).astype(int)
+    # One batch size throughout: the sampling loop is traced once.
     for temperature in (0.0, 1e-3):  # the most probable level at every step
-        draws = model.sample(8, seed=0, temperature=temperature).numpy()
-        assert set(np.unique(draws)) <= {0.0, 1.0} and draws.shape == (8, 2, 2, 1)
+        draws = model.sample(4000, seed=0, temperature=temperature).numpy()
+        assert set(np.unique(draws)) <= {0.0, 1.0} and draws.shape == (4000, 2, 2, 1)
         best = model.conditionals(draws).numpy()[..., 0, :].argmax(-1)
         np.testing.assert_array_equal(draws[..., 0], best)
     for temperature in (1.0, 0.5):
@@ -123,7 +126,8 @@ def test_sampling_follows_the_models_own_conditionals_at_each_temperature(name):
         index = draws.astype(int) @ np.array([8, 4, 2, 1])
         observed = np.bincount(index, minlength=16) / len(index)
         assert 0.5 * np.abs(observed - expected).sum() < 0.04, (temperature, observed, expected)
-    np.testing.assert_array_equal(model.sample(3, seed=5), model.sample(3, seed=5))
+    np.testing.assert_array_equal(model.sample(4000, seed=1, temperature=0.5).numpy(),
+                                  draws.reshape(-1, 2, 2, 1))  # same seed, same draws
 
 
 @pytest.mark.parametrize("name", ["pixelcnn", "made"])
