@@ -29,7 +29,8 @@ class PixelCNN(AutoregressiveModel):
     convolutions never see the pixels up and to the right.
 
     ``log_prob`` is exact (nats per image); ``sample`` draws pixel by pixel in
-    one compiled loop, H * W network passes (64 for 8x8 digits).
+    one compiled loop, H * W network passes (64 for 8x8 digits; 784 for 28x28
+    images, about 100 s for 8 Fashion-MNIST-sized samples on a loaded 2-core CPU).
 
     Example::
 
