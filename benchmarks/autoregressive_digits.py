@@ -9,7 +9,9 @@ on the digits training split (1,000 images, 8x8, 17 levels; the split
 best weights restored), and reports on the test split (447 images) the exact
 negative log-likelihood in nats per image, the time to draw one image (64
 network passes, one compiled loop, batch of 64 after a warm-up call) and the
-training time. References on the same split: uniform 181.3, independent pixels
+training time, beside the sampling time per image of the other families
+(Gaussian, Glow, VAE, GAN with the registry's defaults; sampling cost does not
+depend on training). References on the same split: uniform 181.3, independent pixels
 106.3, autoregressive logistic regression about 91, VAE (IWAE k=1000) 87.3;
 PixelCNN target <= 80.
 
@@ -49,6 +51,23 @@ def _sampling_seconds_per_image(model, batch=64, repeats=2):
         np.asarray(model.sample(batch, seed=r + 1))
         best = min(best, time.perf_counter() - start)
     return best / batch
+
+
+def other_families():
+    """Sampling time per image of the other registered families on digits, side by side.
+
+    Sampling cost does not depend on the weights, so the models are built with the
+    registry's defaults and ``unigen compare``'s image options, untrained.
+    """
+    import unigen
+
+    seconds = {}
+    for name in ("gaussian", "glow", "vae", "gan"):
+        options = unigen.models.recipe(name).image_options
+        model = unigen.models.create(name, event_shape=(8, 8, 1), num_levels=17, seed=0,
+                                     **options)
+        seconds[name] = round(_sampling_seconds_per_image(model), 6)
+    return seconds
 
 
 def run(name, args):
@@ -117,6 +136,9 @@ def main():
               f"({r['test_bits_per_dim']} bits/dim), {r['epochs_run']} epochs in "
               f"{r['train_seconds']:.0f} s, sampling {1000 * r['sampling_seconds_per_image']:.1f}"
               f" ms/image", flush=True)
+    results["sampling_seconds_per_image_other_families"] = other_families()
+    print("sampling, seconds per image (batch of 64):",
+          results["sampling_seconds_per_image_other_families"], flush=True)
     if not args.quick:
         out = os.path.join(ROOT, "benchmarks", "results", "autoregressive_digits.json")
         with open(out, "w") as f:
