@@ -17,8 +17,8 @@ PixelCNN target <= 80.
 
 Writes benchmarks/results/autoregressive_digits.json and a PixelCNN sample grid
 to docs/_static/autoregressive/pixelcnn_digits_samples.png (with a
-temperature-0.8 grid beside it). Time: about 4 minutes on 2 shared CPU cores,
-more under load (--quick: about 1 minute).
+temperature-0.8 grid beside it). Time: 4 to 7 minutes on 2 shared CPU cores,
+depending on their load (--quick: about 1 minute).
 """
 
 import argparse
