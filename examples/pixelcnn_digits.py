@@ -45,13 +45,14 @@ def main():
     options = {"filters": 64, "num_blocks": 5, "head_units": 128, "dropout": 0.5}
     if args.smoke:
         args.epochs, options = 1, {"filters": 8, "num_blocks": 3, "head_units": 16}
-        train, validation, test = train[:256], validation[:64], test[:64]
+        train, test = train[:128], test[:64]
 
     model = unigen.models.PixelCNN(event_shape=(8, 8, 1), num_levels=17, seed=0, **options)
     stop = keras.callbacks.EarlyStopping("val_loss", patience=10, restore_best_weights=True)
+    early_stopping = {} if args.smoke else {"validation_data": validation, "callbacks": [stop]}
     start = time.perf_counter()
     unigen.fit(model, train, epochs=args.epochs, batch_size=64, learning_rate=2e-3, seed=0,
-               validation_data=validation, callbacks=[stop], verbose=0)
+               verbose=0, **early_stopping)
     train_seconds = time.perf_counter() - start
 
     nll = -model.log_prob(test).numpy()
