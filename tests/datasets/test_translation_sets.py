@@ -87,7 +87,7 @@ def test_paired_sets_hold_true_pairs_and_domain_sets_hold_every_target():
 
 
 def test_true_targets_refuse_other_datasets_with_the_list():
-    with pytest.raises(ValueError, match="not a translation set.*digits_inverted"):
+    with pytest.raises(ValueError, match=r"not a translation set.*digits_inverted"):
         datasets.true_targets("digits")
-    with pytest.raises(ValueError, match="Unknown `split`"):
+    with pytest.raises(ValueError, match=r"Unknown `split`"):
         datasets.true_targets("digits_inverted", "nope")
