@@ -9,6 +9,7 @@ import collections
 from unigen.models.flows import MAF, FlowGAN, Glow, RealNVP, create_flow_gan
 from unigen.models.gan import DCGAN, GAN, MLPGAN, create_gan
 from unigen.models.gaussian import Gaussian
+from unigen.models.translation import CycleGAN, Pix2Pix, StarGAN
 from unigen.models.vae import VAE
 
 __all__ = [
@@ -17,11 +18,14 @@ __all__ = [
     "MAF",
     "MLPGAN",
     "VAE",
+    "CycleGAN",
     "FlowGAN",
     "Gaussian",
     "Glow",
+    "Pix2Pix",
     "RealNVP",
     "Recipe",
+    "StarGAN",
     "available",
     "create",
     "recipe",
@@ -93,3 +97,8 @@ register("realnvp", RealNVP)
 register("maf", MAF)
 register("vae", VAE, epochs=30)
 register("flow_gan", create_flow_gan)
+# Image-to-image translation (unigen.models.translation): trained on the translation sets
+# of unigen.datasets (digits_inverted, digits_inverted_paired, digits_domains).
+register("cyclegan", CycleGAN, epochs=20, learning_rate=2e-4)
+register("stargan", StarGAN, epochs=20, learning_rate=1e-4)
+register("pix2pix", Pix2Pix, epochs=20, learning_rate=2e-4)
