@@ -5,7 +5,8 @@
   back, and a tanh convolution to the output channels (Johnson et al. 2016, as
   CycleGAN's generator; small for 8x8 and 28x28 images). Instance normalisation
   (`keras.layers.GroupNormalization` with one group per channel) after each
-  hidden convolution.
+  hidden convolution but the first (whose input may carry constant planes:
+  StarGAN's one-hot target domain, which instance normalisation would erase).
 * `translation_critic`: stride-2 convolutions with leaky ReLU, ending in either
   one value per image (``patch=False``: flatten, dense) or one value per patch
   (``patch=True``: a final 3x3 convolution to one channel, PatchGAN; the
@@ -30,6 +31,13 @@ def _norm(normalization, name):
     if normalization is None:
         return None
     raise ValueError(f"`normalization` must be 'instance' or None, got {normalization!r}.")
+
+
+def _conv(layer_class, width, normalization, name, **kwargs):
+    # A bias before instance normalisation is subtracted again: it only gets round-off
+    # gradients, which Adam would scale up to full steps.
+    return layer_class(width, 3, padding="same", use_bias=normalization is None, name=name,
+                       **kwargs)
 
 
 def _conv_block(h, layer, normalization, name):
@@ -59,23 +67,24 @@ def translation_generator(input_shape, output_channels, filters=32, residual_blo
         raise ValueError(f"The image size {h_size}x{w_size} must be divisible by "
                          f"2**downsamplings = {2**downs}; pass another `downsamplings`.")
     inputs = keras.Input(tuple(int(d) for d in input_shape))
-    h = _conv_block(inputs, keras.layers.Conv2D(filters, 3, padding="same", name="in_conv"),
-                    normalization, "in")
+    conv, transposed = keras.layers.Conv2D, keras.layers.Conv2DTranspose
+    # No normalisation after the first convolution: a constant input plane (StarGAN's
+    # one-hot target domain) would be removed by it, but for the image borders.
+    h = _conv_block(inputs, _conv(conv, filters, None, "in_conv"), None, "in")
     width = filters
     for i in range(downs):
         width *= 2
-        h = _conv_block(h, keras.layers.Conv2D(width, 3, strides=2, padding="same",
-                                               name=f"down{i}_conv"), normalization, f"down{i}")
+        h = _conv_block(h, _conv(conv, width, normalization, f"down{i}_conv", strides=2),
+                        normalization, f"down{i}")
     for i in range(int(residual_blocks)):
         skip = h
-        r = _conv_block(h, keras.layers.Conv2D(width, 3, padding="same", name=f"res{i}_conv1"),
-                        normalization, f"res{i}a")
+        r = _conv_block(h, _conv(conv, width, normalization, f"res{i}_conv1"), normalization,
+                        f"res{i}a")
         r = keras.layers.Conv2D(width, 3, padding="same", name=f"res{i}_conv2")(r)
         h = keras.layers.Add(name=f"res{i}_add")([skip, r])
     for i in range(downs):
         width //= 2
-        h = _conv_block(h, keras.layers.Conv2DTranspose(width, 3, strides=2, padding="same",
-                                                        name=f"up{i}_conv"),
+        h = _conv_block(h, _conv(transposed, width, normalization, f"up{i}_conv", strides=2),
                         normalization, f"up{i}")
     out = keras.layers.Conv2D(int(output_channels), 3, padding="same", name="out_conv")(h)
     out = keras.layers.Activation("tanh", name="out_tanh")(out)
