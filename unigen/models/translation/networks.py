@@ -16,7 +16,7 @@
 
 import keras
 
-from unigen.adversarial import LeakyMax, spectral_norm
+from unigen.adversarial import LeakyMax
 
 __all__ = ["translation_critic", "translation_generator"]
 
@@ -66,7 +66,9 @@ def translation_generator(input_shape, output_channels, filters=32, residual_blo
     if h_size % 2**downs or w_size % 2**downs:
         raise ValueError(f"The image size {h_size}x{w_size} must be divisible by "
                          f"2**downsamplings = {2**downs}; pass another `downsamplings`.")
-    inputs = keras.Input(tuple(int(d) for d in input_shape))
+    # Every layer named: a functional config names its inputs, and `unigen.fit` compares
+    # configs to resume a run.
+    inputs = keras.Input(tuple(int(d) for d in input_shape), name=f"{name}_input")
     conv, transposed = keras.layers.Conv2D, keras.layers.Conv2DTranspose
     # No normalisation after the first convolution: a constant input plane (StarGAN's
     # one-hot target domain) would be removed by it, but for the image borders.
@@ -108,10 +110,12 @@ def translation_critic(input_shape, filters=32, layers=2, patch=None, outputs=1,
         name: the network's name.
     """
     def wrap(layer):
-        return spectral_norm(layer) if spectral_normalization else layer
+        if not spectral_normalization:
+            return layer
+        return keras.layers.SpectralNormalization(layer, name=f"{layer.name}_sn")
 
     patch = int(input_shape[0]) >= 16 if patch is None else bool(patch)
-    inputs = keras.Input(tuple(int(d) for d in input_shape))
+    inputs = keras.Input(tuple(int(d) for d in input_shape), name=f"{name}_input")
     h, width = inputs, int(filters)
     for i in range(int(layers)):
         h = wrap(keras.layers.Conv2D(width, 3, strides=2, padding="same", name=f"conv{i}"))(h)
