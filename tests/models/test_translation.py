@@ -8,7 +8,14 @@ import tensorflow as tf
 
 import unigen
 from unigen import datasets, errors
-from unigen.models.translation import CycleGAN, DomainCritic, ImagePool, Pix2Pix, StarGAN
+from unigen.models.translation import (
+    CycleGAN,
+    DomainCritic,
+    ImagePool,
+    Pix2Pix,
+    StarGAN,
+    translation_scores,
+)
 from unigen.models.translation import _ops as ops
 
 LEVELS = 17
@@ -41,6 +48,9 @@ def test_inverting_generators_are_a_fixed_point_of_the_cycle():
     truth = datasets.true_targets("digits_inverted", "test")[:64]
     np.testing.assert_array_equal(there, truth[..., :1])
     np.testing.assert_array_equal(model.translate(b, "b_to_a"), truth[..., 1:])
+    scores = translation_scores(model, "digits_inverted", num_examples=64)
+    assert scores["a_to_b_error"] == scores["b_to_a_error"] == scores["cycle_error"] == 0.0
+    assert scores["identity_error"] > 0.3
     pre = model._preprocess(x)
     _, cycle, identity, _, _ = model._generator_terms(pre[..., :1], pre[..., 1:], False)
     assert float(cycle) == 0.0

@@ -11,6 +11,8 @@ from unigen.models.translation import networks
 from unigen.models.translation._base import ImagePool
 from unigen.models.translation._cyclegan import CycleGAN
 from unigen.models.translation._pix2pix import Pix2Pix
+from unigen.models.translation._scores import translation_scores
 from unigen.models.translation._stargan import DomainCritic, StarGAN
 
-__all__ = ["CycleGAN", "DomainCritic", "ImagePool", "Pix2Pix", "StarGAN", "networks"]
+__all__ = ["CycleGAN", "DomainCritic", "ImagePool", "Pix2Pix", "StarGAN", "networks",
+           "translation_scores"]
