@@ -30,7 +30,7 @@ class CycleGAN(TranslationModel):
     ``event_shape = (h, w, 2c)``, with a from domain A and b from domain B of
     *unrelated* sources (an unpaired translation set such as
     ``unigen.datasets.load("digits_inverted")``). Each training step makes one
-    update of both generators (`unigen.training._distribute.minimize`) on
+    update of both generators (`unigen.training._distribute.minimize`) on::
 
         L_G = D_adv(critic_b; G(a)) + D_adv(critic_a; F(b))
               + cycle_weight * (E|F(G(a)) - a|_1 + E|G(F(b)) - b|_1)

@@ -22,7 +22,7 @@ class Pix2Pix(TranslationModel):
     ``unigen.datasets.load("digits_inverted_paired")``). The critic sees
     (input, output) pairs: it tells concat(a, b) from concat(a, G(a)). Each
     training step makes one critic update (`unigen.adversarial.Critic.step`)
-    and one generator update on
+    and one generator update on::
 
         L_G = D_adv(critic; concat(a, G(a))) + l1_weight * E|G(a) - b|_1
 

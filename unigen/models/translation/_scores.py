@@ -19,8 +19,8 @@ def translation_scores(model, dataset, split="test", *, data_dir=None, num_examp
 
     * two-domain sets ("unpaired", "paired" layouts; CycleGAN, Pix2Pix):
       ``a_to_b_error``, and for a model that translates both ways
-      ``b_to_a_error`` and ``cycle_error`` (mean of E|F(G(a)) - a| and
-      E|G(F(b)) - b|); ``identity_error``: the error of leaving a untranslated
+      ``b_to_a_error`` and ``cycle_error`` (mean of ``E|F(G(a)) - a|`` and
+      ``E|G(F(b)) - b|``); ``identity_error``: the error of leaving a untranslated
       (the baseline to beat).
     * multi-domain sets ("domains" layout; StarGAN): ``error`` over every image
       and every target domain other than its own, ``error_per_domain`` (by

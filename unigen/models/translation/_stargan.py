@@ -23,7 +23,7 @@ class DomainCritic(Critic):
     value v(x) (a dense layer) and K domain logits. ``context`` is the pair
     ``(source domains, target domains)`` of the batch: the critic learns to
     classify REAL images into their source domain, the generator to make FAKE
-    images the critic classifies as their target domain:
+    images the critic classifies as their target domain::
 
         critic:     + domain_weight * E_x[-log D_cls(c | x)]        (c: x's domain)
         generator:  + domain_weight * E_x[-log D_cls(c' | G(x, c'))] (c': the target)
@@ -90,7 +90,7 @@ class StarGAN(TranslationModel):
     ``unigen.datasets.as_numpy("digits_domains", with_labels=True)``). Each
     training step draws a target domain c' per image (uniform over the K
     domains, from the model's noise generator), makes ``critic_steps`` updates
-    of the critic (`DomainCritic`) and one of the generator:
+    of the critic (`DomainCritic`) and one of the generator::
 
         critic:     D_adv critic loss on x vs G(x, c') (+ gradient penalty)
                     + domain_weight * E[-log D_cls(c | x)]
