@@ -60,7 +60,8 @@ class CycleGAN(TranslationModel):
             "wasserstein" (with its gradient penalty), "hinge", ...
         cycle_weight: lambda of the cycle-consistency term (10 in the paper).
         identity_weight: weight of the identity term (0.5 lambda = 5 in the paper;
-            0 turns it off).
+            0 turns it off). It asks G(b) = b, which contradicts a true map that
+            is not the identity on domain B (an inversion): use 0 there.
         pool_size: images in each critic's history buffer (50 in the paper).
         filters, residual_blocks, critic_filters, patch: sizes of the default
             networks (see `networks`).
