@@ -65,10 +65,12 @@ class CycleGAN(TranslationModel):
         pool_size: images in each critic's history buffer (50 in the paper).
         filters, residual_blocks, critic_filters, patch: sizes of the default
             networks (see `networks`).
-        source_bank_size: training images kept for ``sample``.
-        generator_learning_rate, discriminator_learning_rate: Adam rates of the
-            default optimizers (None: `unigen.fit`'s ``learning_rate``).
         seed: seed of the initial weights and of the training noise.
+        **kwargs: ``source_bank_size`` (training images kept for ``sample``,
+            default 256), ``generator_learning_rate`` and
+            ``discriminator_learning_rate`` (Adam rates of the default
+            optimizers; None: `unigen.fit`'s ``learning_rate``), and the options
+            of `unigen.GenerativeModel`.
 
     References:
         Zhu, Park, Isola and Efros. "Unpaired Image-to-Image Translation using

@@ -46,8 +46,10 @@ class Pix2Pix(TranslationModel):
         divergence: the adversarial game (default "js", the paper's GAN loss).
         l1_weight: lambda of the L1 term (100 in the paper).
         filters, residual_blocks, critic_filters, patch: sizes of the default networks.
-        source_bank_size, generator_learning_rate, discriminator_learning_rate,
-        seed: as in `CycleGAN`.
+        seed: seed of the initial weights and of the training noise.
+        **kwargs: ``source_bank_size``, ``generator_learning_rate`` and
+            ``discriminator_learning_rate`` as in `CycleGAN`, and the options of
+            `unigen.GenerativeModel`.
 
     References:
         Isola, Zhu, Zhou and Efros. "Image-to-Image Translation with Conditional

@@ -119,8 +119,10 @@ class StarGAN(TranslationModel):
         reconstruction_weight: lambda_rec (10 in the paper).
         critic_steps: critic updates per generator update (5 in the paper).
         filters, residual_blocks, critic_filters: sizes of the default networks.
-        source_bank_size, generator_learning_rate, discriminator_learning_rate,
-        seed: as in `CycleGAN`.
+        seed: seed of the initial weights and of the training noise.
+        **kwargs: ``source_bank_size``, ``generator_learning_rate`` and
+            ``discriminator_learning_rate`` as in `CycleGAN`, and the options of
+            `unigen.GenerativeModel`.
 
     References:
         Choi et al. "StarGAN: Unified Generative Adversarial Networks for
