@@ -15,7 +15,7 @@ to b, then b to a). Any other two-domain set works with --data, e.g.
 default (--identity-weight 0): it asks G(b) = b, which an inversion contradicts
 (benchmarks/translation.py: test error 0.115 without it, 0.347 with weight 5).
 
-Time on 2 CPU cores: --smoke about 20 s; 30 epochs about 3 minutes.
+Time on 2 CPU cores: --smoke about 20 s; 30 epochs about 2 minutes.
 """
 
 import argparse
