@@ -26,3 +26,10 @@ def test_png_round_trip(tmp_path):
 def test_bad_shape_is_refused():
     with pytest.raises(ValueError, match="height, width"):
         make_grid(np.zeros((4, 8, 8)))
+
+
+def test_other_channel_counts_are_shown_side_by_side():
+    pairs = np.stack([np.zeros((2, 3, 3)), np.full((2, 3, 3), 16.0)], axis=-1)  # a | b
+    grid = make_grid(pairs, num_levels=17, padding=0, columns=1)
+    assert grid.shape == (6, 6, 1)
+    assert (grid[:, :3] == 0).all() and (grid[:, 3:] == 255).all()

@@ -13,7 +13,9 @@ def make_grid(images, *, num_levels=None, value_range=None, columns=None, paddin
     """Tiles a batch of images ``[n, h, w, c]`` into one uint8 image.
 
     Args:
-        images: array-like of shape ``[n, h, w, c]`` with c in {1, 3}.
+        images: array-like of shape ``[n, h, w, c]``: grey (c = 1) or RGB (c = 3);
+            with any other c each image is shown as its c channels side by side
+            (a translation pair ``concat(a, b)`` as a | b).
         num_levels: pixel levels of the data (values 0..num_levels-1); mapped
             linearly to 0..255. Takes precedence over ``value_range``.
         value_range: (low, high) mapped to 0..255; default the batch min and max.
@@ -24,10 +26,14 @@ def make_grid(images, *, num_levels=None, value_range=None, columns=None, paddin
         uint8 NumPy array ``[rows*(h+p)+p, columns*(w+p)+p, c]``.
     """
     x = np.asarray(images, dtype=np.float64)
-    if x.ndim != 4 or x.shape[-1] not in (1, 3):
+    if x.ndim != 4:
         raise ValueError(
-            f"`images` must have shape [n, height, width, 1 or 3], got {list(x.shape)}."
+            f"`images` must have shape [n, height, width, channels], got {list(x.shape)}."
         )
+    if x.shape[-1] not in (1, 3):
+        # Other channel counts (a translation pair a | b has 2): each channel is shown
+        # as a grey image, side by side.
+        x = np.concatenate([x[..., i:i + 1] for i in range(x.shape[-1])], axis=2)
     if num_levels is not None:
         low, high = 0.0, float(num_levels - 1)
     elif value_range is not None:

@@ -65,8 +65,12 @@ def _collect(dataset):
 
 
 def test_available_and_info_fields():
+    translation = [f"{base}_{kind}" for base in ("digits", "fashion_mnist") for kind in (
+        "domains", "inverted", "inverted_paired", "rotated", "rotated_paired", "thickened",
+        "thickened_paired")]
     assert datasets.available() == sorted(
-        ["digits", "fashion_mnist", "mnist", "ring8", "grid25", "moons", "swissroll"]
+        ["digits", "fashion_mnist", "mnist", "ring8", "grid25", "moons", "swissroll",
+         *translation]
     )
     digits = datasets.info("digits")
     assert digits.event_shape == (8, 8, 1) and digits.dtype == "uint8"
@@ -106,7 +110,7 @@ def test_mode_arrays():
 
 
 def test_unknown_name_and_split():
-    with pytest.raises(ValueError, match="Available: digits, fashion_mnist"):
+    with pytest.raises(ValueError, match=r"Available: digits, .*, fashion_mnist, "):
         datasets.load("cifar10")
     with pytest.raises(ValueError, match="'train', 'validation', 'test'"):
         datasets.as_numpy("digits", "valid")

@@ -11,6 +11,7 @@ import unigen
 
 VECTOR = {"event_shape": (2,), "num_levels": None}
 IMAGE = {"event_shape": (8, 8, 1), "num_levels": 17}
+PAIRS = {"event_shape": (8, 8, 2), "num_levels": 17}  # two domains on the channel axis
 
 # name -> (registry name, data kind, constructor arguments)
 CONFIGS = {
@@ -37,7 +38,17 @@ CONFIGS = {
                                       "discriminator_units": 8}),
     "pixelcnn": ("pixelcnn", IMAGE, {"filters": 4, "num_blocks": 2, "head_units": 8}),
     "made": ("made", IMAGE, {"hidden_units": (16,)}),
+    "cyclegan": ("cyclegan", PAIRS, {"filters": 2, "residual_blocks": 1, "critic_filters": 2,
+                                     "pool_size": 8, "identity_weight": 0.0}),
+    "stargan": ("stargan", IMAGE, {"num_domains": 4, "filters": 2, "residual_blocks": 1,
+                                   "critic_filters": 2, "critic_steps": 1}),
+    "pix2pix": ("pix2pix", PAIRS, {"filters": 2, "residual_blocks": 1, "critic_filters": 2}),
 }
+
+# Configurations trained on another dataset than digits / ring8: its x, or (x, y)
+# when the dataset has labels (a multi-domain set's y is the domain).
+DATASETS = {"cyclegan": "digits_inverted", "stargan": "digits_domains",
+            "pix2pix": "digits_inverted_paired"}
 
 ADVERSARIAL = ["gan_js", "gan_wgan_gp", "gan_hinge_sn", "dcgan", "dcgan_conditional",
                "vae_adversarial", "flow_gan"]
@@ -52,6 +63,10 @@ def build(name, **overrides):
 def data(name, count=64):
     """Training data for ``name``: x, or (x, y) for a conditional model."""
     _, shapes, kwargs = CONFIGS[name]
+    if name in DATASETS:
+        labelled = unigen.datasets.info(DATASETS[name]).num_classes is not None
+        arrays = unigen.datasets.as_numpy(DATASETS[name], "train", with_labels=labelled)
+        return tuple(np.asarray(a[:count]) for a in arrays) if labelled else arrays[:count]
     if shapes is VECTOR:
         x = unigen.datasets.as_numpy("ring8", "train")[:count]
         x = x[0] if isinstance(x, tuple) else x

@@ -34,6 +34,14 @@ their preprocessing (scaling, dequantization). Sources:
   is its own deterministic stream; `num_examples=` sets the size. `info(name)`
   gives the mixtures' `modes` and `mode_std` (PacGAN / VEEGAN settings).
 
+Translation sets (image-to-image translation with a known answer; see
+`unigen.datasets._domains` and `true_targets`): ``digits_inverted``,
+``digits_rotated``, ``digits_thickened`` (unpaired: x is (8, 8, 2), a domain-a
+and a domain-b image of different sources on the channel axis; half the
+examples of the base split), the same with ``_paired`` (the same source:
+pix2pix), ``digits_domains`` (x one image, y its domain among original,
+inverted, rotated, thickened: StarGAN), and the same from ``fashion_mnist``.
+
 Importing this package runs no TensorFlow op; `load` and `from_arrays` do.
 
 Example:
@@ -44,7 +52,9 @@ Example:
     >>> x, y = datasets.as_numpy("digits", "test", with_labels=True)
 """
 
-from unigen.datasets._loading import as_numpy, from_arrays, load
+from unigen.datasets._domains import DOMAINS, inverse_transform, transform
+from unigen.datasets._loading import as_numpy, from_arrays, load, true_targets
 from unigen.datasets._registry import DatasetInfo, available, info
 
-__all__ = ["DatasetInfo", "as_numpy", "available", "from_arrays", "info", "load"]
+__all__ = ["DOMAINS", "DatasetInfo", "as_numpy", "available", "from_arrays", "info",
+           "inverse_transform", "load", "transform", "true_targets"]

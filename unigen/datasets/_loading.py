@@ -13,7 +13,7 @@ import numpy as np
 from unigen.datasets._registry import _check_split, _entry
 from unigen.errors import DataError
 
-__all__ = ["as_numpy", "from_arrays", "load"]
+__all__ = ["as_numpy", "from_arrays", "load", "true_targets"]
 
 
 def _check_int(value, argument, minimum):
@@ -182,3 +182,48 @@ def from_arrays(x, y=None):
     import tensorflow as tf  # Lazy: no TF op may run at import time.
 
     return tf.data.Dataset.from_tensor_slices(x if y is None else (x, y))
+
+
+def true_targets(name, split="test", *, data_dir=None, num_examples=None):
+    """The held-back true translations of a translation set's split.
+
+    The training data of a translation set (``info(name).layout`` not None)
+    do not show which image of one domain belongs to which of another; this
+    gives the answer, for scoring a translation model on the test split.
+
+    Args:
+        name: a translation set, e.g. "digits_inverted" or "digits_domains".
+        split: "train", "validation" or "test".
+        data_dir: as in `load` (Fashion-MNIST sets).
+        num_examples: keep the first `num_examples` (as `as_numpy` does).
+
+    Returns:
+        uint8 array. For layouts "unpaired" and "paired", the shape of x
+        ``[n, h, w, 2c]``: channels ``:c`` hold T_b(s) for the domain-a image
+        T_a(s) in x's channels ``:c`` (its true a-to-b translation) and channels
+        ``c:`` hold T_a(s') for the domain-b image T_b(s') in x's channels
+        ``c:`` (its true b-to-a translation). For layout "domains",
+        ``[n, K, h, w, c]`` with T_j(s_i) at ``[i, j]``: example i as it looks
+        in every domain j (at j = its label, x[i] itself).
+
+    Raises:
+        ValueError: ``name`` is not a translation set (the message lists them),
+            or an unknown split.
+    """
+    from unigen.datasets import _domains
+
+    entry = _entry(name)
+    _check_split(entry, split)
+    if entry.info.layout is None:
+        from unigen.datasets._registry import available
+
+        sets = [n for n in available() if _entry(n).info.layout is not None]
+        raise ValueError(f"Dataset {entry.info.name!r} is not a translation set and has "
+                         f"no true targets; translation sets: {', '.join(sets)}.")
+    if num_examples is not None:
+        num_examples = _check_int(num_examples, "num_examples", 1)
+    loader = entry.loader
+    _, truth, _ = _domains.build_split(loader.base_loader, loader.layout, loader.domains,
+                                       loader.num_levels, split, data_dir, num_examples,
+                                       targets=True)
+    return truth

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from unigen.datasets import _real, _toy
+from unigen.datasets import _domains, _real, _toy
 
 __all__ = ["DatasetInfo", "available", "info"]
 
@@ -44,6 +44,11 @@ class DatasetInfo:
             with shape (num_modes, 2), in label order; None otherwise.
         mode_std: for the Gaussian mixtures, the standard deviation of every
             coordinate around its mode; None otherwise.
+        domains: for the translation sets (`unigen.datasets.true_targets`), the
+            names of the image domains, e.g. ("original", "inverted"); else None.
+        layout: for the translation sets, "unpaired" (x holds a domain-a and a
+            domain-b image of different sources on the channel axis), "paired"
+            (the same source) or "domains" (x one image, y its domain); else None.
     """
 
     name: str
@@ -61,6 +66,8 @@ class DatasetInfo:
         default=None, hash=False, compare=False, repr=False
     )
     mode_std: float | None = None
+    domains: tuple | None = None
+    layout: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -163,6 +170,45 @@ _REGISTRY = {
         "generated (numpy, seeded)", (-4.5, 4.5), None,
     ), _toy.make_loader("swissroll")),
 }
+
+
+def _translation_entry(name, base, layout, domains):
+    """A registry entry of a translation set built from ``base`` (see `_domains`)."""
+    spec = _REGISTRY[base].info
+    domains = tuple(domains)
+    h, w, c = spec.event_shape
+    if layout == "domains":
+        shape, classes, splits = spec.event_shape, domains, dict(spec.splits)
+        what = (f"{len(domains)} domains {', '.join(domains)}; x one image, y its domain "
+                f"index; every source image is in exactly one domain")
+    else:
+        shape, classes = (h, w, 2 * c), None
+        paired = layout == "paired"
+        splits = {k: v if paired else v // 2 for k, v in spec.splits.items()}
+        what = (f"x = domain {domains[0]!r} (channels :{c}) beside domain {domains[1]!r} "
+                f"(channels {c}:) of " + ("the same source image" if paired else
+                                         "a different source image (disjoint halves)"))
+    info = DatasetInfo(
+        name=name, kind="image", event_shape=shape, dtype="uint8",
+        num_levels=spec.num_levels, value_range=spec.value_range,
+        num_classes=None if classes is None else len(classes), splits=splits,
+        source=f"{base} transformed (unigen.datasets._domains)", class_names=classes,
+        domains=domains, layout=layout,
+        description=(f"{layout.capitalize()} translation set from {base!r}: {what}. The "
+                     f"true targets of every image are held back in "
+                     f"unigen.datasets.true_targets({name!r}, split)."))
+    return _Entry(info, _domains.make_loader(_REGISTRY[base].loader, layout, domains,
+                                             spec.num_levels))
+
+
+for _base in ("digits", "fashion_mnist"):
+    for _other in ("inverted", "rotated", "thickened"):
+        _REGISTRY[f"{_base}_{_other}"] = _translation_entry(
+            f"{_base}_{_other}", _base, "unpaired", ("original", _other))
+        _REGISTRY[f"{_base}_{_other}_paired"] = _translation_entry(
+            f"{_base}_{_other}_paired", _base, "paired", ("original", _other))
+    _REGISTRY[f"{_base}_domains"] = _translation_entry(
+        f"{_base}_domains", _base, "domains", _domains.DOMAINS)
 
 
 def available():

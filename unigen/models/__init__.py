@@ -10,6 +10,7 @@ from unigen.models.autoregressive import CategoricalMADE, PixelCNN
 from unigen.models.flows import MAF, FlowGAN, Glow, RealNVP, create_flow_gan
 from unigen.models.gan import DCGAN, GAN, MLPGAN, create_gan
 from unigen.models.gaussian import Gaussian
+from unigen.models.translation import CycleGAN, Pix2Pix, StarGAN
 from unigen.models.vae import VAE
 
 __all__ = [
@@ -19,12 +20,15 @@ __all__ = [
     "MLPGAN",
     "VAE",
     "CategoricalMADE",
+    "CycleGAN",
     "FlowGAN",
     "Gaussian",
     "Glow",
+    "Pix2Pix",
     "PixelCNN",
     "RealNVP",
     "Recipe",
+    "StarGAN",
     "available",
     "create",
     "recipe",
@@ -100,3 +104,8 @@ register("flow_gan", create_flow_gan)
 # dropout 0.2, 78.3 with 0.5 in 56 epochs); 25 epochs at 0.2 take about 1.5 minutes.
 register("pixelcnn", PixelCNN, epochs=25, learning_rate=2e-3, image_options={"dropout": 0.2})
 register("made", CategoricalMADE, epochs=40, learning_rate=1e-3)
+# Image-to-image translation (unigen.models.translation): trained on the translation sets
+# of unigen.datasets (digits_inverted, digits_inverted_paired, digits_domains).
+register("cyclegan", CycleGAN, epochs=20, learning_rate=2e-4)
+register("stargan", StarGAN, epochs=20, learning_rate=1e-4)
+register("pix2pix", Pix2Pix, epochs=20, learning_rate=2e-4)

@@ -1,0 +1,93 @@
+"""The translation sets of unigen.datasets: exact transformations, disjoint unpaired
+halves, and the held-back true pairing."""
+
+import numpy as np
+import pytest
+import scipy.ndimage
+
+from unigen import datasets
+
+LEVELS = 17
+
+
+def _rows(images):
+    return {image.tobytes() for image in np.asarray(images)}
+
+
+def test_transformations_are_exact_and_invertible_where_they_should_be():
+    x = datasets.as_numpy("digits", "test")[:50]
+    inverted = datasets.transform(x, "inverted", LEVELS)
+    np.testing.assert_array_equal(inverted.astype(int), 16 - x.astype(int))
+    assert inverted.dtype == np.uint8
+    rotated = datasets.transform(x, "rotated", LEVELS)
+    # Counter-clockwise: the top row becomes the left column, read bottom to top.
+    np.testing.assert_array_equal(rotated[:, ::-1, 0, :], x[:, 0, :, :])
+    for domain in ("original", "inverted", "rotated"):
+        back = datasets.inverse_transform(datasets.transform(x, domain, LEVELS), domain, LEVELS)
+        np.testing.assert_array_equal(back, x)
+    turned = x
+    for _ in range(4):
+        turned = datasets.transform(turned, "rotated", LEVELS)
+    np.testing.assert_array_equal(turned, x)
+    cross = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], bool)
+    expected = scipy.ndimage.grey_dilation(x, footprint=cross[None, :, :, None],
+                                           mode="constant", cval=0)
+    np.testing.assert_array_equal(datasets.transform(x, "thickened", LEVELS), expected)
+    assert (expected >= x).all() and (expected > x).any()
+    with pytest.raises(ValueError, match="not invertible"):
+        datasets.inverse_transform(x, "thickened", LEVELS)
+    with pytest.raises(ValueError, match="Unknown `domain`='blurred'"):
+        datasets.transform(x, "blurred", LEVELS)
+
+
+def test_unpaired_halves_share_no_source_image_and_the_true_pairs_are_right():
+    info = datasets.info("digits_inverted")
+    assert info.event_shape == (8, 8, 2) and info.layout == "unpaired"
+    assert info.domains == ("original", "inverted") and info.splits["train"] == 500
+    for split in ("train", "test"):
+        x = datasets.as_numpy("digits_inverted", split)
+        a, b = x[..., :1], x[..., 1:]
+        source_a, source_b = a, datasets.inverse_transform(b, "inverted", LEVELS)
+        base = _rows(datasets.as_numpy("digits", split))
+        assert _rows(source_a) <= base and _rows(source_b) <= base
+        assert not _rows(source_a) & _rows(source_b)  # disjoint halves: no pair in the data
+        truth = datasets.true_targets("digits_inverted", split)
+        assert truth.shape == x.shape and truth.dtype == np.uint8
+        np.testing.assert_array_equal(truth[..., :1], datasets.transform(a, "inverted", LEVELS))
+        np.testing.assert_array_equal(truth[..., 1:], source_b)
+    train = datasets.as_numpy("digits_inverted", "train")
+    test = datasets.as_numpy("digits_inverted", "test")
+    assert not _rows(train[..., :1]) & _rows(test[..., :1])
+
+
+def test_paired_sets_hold_true_pairs_and_domain_sets_hold_every_target():
+    x = datasets.as_numpy("digits_rotated_paired", "validation")
+    assert x.shape == (350, 8, 8, 2)
+    np.testing.assert_array_equal(x[..., 1:], datasets.transform(x[..., :1], "rotated", LEVELS))
+    truth = datasets.true_targets("digits_rotated_paired", "validation")
+    np.testing.assert_array_equal(truth[..., :1], x[..., 1:])
+    np.testing.assert_array_equal(truth[..., 1:], x[..., :1])
+
+    info = datasets.info("digits_domains")
+    assert info.num_classes == 4 and info.class_names == datasets.DOMAINS
+    x, y = datasets.as_numpy("digits_domains", "test", with_labels=True)
+    truth = datasets.true_targets("digits_domains", "test")
+    assert truth.shape == (447, 4, 8, 8, 1)
+    assert np.bincount(y).tolist() == [112, 112, 112, 111]
+    np.testing.assert_array_equal(truth[np.arange(len(x)), y], x)
+    for j, domain in enumerate(datasets.DOMAINS):
+        np.testing.assert_array_equal(truth[:, j], datasets.transform(truth[:, 0], domain,
+                                                                      LEVELS))
+    # Every source image is in exactly one domain.
+    assert len(_rows(truth[:, 0])) == len(_rows(datasets.as_numpy("digits", "test")))
+    x5 = datasets.as_numpy("digits_domains", "test", num_examples=5)
+    np.testing.assert_array_equal(x5, x[:5])
+    np.testing.assert_array_equal(datasets.true_targets("digits_domains", "test",
+                                                        num_examples=5), truth[:5])
+
+
+def test_true_targets_refuse_other_datasets_with_the_list():
+    with pytest.raises(ValueError, match=r"not a translation set.*digits_inverted"):
+        datasets.true_targets("digits")
+    with pytest.raises(ValueError, match=r"Unknown `split`"):
+        datasets.true_targets("digits_inverted", "nope")
