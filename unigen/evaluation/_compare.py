@@ -49,7 +49,7 @@ def compare(models, data, *, output_dir=None, metrics=None, references=True, dat
             train=None, validation=None, features=None, cache_dir=None, seed=0,
             num_samples=None, importance_samples=100, parzen_samples=1000,
             ais_steps=100, ais_chains=4, ais_examples=100, training_seconds=None,
-            title=None):
+            title=None, verbose=1):
     """Evaluates several models on the same held-out data and writes a report.
 
     Every model is scored with `unigen.evaluate` against one `EvaluationData`
@@ -78,6 +78,7 @@ def compare(models, data, *, output_dir=None, metrics=None, references=True, dat
             ``ais_chains`` and ``ais_examples``).
         training_seconds: optional dict name -> training time to report.
         title: the report's title.
+        verbose: 0 prints nothing; 1 shows progress (see `unigen.evaluate`).
 
     Returns:
         A `Report`.
@@ -91,7 +92,7 @@ def compare(models, data, *, output_dir=None, metrics=None, references=True, dat
         raise ValueError("`models` must name at least one model.")
     ctx = data if isinstance(data, EvaluationData) else EvaluationData(
         data, dataset=dataset, train=train, validation=validation, features=features,
-        cache_dir=cache_dir, seed=seed)
+        cache_dir=cache_dir, seed=seed, verbose=verbose)
     metrics = _check_metrics(metrics, ctx)
     all_models = dict(models)
     if references:

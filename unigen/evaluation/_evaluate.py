@@ -14,6 +14,7 @@ VECTOR_METRICS = ("nll", "precision_recall", "density_coverage", "c2st", "mmd",
                   "memorisation", "modes")
 _ALL = set(IMAGE_METRICS) | set(VECTOR_METRICS)
 _IMAGE_ONLY = {"fid": "FID", "kid": "KID", "inception_score": "the Inception Score"}
+_FEATURES = ("classifier", "contrastive")
 
 
 class MetricNotApplicableError(ValueError):
@@ -72,17 +73,23 @@ class EvaluationData:
             "train" split): the memorisation check, the feature network.
         validation: held-out data for the real-vs-real floor and Parzen
             bandwidths (default: the dataset's "validation" split).
-        features: a callable mapping images to feature vectors, or a
-            `FeatureNetwork`, instead of the dataset's trained network.
+        features: which feature network scores images: None (default: the
+            classifier of a built-in dataset or of labelled ``train=(x, y)``;
+            with unlabelled ``train=x`` a network trained self-supervised on
+            those images), "classifier", "contrastive" (self-supervised even
+            when labels exist), a `FeatureNetwork`, or a callable mapping
+            images to feature vectors.
         cache_dir: cache of trained feature networks.
         num_levels: pixel levels of user images (default: the dataset's, or
             256 for uint8 arrays).
         seed: seed of every random choice of the metrics.
         data_dir: directory of the files of file-based datasets.
+        verbose: 0 prints nothing; 1 says when a feature network is trained
+            and shows progress bars of the long steps.
     """
 
     def __init__(self, data, *, dataset=None, train=None, validation=None, features=None,
-                 cache_dir=None, num_levels=None, seed=0, data_dir=None):
+                 cache_dir=None, num_levels=None, seed=0, data_dir=None, verbose=1):
         from unigen import datasets
 
         if isinstance(data, str):
@@ -107,7 +114,11 @@ class EvaluationData:
             num_levels = self.info.num_levels if self.info else (
                 256 if self.x.dtype == np.uint8 else None)
         self.num_levels = num_levels
+        if isinstance(features, str) and features not in _FEATURES:
+            raise ValueError(f"`features` must be one of {sorted(_FEATURES)}, a "
+                             f"FeatureNetwork or a callable; got {features!r}.")
         self._features = features
+        self.verbose = verbose
         self._cache = {}
 
     # ------------------------------------------------------------ features
@@ -117,19 +128,29 @@ class EvaluationData:
 
         if isinstance(self._features, FeatureNetwork) or callable(self._features):
             return self._features
-        if self.info is not None:
-            self._features = feature_network(self.dataset, cache_dir=self.cache_dir,
-                                             seed=self.seed, data_dir=self.data_dir)
-        elif self.train_y is not None:
+        objective = self._features
+        common = dict(cache_dir=self.cache_dir, seed=self.seed, verbose=self.verbose)
+        if self.info is not None and self.info.num_classes is not None and (
+                objective != "contrastive"):
+            self._features = feature_network(self.dataset, data_dir=self.data_dir, **common)
+        elif self.train_y is not None and objective != "contrastive":
             self._features = feature_network(
-                "user", cache_dir=self.cache_dir, seed=self.seed,
-                train=(self.train_x, self.train_y), num_levels=self.num_levels,
-                held_out=None if self.y is None else (self.x, self.y))
+                "user", train=(self.train_x, self.train_y), num_levels=self.num_levels,
+                held_out=None if self.y is None else (self.x, self.y), **common)
+        elif objective == "classifier":
+            raise MetricNotApplicableError(
+                "`features='classifier'` needs labels: pass `train=(x, y)`, or leave "
+                "`features` unset to train a self-supervised network on unlabelled images.")
+        elif self.train_x is not None:
+            self._features = feature_network(
+                self.dataset or "user", train=self.train_x, num_levels=self.num_levels,
+                objective="contrastive", **common)
         else:
             raise MetricNotApplicableError(
                 "Sample-quality metrics on your own images need a feature network: pass "
-                "`train=(x, y)` with labels (unigen trains a small classifier on them) "
-                "or `features=callable` mapping images to feature vectors.")
+                "`train=x` (unlabelled training images: unigen trains a self-supervised "
+                "network on them), `train=(x, y)` with labels (a small classifier), or "
+                "`features=callable` mapping images to feature vectors.")
         return self._features
 
     def features(self, x):
@@ -249,7 +270,7 @@ def floor_scores(ctx, metrics):
 def evaluate(model, data, metrics=None, *, dataset=None, train=None, validation=None,
              num_samples=None, features=None, cache_dir=None, seed=0,
              importance_samples=100, parzen_samples=1000, ais_steps=100, ais_chains=4,
-             ais_examples=100, samples=None):
+             ais_examples=100, samples=None, verbose=1):
     """Scores a generative model on held-out data with every applicable metric.
 
     Likelihood ("nll") is labelled with how it was obtained (exact,
@@ -294,6 +315,8 @@ def evaluate(model, data, metrics=None, *, dataset=None, train=None, validation=
             it); None: all. On digits the defaults cost about a minute per model
             on 2 CPU cores.
         samples: precomputed samples of the model (skips ``model.sample``).
+        verbose: 0 prints nothing; 1 shows progress bars of the long steps
+            (feature-network training, importance sampling, AIS).
 
     Returns:
         dict: metric name -> `Score` ("nll" may add "nll_ais" or "nll_parzen",
@@ -307,7 +330,7 @@ def evaluate(model, data, metrics=None, *, dataset=None, train=None, validation=
     """
     ctx = data if isinstance(data, EvaluationData) else EvaluationData(
         data, dataset=dataset, train=train, validation=validation, features=features,
-        cache_dir=cache_dir, seed=seed)
+        cache_dir=cache_dir, seed=seed, verbose=verbose)
     metrics = _check_metrics(metrics, ctx)
     # One BLAS thread: the metrics are many small matrix products, which
     # multi-threaded BLAS slows down several times on a shared machine.

@@ -60,9 +60,10 @@ class Report:
         self.num_test = len(ctx.x)
         self.num_validation = None if ctx.validation is None else len(ctx.validation)
         self.num_train = None if ctx.train_x is None else len(ctx.train_x)
-        self.feature_accuracy = None
+        self.feature_accuracy = self.feature_description = None
         if ctx.is_image:
             self.feature_accuracy = getattr(ctx._features, "test_accuracy", None)
+            self.feature_description = getattr(ctx._features, "description", None)
         self.title = title or f"Likelihood and sample quality on {self.dataset}"
         self.files = {}
         self.extra_notes = []
@@ -206,7 +207,9 @@ class Report:
                  + (f", {self.num_validation} validation (floor and bandwidths)"
                     if self.num_validation else "")
                  + (f", {self.num_train} train" if self.num_train else "") + "."]
-        if self.feature_accuracy is not None:
+        if self.feature_description is not None:
+            parts.append(f"Feature network: {self.feature_description}.")
+        elif self.feature_accuracy is not None:
             parts.append(f"Feature network: unigen's own small conv classifier, test "
                          f"accuracy {self.feature_accuracy:.3f}.")
         if self.seconds is not None:
@@ -245,6 +248,7 @@ class Report:
         """JSON-ready scores: {row: {metric: Score as dict}} plus metadata."""
         return {"dataset": self.dataset, "seconds": self.seconds,
                 "feature_accuracy": self.feature_accuracy,
+                "feature_network": self.feature_description,
                 "rows": {r["name"]: {"role": r["role"], "seconds": r["seconds"],
                                      "train_seconds": r.get("train_seconds"),
                                      "scores": {k: s.as_dict() for k, s in r["scores"].items()}}
