@@ -3,17 +3,19 @@
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from unigen.evaluation import _metrics
+from unigen.evaluation import _class_scores, _metrics
 from unigen.evaluation._likelihood import estimators, likelihood
 
 __all__ = ["IMAGE_METRICS", "VECTOR_METRICS", "MetricNotApplicableError", "evaluate"]
 
 IMAGE_METRICS = ("nll", "fid", "kid", "precision_recall", "density_coverage",
-                 "inception_score", "c2st", "mmd", "memorisation")
+                 "inception_score", "mode_score", "am_score", "c2st", "mmd", "memorisation")
 VECTOR_METRICS = ("nll", "precision_recall", "density_coverage", "c2st", "mmd",
                   "memorisation", "modes")
 _ALL = set(IMAGE_METRICS) | set(VECTOR_METRICS)
-_IMAGE_ONLY = {"fid": "FID", "kid": "KID", "inception_score": "the Inception Score"}
+_IMAGE_ONLY = {"fid": "FID", "kid": "KID", "inception_score": "the Inception Score",
+               "mode_score": "the MODE score", "am_score": "the AM score"}
+_CLASS_METRICS = ("inception_score", "mode_score", "am_score")
 _FEATURES = ("classifier", "contrastive")
 
 
@@ -162,13 +164,26 @@ class EvaluationData:
         fn = net.features if hasattr(net, "features") else net
         return np.asarray(fn(x), np.float64)
 
+    @property
+    def has_probabilities(self):
+        """Whether the features come with class probabilities (IS, MODE, AM)."""
+        return self.is_image and not (callable(self._features) and not hasattr(
+            self._features, "probabilities"))
+
     def probabilities(self, x):
         net = self.feature_network
         if not hasattr(net, "probabilities"):
             raise MetricNotApplicableError(
-                "The Inception Score needs a classifier; a plain `features` callable has "
-                "no class probabilities. Drop 'inception_score' or use unigen's network.")
+                "The Inception, MODE and AM scores need a classifier; a plain `features` "
+                "callable has no class probabilities. Drop 'inception_score', "
+                "'mode_score' and 'am_score' or use unigen's network.")
         return net.probabilities(x)
+
+    def test_probabilities(self):
+        """Class probabilities of the held-out data (p*(y) of MODE and AM)."""
+        if "test_probabilities" not in self._cache:
+            self._cache["test_probabilities"] = self.probabilities(self.x)
+        return self._cache["test_probabilities"]
 
     def test_features(self):
         if "test" not in self._cache:
@@ -195,6 +210,8 @@ def _check_metrics(metrics, ctx):
         metrics = IMAGE_METRICS if ctx.is_image else VECTOR_METRICS
         if not ctx.is_image and (ctx.info is None or ctx.info.modes is None):
             metrics = tuple(m for m in metrics if m != "modes")
+        if not ctx.has_probabilities:
+            metrics = tuple(m for m in metrics if m not in _CLASS_METRICS)
         return list(metrics)
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
     for name in metrics:
@@ -220,7 +237,7 @@ def sample_scores(ctx, samples, metrics):
     fake = ctx.features(samples) if any(
         m not in ("nll", "memorisation", "modes") for m in metrics) else None
     seed = ctx.seed
-    out = {}
+    out, probabilities = {}, None
     for name in metrics:
         if name == "fid":
             out["fid"] = _metrics.fid(real, fake, seed=seed)
@@ -230,8 +247,14 @@ def sample_scores(ctx, samples, metrics):
             out["precision"], out["recall"] = _metrics.precision_recall(real, fake)
         elif name == "density_coverage":
             out["density"], out["coverage"] = _metrics.density_coverage(real, fake)
-        elif name == "inception_score":
-            out["inception_score"] = _metrics.inception_score(ctx.probabilities(samples))
+        elif name in _CLASS_METRICS:
+            if probabilities is None:
+                probabilities = ctx.probabilities(samples)
+            if name == "inception_score":
+                out[name] = _metrics.inception_score(probabilities)
+            else:
+                score = getattr(_class_scores, name)
+                out[name] = score(probabilities, ctx.test_probabilities(), seed=seed)
         elif name == "c2st":
             out["c2st"] = _metrics.c2st(real, fake, seed=seed)
         elif name == "mmd":
@@ -299,8 +322,10 @@ def evaluate(model, data, metrics=None, *, dataset=None, train=None, validation=
         data: held-out data: a dataset name, array, ``(x, y)`` or tf.data.Dataset;
             or an `EvaluationData`.
         metrics: names among "nll", "fid", "kid", "precision_recall",
-            "density_coverage", "inception_score", "c2st", "mmd", "memorisation",
-            "modes"; default: all that apply to the data.
+            "density_coverage", "inception_score", "mode_score", "am_score",
+            "c2st", "mmd", "memorisation", "modes"; default: all that apply to
+            the data (the three class-probability scores need a feature
+            network with class probabilities).
         dataset, train, validation, features, cache_dir: see `EvaluationData`.
         num_samples: model samples for sample metrics (default: as many as the
             validation split, so that the floor is computed at the same size).

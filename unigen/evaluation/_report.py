@@ -13,6 +13,7 @@ _COLUMNS = [  # (score key, header, format)
     ("fid", "FID ↓", ".2f"), ("kid", "KID ↓", ".1f"), ("precision", "precision ↑", ".2f"),
     ("recall", "recall ↑", ".2f"), ("density", "density", ".2f"),
     ("coverage", "coverage ↑", ".2f"), ("inception_score", "IS ↑", ".2f"),
+    ("mode_score", "MODE ↑", ".2f"), ("am_score", "AM ↓", ".3f"),
     ("c2st", "C2ST acc. (→0.5)", ".2f"), ("mmd", "MMD² ↓", ".3f"),
     ("copy_share", "copies ↓", ".2f"), ("modes", "modes ↑", ".0f"),
     ("high_quality", "high quality ↑", ".2f"),
