@@ -205,7 +205,7 @@ def _compare(args):
     from unigen.evaluation._cli import run_compare
 
     report = run_compare(args)
-    print(report.quality_table())
+    print(report.to_text())
     print(f"report written to {args.out}/report.html and {args.out}/report.md")
 
 

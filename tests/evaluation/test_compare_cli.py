@@ -23,9 +23,14 @@ def test_unigen_compare_quick_writes_every_section(tmp_path, tmp_path_factory, m
     argv = ["compare", "--data", "digits", "--models", f"{saved}/model.keras,gan",
             "--out", str(out), "--quick"]
     assert main(argv) == 0, capsys.readouterr().err
+    terminal = capsys.readouterr().out
+    for part in ("Test likelihood", "Sample quality", "Verdict", "Best test likelihood",
+                 "Training budgets: gauss budget not given; gan 1 epochs, 15 steps"):
+        assert part in terminal, part
     markdown = (out / "report.md").read_text()
     for section in ("## Test likelihood", "## Sample quality", "### Estimators",
-                    "## Likelihood against sample quality", "## Samples", "## Time",
+                    "## Likelihood against sample quality", "## Samples",
+                    "## Training budget and time", "## Verdict", "Best test likelihood",
                     "Why one axis is not enough"):
         assert section in markdown, section
     for row in ("gauss", "gan", "noise mixture (ref.)", "memoriser (ref.)",

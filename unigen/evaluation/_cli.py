@@ -11,7 +11,8 @@ def train_or_load(spec, dataset, out, *, epochs=None, quick=False, seed=0, data_
     """A model from a name (trained with `unigen.fit` in ``out/models/name``) or a path.
 
     Returns:
-        ``(name, model, training_seconds or None)``.
+        ``(name, model, budget)``: budget is None for a loaded model, else a
+        dict of ``epochs``, ``steps`` and ``seconds``.
     """
     import unigen
 
@@ -48,7 +49,9 @@ def train_or_load(spec, dataset, out, *, epochs=None, quick=False, seed=0, data_
     else:
         unigen.fit(model, train, output_dir=run_dir, **fit_options)
         model = unigen.load(os.path.join(run_dir, "model.keras"), compile=False)
-    return name, model, time.perf_counter() - start
+    steps = num_epochs * (info.splits["train"] // batch)  # unigen.fit drops the remainder
+    return name, model, {"epochs": num_epochs, "steps": steps,
+                         "seconds": time.perf_counter() - start}
 
 
 def run_compare(args):
@@ -64,15 +67,15 @@ def run_compare(args):
     for spec in specs:
         print(f"[compare] {'loading' if spec.endswith('.keras') else 'training'} {spec} ...",
               flush=True)
-        name, model, secs = train_or_load(spec, args.data, args.out, epochs=args.epochs,
+        name, model, budget = train_or_load(spec, args.data, args.out, epochs=args.epochs,
                                           quick=args.quick, seed=args.seed,
                                           data_dir=args.data_dir)
         if tuple(model.event_shape) != tuple(info.event_shape):
             raise ValueError(f"{spec} has event_shape {tuple(model.event_shape)}, but "
                              f"{args.data} has {tuple(info.event_shape)}.")
         models[name] = model
-        if secs is not None:
-            seconds[name] = secs
+        if budget is not None:
+            seconds[name] = budget
     kwargs = {"data_dir": args.data_dir} if args.data_dir else {}
     labels = info.num_classes is not None
     ctx = EvaluationData(
@@ -86,4 +89,4 @@ def run_compare(args):
                    seed=args.seed, importance_samples=16 if args.quick else 64,
                    parzen_samples=500 if args.quick else 1000,
                    ais_steps=10 if args.quick else 100, ais_chains=2 if args.quick else 4,
-                   ais_examples=32 if args.quick else 100, training_seconds=seconds)
+                   ais_examples=32 if args.quick else 100, training=seconds)

@@ -49,7 +49,7 @@ def compare(models, data, *, output_dir=None, metrics=None, references=True, dat
             train=None, validation=None, features=None, cache_dir=None, seed=0,
             num_samples=None, importance_samples=100, parzen_samples=1000,
             ais_steps=100, ais_chains=4, ais_examples=100, training_seconds=None,
-            title=None, verbose=1):
+            training=None, title=None, verbose=1):
     """Evaluates several models on the same held-out data and writes a report.
 
     Every model is scored with `unigen.evaluate` against one `EvaluationData`
@@ -77,6 +77,9 @@ def compare(models, data, *, output_dir=None, metrics=None, references=True, dat
             ``importance_samples``, ``parzen_samples``, ``ais_steps``,
             ``ais_chains`` and ``ais_examples``).
         training_seconds: optional dict name -> training time to report.
+        training: optional dict name -> training budget, a dict with any of
+            ``epochs``, ``steps``, ``seconds`` (shown in the timing table and
+            the verdict).
         title: the report's title.
         verbose: 0 prints nothing; 1 shows progress (see `unigen.evaluate`).
 
@@ -114,7 +117,13 @@ def compare(models, data, *, output_dir=None, metrics=None, references=True, dat
         rows.append({"name": name, "role": "reference" if name.endswith("(ref.)") else "model",
                      "scores": scores, "samples": samples,
                      "seconds": time.perf_counter() - t0,
+                     "training": dict((training or {}).get(name) or {}),
                      "train_seconds": (training_seconds or {}).get(name)})
+        budget = rows[-1]["training"]
+        if rows[-1]["train_seconds"] is None:
+            rows[-1]["train_seconds"] = budget.get("seconds")
+        elif "seconds" not in budget and rows[-1]["role"] == "model":
+            budget["seconds"] = rows[-1]["train_seconds"]
     report = Report(rows, ctx, metrics, title=title,
                     seconds=time.perf_counter() - start)
     if output_dir is not None:

@@ -126,14 +126,45 @@ class Report:
         return "\n".join(lines)
 
     def timing_table(self):
-        lines = ["| model | training (s) | evaluation (s) |", "|---|---|---|"]
+        """Markdown table: each model's training budget and evaluation time."""
+        lines = ["| model | epochs | steps | training (s) | evaluation (s) |",
+                 "|---|---|---|---|---|"]
         for row in self.rows:
             if row["role"] == "floor":
                 continue
+            budget = row.get("training") or {}
             train = row.get("train_seconds")
-            lines.append(f"| {row['name']} | {'–' if train is None else f'{train:.1f}'} | "
+            cells = [budget.get("epochs"), budget.get("steps")]
+            cells = ["–" if c is None else str(c) for c in cells]
+            lines.append(f"| {row['name']} | {' | '.join(cells)} | "
+                         f"{'–' if train is None else f'{train:.1f}'} | "
                          f"{row['seconds']:.1f} |")
         return "\n".join(lines)
+
+    def verdict(self):
+        """Plain sentences generated from the numbers (`unigen.evaluation._verdict`)."""
+        from unigen.evaluation._verdict import verdict
+
+        return verdict(self.rows)
+
+    def to_text(self):
+        """What the terminal shows: likelihood table, quality table, verdict."""
+        parts = []
+        likelihoods = ["| model | −log p (nats) | bits/dim | estimator |", "|---|---|---|---|"]
+        for row, nll in self._likelihoods():
+            likelihoods.append(
+                f"| {row['name']} | {_with_error(nll.value, nll.stderr, '.2f')} | "
+                f"{_with_error(nll.extra['bits_per_dim'], nll.extra['bits_per_dim_stderr'], '.3f')}"
+                f" | {nll.estimator.split(';')[0]} |")
+        if len(likelihoods) > 2:
+            parts += ["Test likelihood", _plain_table("\n".join(likelihoods)), ""]
+        if self._columns():
+            parts += ["Sample quality (floor: real held-out data)",
+                      _plain_table(self.quality_table()), ""]
+        lines = self.verdict()
+        if lines:
+            parts += ["Verdict"] + [f"- {line}" for line in lines]
+        return "\n".join(parts)
 
     def _lesson(self):
         by = self.scores()
@@ -215,6 +246,9 @@ class Report:
                          f"accuracy {self.feature_accuracy:.3f}.")
         if self.seconds is not None:
             parts.append(f"Evaluation time: {self.seconds:.1f} s.")
+        lines = self.verdict()
+        if lines:
+            parts += ["", "## Verdict", ""] + [f"- {line}" for line in lines]
         parts += ["", "## Test likelihood", "", self.likelihood_table(), ""]
         note = self._likelihood_note()
         if note:
@@ -238,7 +272,7 @@ class Report:
             parts += ["## Samples", "", "| " + " | ".join(n for n, _ in grids) + " |",
                       "|---" * len(grids) + "|",
                       "| " + " | ".join(f"![{n}]({p})" for n, p in grids) + " |", ""]
-        parts += ["## Time", "", self.timing_table(), ""]
+        parts += ["## Training budget and time", "", self.timing_table(), ""]
         return "\n".join(parts)
 
     def to_html(self):
@@ -250,8 +284,10 @@ class Report:
         return {"dataset": self.dataset, "seconds": self.seconds,
                 "feature_accuracy": self.feature_accuracy,
                 "feature_network": self.feature_description,
+                "verdict": self.verdict(),
                 "rows": {r["name"]: {"role": r["role"], "seconds": r["seconds"],
                                      "train_seconds": r.get("train_seconds"),
+                                     "training": r.get("training"),
                                      "scores": {k: s.as_dict() for k, s in r["scores"].items()}}
                          for r in self.rows}}
 
@@ -297,6 +333,15 @@ class Report:
         from unigen.evaluation._plot import save_plot
 
         return save_plot(self.rows, path)
+
+
+def _plain_table(markdown):
+    """A Markdown pipe table as aligned plain text."""
+    rows = [[c.strip().strip("*") for c in line.strip("|").split("|")]
+            for line in markdown.split("\n") if not set(line) <= set("|-")]
+    widths = [max(len(r[j]) for r in rows) for j in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+                     for r in rows)
 
 
 def markdown_tables_to_rst(markdown):
