@@ -293,7 +293,7 @@ def floor_scores(ctx, metrics):
 def evaluate(model, data, metrics=None, *, dataset=None, train=None, validation=None,
              num_samples=None, features=None, cache_dir=None, seed=0,
              importance_samples=100, parzen_samples=1000, ais_steps=100, ais_chains=4,
-             ais_examples=100, samples=None, verbose=1):
+             ais_examples=100, samples=None, verbose=None):
     """Scores a generative model on held-out data with every applicable metric.
 
     Likelihood ("nll") is labelled with how it was obtained (exact,
@@ -341,7 +341,8 @@ def evaluate(model, data, metrics=None, *, dataset=None, train=None, validation=
             on 2 CPU cores.
         samples: precomputed samples of the model (skips ``model.sample``).
         verbose: 0 prints nothing; 1 shows progress bars of the long steps
-            (feature-network training, importance sampling, AIS).
+            (feature-network training, importance sampling, AIS); None: as
+            the `EvaluationData` says (default 1).
 
     Returns:
         dict: metric name -> `Score` ("nll" may add "nll_ais" or "nll_parzen",
@@ -355,7 +356,7 @@ def evaluate(model, data, metrics=None, *, dataset=None, train=None, validation=
     """
     ctx = data if isinstance(data, EvaluationData) else EvaluationData(
         data, dataset=dataset, train=train, validation=validation, features=features,
-        cache_dir=cache_dir, seed=seed, verbose=verbose)
+        cache_dir=cache_dir, seed=seed, verbose=1 if verbose is None else verbose)
     metrics = _check_metrics(metrics, ctx)
     # One BLAS thread: the metrics are many small matrix products, which
     # multi-threaded BLAS slows down several times on a shared machine.
@@ -363,17 +364,18 @@ def evaluate(model, data, metrics=None, *, dataset=None, train=None, validation=
         return _evaluate(model, ctx, metrics, num_samples, seed, samples,
                          dict(importance_samples=importance_samples,
                               parzen_samples=parzen_samples, ais_steps=ais_steps,
-                              ais_chains=ais_chains, ais_examples=ais_examples))
+                              ais_chains=ais_chains, ais_examples=ais_examples),
+                         ctx.verbose if verbose is None else verbose)
 
 
-def _evaluate(model, ctx, metrics, num_samples, seed, samples, options):
+def _evaluate(model, ctx, metrics, num_samples, seed, samples, options, verbose):
     scores = {}
     if "nll" in metrics:
         kinds = estimators(model, ais=options["ais_steps"] > 0)
         for i, kind in enumerate(kinds):
             scores["nll" if i == 0 else f"nll_{kind}"] = likelihood(
                 model, ctx.x, estimator=kind, validation=ctx.validation, seed=seed,
-                **options)
+                verbose=verbose, **options)
     rest = [m for m in metrics if m != "nll"]
     if rest:
         if samples is None:
