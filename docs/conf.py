@@ -34,6 +34,33 @@ html_static_path = ["_static"]
 suppress_warnings = ["config.cache"]
 
 
+def _output_section(stem):
+    """What the example produced at its smoke budget: the files that
+    ``python docs/make_gallery.py`` keeps under docs/_static/examples/<stem>/."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import make_gallery
+
+    files = make_gallery.outputs(stem)
+    lines = ["Output", "------", ""]
+    if not files:
+        print(f"docs: examples/{stem}.py has no committed output; run "
+              f"`python docs/make_gallery.py {stem}` and commit docs/_static/examples/{stem}/")
+        return [*lines, f"No output committed yet: run ``python docs/make_gallery.py "
+                        f"{stem}``.", ""]
+    lines += [f"Produced by ``python examples/{stem}.py --smoke`` (a seconds-long budget: "
+              f"the full run's outputs are better).", ""]
+    for name in files:
+        path = f"/_static/examples/{stem}/{name}"
+        if name.endswith(".png"):
+            lines += [f"``{name}``:", "", f".. image:: {path}", f"   :alt: {name}", ""]
+        elif name == make_gallery.OUTPUT:
+            lines += ["Printed:", "", f".. literalinclude:: ..{path}", "   :language: text", ""]
+        else:
+            lines += [f"``{name}``:", "", f".. literalinclude:: ..{path}",
+                      "   :language: " + ("json" if name.endswith(".json") else "text"), ""]
+    return lines
+
+
 def _examples_gallery(app):
     """Writes docs/examples/: one page per script in examples/, from its header."""
     source = os.path.join(ROOT, "examples")
@@ -54,6 +81,7 @@ def _examples_gallery(app):
             f"(add ``--smoke`` for a seconds-long check).", "",
             "::", "",
             *("    " + line for line in body.splitlines()), "",
+            *_output_section(stem),
             "Source", "------", "",
             f".. literalinclude:: ../../examples/{name}", "   :language: python", "",
         ]

@@ -57,7 +57,7 @@ def main():
             grid[d * len(steps):(d + 1) * len(steps), d] = steps
         frames = vae.decode(grid.astype("float32")).numpy()
         save_grid(os.path.join(args.out, f"traversal_beta{beta:g}.png"), frames,
-                  num_levels=17)
+                  num_levels=17, columns=len(steps))  # one row per latent dimension
         elbo = vae.elbo(test, num_samples=2 if args.smoke else 10, seed=0).numpy().mean()
         kl = float(np.mean(unigen.divergences.get("kl").between(
             vae.posterior(test), vae.prior_distribution()).value.numpy()))

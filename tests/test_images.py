@@ -33,3 +33,18 @@ def test_other_channel_counts_are_shown_side_by_side():
     grid = make_grid(pairs, num_levels=17, padding=0, columns=1)
     assert grid.shape == (6, 6, 1)
     assert (grid[:, :3] == 0).all() and (grid[:, 3:] == 255).all()
+
+
+def test_save_grid_puts_the_given_number_of_images_per_row(tmp_path):
+    import numpy as np
+    import tensorflow as tf
+
+    from unigen.images import save_grid
+
+    images = np.zeros((54, 8, 8, 1))  # 6 rows of 9, as beta_vae_digits' traversal
+    images[9:18] = 16  # the second row white
+    save_grid(str(tmp_path / "g.png"), images, num_levels=17, scale=1, columns=9)
+    grid = tf.io.decode_png(tf.io.read_file(str(tmp_path / "g.png"))).numpy()[..., 0]
+    assert grid.shape == (6 * 9 + 1, 9 * 9 + 1)
+    assert grid[10:18, 1:].max() == 255 and grid[1:9, 1:].max() == 0  # row 2, not row 1
+    assert grid[19:27, 1:].max() == 0

@@ -7,6 +7,7 @@ status 2 and a message; a failed run exits with status 1; Ctrl-C exits with 130.
 
 import argparse
 import math
+import os
 import sys
 
 __all__ = ["main"]
@@ -95,7 +96,9 @@ def _parser():
         "memorisation) and write report.md and report.html to --out. Model names are "
         "trained with unigen.fit (runs in OUT/models/NAME, resumed when run again); "
         "paths of saved .keras models are loaded.")
-    compare.add_argument("--data", required=True, help="built-in dataset, for example digits")
+    compare.add_argument("--data", required=True,
+                         help="built-in dataset (for example digits), or your own images: a "
+                         ".npz file or a folder of PNG files (no labels needed)")
     compare.add_argument("--models", required=True,
                          help="comma-separated model names and/or .keras paths, for "
                          "example gaussian,glow,vae,gan")
@@ -143,7 +146,9 @@ def _check_names(parser, args):
     import unigen
 
     datasets = unigen.datasets.available()
-    if args.data not in datasets:
+    own = args.command == "compare" and (os.path.isdir(args.data) or (
+        args.data.endswith(".npz") and os.path.isfile(args.data)))
+    if args.data not in datasets and not own:
         parser.error(f"--data: unknown dataset {args.data!r}; available: {', '.join(datasets)}")
     models = unigen.models.available()
     names = [args.model] if args.command == "train" else [
@@ -205,7 +210,7 @@ def _compare(args):
     from unigen.evaluation._cli import run_compare
 
     report = run_compare(args)
-    print(report.quality_table())
+    print(report.to_text())
     print(f"report written to {args.out}/report.html and {args.out}/report.md")
 
 

@@ -65,9 +65,10 @@ def save_png(path, image, *, scale=1):
     return path
 
 
-def save_grid(path, images, *, num_levels=None, value_range=None, scale=None):
-    """`make_grid` then `save_png`; small images are enlarged to be visible."""
-    grid = make_grid(images, num_levels=num_levels, value_range=value_range)
+def save_grid(path, images, *, num_levels=None, value_range=None, scale=None, columns=None):
+    """`make_grid` then `save_png`; small images are enlarged to be visible.
+    ``columns``: images per row (default ceil(sqrt(n)))."""
+    grid = make_grid(images, num_levels=num_levels, value_range=value_range, columns=columns)
     if scale is None:
         scale = max(1, 256 // max(grid.shape[0], 1))
     return save_png(path, grid, scale=scale)

@@ -23,9 +23,14 @@ def test_unigen_compare_quick_writes_every_section(tmp_path, tmp_path_factory, m
     argv = ["compare", "--data", "digits", "--models", f"{saved}/model.keras,gan",
             "--out", str(out), "--quick"]
     assert main(argv) == 0, capsys.readouterr().err
+    terminal = capsys.readouterr().out
+    for part in ("Test likelihood", "Sample quality", "Verdict", "Best test likelihood",
+                 "Training budgets: gauss budget not given; gan 1 epochs, 15 steps"):
+        assert part in terminal, part
     markdown = (out / "report.md").read_text()
     for section in ("## Test likelihood", "## Sample quality", "### Estimators",
-                    "## Likelihood against sample quality", "## Samples", "## Time",
+                    "## Likelihood against sample quality", "## Samples",
+                    "## Training budget and time", "## Verdict", "Best test likelihood",
                     "Why one axis is not enough"):
         assert section in markdown, section
     for row in ("gauss", "gan", "noise mixture (ref.)", "memoriser (ref.)",
@@ -55,3 +60,60 @@ def test_unigen_compare_rejects_unknown_models(tmp_path, capsys):
               str(tmp_path), "--quick"])
     assert info.value.code == 2
     assert "unknown model 'nope'" in capsys.readouterr().err
+
+
+def _own_images(count=80):
+    """Digits as the user's own unlabelled uint8 images (0..255)."""
+    import numpy as np
+
+    x = unigen.datasets.as_numpy("digits", "train")[:count]
+    return (x.astype(np.uint8) * 15).astype(np.uint8)
+
+
+def test_own_images_from_a_npz_file_and_a_png_folder_give_the_same_splits(tmp_path):
+    import numpy as np
+    import tensorflow as tf
+
+    from unigen.evaluation._cli import compare_data
+
+    x = _own_images()
+    np.savez(tmp_path / "mine.npz", images=x)
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    for i, image in enumerate(x):
+        tf.io.write_file(str(folder / f"{i:03d}.png"), tf.io.encode_png(image))
+    a, b = compare_data(str(tmp_path / "mine.npz")), compare_data(str(folder))
+    assert a.name == b.name == "mine" and a.num_levels == 256 and not a.builtin
+    assert (len(a.train), len(a.validation), len(a.test)) == (56, 12, 12)
+    for one, two in ((a.train, b.train), (a.validation, b.validation), (a.test, b.test)):
+        np.testing.assert_array_equal(one, two)
+    np.savez(tmp_path / "bad.npz", images=np.zeros((3, 8, 8)))
+    with pytest.raises(ValueError, match="at least 10 images"):
+        compare_data(str(tmp_path / "bad.npz"))
+
+
+def test_unigen_compare_on_own_unlabelled_images(tmp_path, monkeypatch, capsys):
+    import numpy as np
+
+    monkeypatch.setenv("UNIGEN_CACHE_DIR", str(tmp_path / "cache"))
+    data = tmp_path / "mine.npz"
+    np.savez(data, images=_own_images())
+    out = tmp_path / "cmp"
+    argv = ["compare", "--data", str(data), "--models", "gaussian", "--out", str(out),
+            "--quick", "--no-references"]
+    assert main(argv) == 0, capsys.readouterr().err
+    markdown = (out / "report.md").read_text()
+    assert "on mine" in markdown and "without labels" in markdown
+    scores = json.loads((out / "scores.json").read_text())["rows"]["gaussian"]["scores"]
+    for key in ("nll", "fid", "kid", "precision", "recall", "density", "coverage",
+                "mode_score", "am_score", "c2st", "mmd", "copy_share"):
+        assert key in scores, key
+    assert scores["nll"]["extra"]["num_examples"] == 12  # 15% of 80 images
+    assert "Verdict" in capsys.readouterr().out
+
+
+def test_unigen_compare_rejects_a_missing_path(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["compare", "--data", str(tmp_path / "nope.npz"), "--models", "gaussian",
+              "--out", str(tmp_path), "--quick"])
+    assert "unknown dataset" in capsys.readouterr().err

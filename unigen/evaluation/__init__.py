@@ -15,6 +15,7 @@ from unigen.evaluation._ais import (
     annealing_schedule,
     choose_observation_scale,
 )
+from unigen.evaluation._class_scores import am_score, mode_score
 from unigen.evaluation._compare import compare
 from unigen.evaluation._evaluate import EvaluationData, MetricNotApplicableError, evaluate
 from unigen.evaluation._features import FeatureNetwork, feature_network
@@ -44,6 +45,7 @@ __all__ = [
     "Report",
     "Score",
     "ais_log_prob",
+    "am_score",
     "annealed_importance_sampling",
     "annealing_schedule",
     "c2st",
@@ -60,6 +62,7 @@ __all__ = [
     "kid",
     "likelihood",
     "mmd_test",
+    "mode_score",
     "nearest_neighbour_check",
     "parzen_log_prob",
     "precision_recall",

@@ -288,7 +288,7 @@ def _compiled(model, chains, leapfrog_steps, step_size):
 
 def ais_log_prob(model, x, *, num_steps=100, num_chains=4, leapfrog_steps=5,
                  schedule="sigmoid", observation_scale=None, seed=0, batch_size=128,
-                 step_size=0.1):
+                 step_size=0.1, verbose=0):
     """AIS estimate of log p(x) per example of a VAE or GAN, in nats.
 
     log (1/S) sum_s w_s over ``num_chains`` = S independent chains per example
@@ -314,6 +314,7 @@ def ais_log_prob(model, x, *, num_steps=100, num_chains=4, leapfrog_steps=5,
         seed: int seed of the prior draws and the HMC noise.
         batch_size: examples per graph call (each runs ``num_chains`` copies).
         step_size: initial HMC step size.
+        verbose: 1 shows a progress bar over batches.
 
     Returns:
         float64 array ``[n]``.
@@ -337,10 +338,15 @@ def ais_log_prob(model, x, *, num_steps=100, num_chains=4, leapfrog_steps=5,
     betas = tf.constant(annealing_schedule(num_steps, schedule), tf.float32)
     sigma = tf.constant(float(observation_scale or 1.0), tf.float32)
     x = np.asarray(x, np.float32).reshape(len(x), -1)
-    out = [run(tf.constant(x[s:s + batch_size]), betas, sigma,
-               tf.constant([int(seed), s], tf.int64)).numpy()
-           for s in range(0, len(x), int(batch_size))]
-    return np.concatenate(out).astype(np.float64)
+    from unigen.evaluation._likelihood import _batched
+
+    starts = iter(range(0, len(x), int(batch_size)))
+
+    def one(batch):  # the batch's seed pair is (seed, its first index), as before
+        return run(tf.constant(batch), betas, sigma,
+                   tf.constant([int(seed), next(starts)], tf.int64)).numpy()
+
+    return _batched(one, x, int(batch_size), verbose)
 
 
 def choose_observation_scale(model, validation, *, candidates=None, num_steps=20,

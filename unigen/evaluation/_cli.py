@@ -1,17 +1,146 @@
-"""``unigen compare``: train what is not given, evaluate everything, write the report."""
+"""``unigen compare``: train what is not given, evaluate everything, write the report.
 
+``--data`` is a built-in dataset or the user's own images: a ``.npz`` file or
+a folder of PNG files (no labels needed: sample quality then uses a feature
+network trained self-supervised on the training split).
+"""
+
+import dataclasses
 import os
 import time
 
-__all__ = ["run_compare", "train_or_load"]
+import numpy as np
+
+__all__ = ["CompareData", "compare_data", "run_compare", "train_or_load"]
+
+
+@dataclasses.dataclass
+class CompareData:
+    """The splits ``unigen compare`` trains and scores on.
+
+    Attributes:
+        name: the dataset name, or the file or folder name of user images.
+        builtin: whether ``name`` is a built-in dataset.
+        train, validation, test: arrays (test and train with labels ``(x, y)``
+            for a labelled built-in dataset).
+        event_shape, num_levels, kind: as in `unigen.datasets.info`.
+    """
+
+    name: str
+    builtin: bool
+    train: object
+    validation: object
+    test: object
+    event_shape: tuple
+    num_levels: int | None
+    kind: str = "image"
+
+    @property
+    def num_train(self):
+        train = self.train[0] if isinstance(self.train, tuple) else self.train
+        return len(train)
+
+
+def _read_pngs(folder):
+    import tensorflow as tf
+
+    names = sorted(n for n in os.listdir(folder) if n.lower().endswith(".png"))
+    if not names:
+        raise ValueError(f"--data: the folder {folder!r} holds no .png files.")
+    images = [tf.io.decode_png(tf.io.read_file(os.path.join(folder, n))).numpy()
+              for n in names]
+    shapes = {im.shape for im in images}
+    if len(shapes) > 1:
+        raise ValueError(f"--data: the PNG files in {folder!r} must all have one size and "
+                         f"number of channels; found {sorted(shapes)}. Resize them first.")
+    return np.stack(images)
+
+
+def _read_npz(path):
+    with np.load(path) as data:
+        arrays = {k: data[k] for k in data.files}
+    if {"train", "test"} <= set(arrays):
+        return arrays
+    for key in ("x", "images", "arr_0"):
+        if key in arrays:
+            return {"all": arrays[key]}
+    if len(arrays) == 1:
+        return {"all": next(iter(arrays.values()))}
+    raise ValueError(f"--data: {path!r} must hold one image array (named x, images or "
+                     f"arr_0), or arrays named train, test (and optionally validation); it "
+                     f"holds {sorted(arrays)}.")
+
+
+def _as_images(x, source):
+    x = np.asarray(x)
+    if x.ndim == 3:
+        x = x[..., None]  # [n, h, w] grey images
+    if x.ndim != 4 or len(x) < 10:
+        raise ValueError(f"--data: {source} must hold at least 10 images [n, height, width"
+                         f"(, channels)]; got shape {list(x.shape)}.")
+    if x.dtype != np.uint8 and (x.min() < 0 or x.max() > 1):
+        raise ValueError(f"--data: {source} must hold uint8 images (0..255) or floats in "
+                         f"[0, 1]; got {x.dtype} values in [{x.min()}, {x.max()}].")
+    return x
+
+
+def compare_data(data, *, seed=0, data_dir=None):
+    """The splits of a built-in dataset name, a ``.npz`` file or a PNG folder.
+
+    User images are split at random (seeded) into 70% train, 15% validation
+    and 15% test unless the ``.npz`` has ``train`` and ``test`` arrays (and
+    ``validation``, else 15% of train). uint8 images have 256 levels; floats
+    in [0, 1] are continuous.
+    """
+    import unigen
+
+    if data in unigen.datasets.available():
+        info = unigen.datasets.info(data)
+        kwargs = {"data_dir": data_dir} if data_dir else {}
+        labels = info.num_classes is not None
+        return CompareData(
+            data, True, unigen.datasets.as_numpy(data, "train", with_labels=labels, **kwargs),
+            unigen.datasets.as_numpy(data, "validation", **kwargs),
+            unigen.datasets.as_numpy(data, "test", with_labels=labels, **kwargs),
+            tuple(info.event_shape), info.num_levels, info.kind)
+    if os.path.isdir(data):
+        arrays = {"all": _read_pngs(data)}
+    elif data.endswith(".npz") and os.path.isfile(data):
+        arrays = _read_npz(data)
+    else:
+        raise ValueError(f"--data: {data!r} is neither a built-in dataset "
+                         f"({', '.join(unigen.datasets.available())}), a .npz file nor a "
+                         f"folder of PNG images.")
+    rng = np.random.default_rng(seed)
+    if "all" in arrays:
+        x = _as_images(arrays["all"], data)
+        order = rng.permutation(len(x))
+        cut1, cut2 = int(0.7 * len(x)), int(0.85 * len(x))
+        train, validation, test = (x[order[:cut1]], x[order[cut1:cut2]],
+                                   x[order[cut2:]])
+    else:
+        train, test = _as_images(arrays["train"], data), _as_images(arrays["test"], data)
+        if "validation" in arrays:
+            validation = _as_images(arrays["validation"], data)
+        else:
+            order = rng.permutation(len(train))
+            cut = int(0.85 * len(train))
+            train, validation = train[order[:cut]], train[order[cut:]]
+    name = os.path.splitext(os.path.basename(os.path.normpath(data)))[0]
+    return CompareData(name, False, train, validation, test, tuple(train.shape[1:]),
+                       256 if train.dtype == np.uint8 else None)
 
 
 def train_or_load(spec, dataset, out, *, epochs=None, quick=False, seed=0, data_dir=None,
                   verbose=0):
     """A model from a name (trained with `unigen.fit` in ``out/models/name``) or a path.
 
+    Args:
+        dataset: a built-in dataset name or a `CompareData`.
+
     Returns:
-        ``(name, model, training_seconds or None)``.
+        ``(name, model, budget)``: budget is None for a loaded model, else a
+        dict of ``epochs``, ``steps`` and ``seconds``.
     """
     import unigen
 
@@ -20,22 +149,25 @@ def train_or_load(spec, dataset, out, *, epochs=None, quick=False, seed=0, data_
         if name == "model":  # runs/x/model.keras -> "x"
             name = os.path.basename(os.path.dirname(os.path.abspath(spec))) or name
         return name, unigen.load(spec, compile=False), None
-    info = unigen.datasets.info(dataset)
-    kwargs = {"data_dir": data_dir} if data_dir else {}
-    train = unigen.datasets.load(dataset, split="train", **kwargs)
+    data = dataset if isinstance(dataset, CompareData) else compare_data(
+        dataset, seed=seed, data_dir=data_dir)
+    train = data.train[0] if isinstance(data.train, tuple) else data.train
+    if data.builtin:  # the dataset's own loader, as `unigen train` uses
+        kwargs = {"data_dir": data_dir} if data_dir else {}
+        train = unigen.datasets.load(data.name, split="train", **kwargs)
     name = spec.lower()
     if name not in unigen.models.available():
         raise ValueError(f"Unknown model {spec!r} in --models: give a name from "
                          f"{', '.join(unigen.models.available())} or a path ending in .keras.")
     recipe = unigen.models.recipe(name)
     num_epochs = 1 if quick else (epochs or recipe.epochs)
-    batch = min(64, info.splits["train"])
+    batch = min(64, data.num_train)
 
-    options = recipe.image_options if info.kind == "image" else {}
+    options = recipe.image_options if data.kind == "image" else {}
 
     def factory():
-        return unigen.models.create(name, event_shape=info.event_shape,
-                                    num_levels=info.num_levels, **options)
+        return unigen.models.create(name, event_shape=data.event_shape,
+                                    num_levels=data.num_levels, **options)
 
     start = time.perf_counter()
     model = factory() if quick else factory
@@ -48,42 +180,40 @@ def train_or_load(spec, dataset, out, *, epochs=None, quick=False, seed=0, data_
     else:
         unigen.fit(model, train, output_dir=run_dir, **fit_options)
         model = unigen.load(os.path.join(run_dir, "model.keras"), compile=False)
-    return name, model, time.perf_counter() - start
+    steps = num_epochs * (data.num_train // batch)  # unigen.fit drops the remainder
+    return name, model, {"epochs": num_epochs, "steps": steps,
+                         "seconds": time.perf_counter() - start}
 
 
 def run_compare(args):
     """Runs ``unigen compare`` from parsed arguments; returns the `Report`."""
-    import unigen
     from unigen.evaluation import EvaluationData, compare
 
     specs = [s.strip() for s in args.models.split(",") if s.strip()]
     if not specs:
         raise ValueError("--models must name at least one model or .keras path.")
-    info = unigen.datasets.info(args.data)
+    data = compare_data(args.data, seed=args.seed, data_dir=args.data_dir)
     models, seconds = {}, {}
     for spec in specs:
         print(f"[compare] {'loading' if spec.endswith('.keras') else 'training'} {spec} ...",
               flush=True)
-        name, model, secs = train_or_load(spec, args.data, args.out, epochs=args.epochs,
-                                          quick=args.quick, seed=args.seed,
-                                          data_dir=args.data_dir)
-        if tuple(model.event_shape) != tuple(info.event_shape):
+        name, model, budget = train_or_load(spec, data, args.out, epochs=args.epochs,
+                                            quick=args.quick, seed=args.seed,
+                                            data_dir=args.data_dir)
+        if tuple(model.event_shape) != tuple(data.event_shape):
             raise ValueError(f"{spec} has event_shape {tuple(model.event_shape)}, but "
-                             f"{args.data} has {tuple(info.event_shape)}.")
+                             f"{args.data} has {tuple(data.event_shape)}.")
         models[name] = model
-        if secs is not None:
-            seconds[name] = secs
-    kwargs = {"data_dir": args.data_dir} if args.data_dir else {}
-    labels = info.num_classes is not None
-    ctx = EvaluationData(
-        unigen.datasets.as_numpy(args.data, "test", with_labels=labels, **kwargs),
-        dataset=args.data,
-        train=unigen.datasets.as_numpy(args.data, "train", with_labels=labels, **kwargs),
-        validation=unigen.datasets.as_numpy(args.data, "validation", **kwargs),
-        seed=args.seed, data_dir=args.data_dir)
+        if budget is not None:
+            seconds[name] = budget
+    ctx = EvaluationData(data.test, dataset=data.name if data.builtin else None,
+                         train=data.train, validation=data.validation,
+                         num_levels=data.num_levels, seed=args.seed, data_dir=args.data_dir)
+    if not data.builtin:
+        ctx.dataset = data.name  # the report's title and the feature cache's name
     print("[compare] evaluating ...", flush=True)
     return compare(models, ctx, output_dir=args.out, references=not args.no_references,
                    seed=args.seed, importance_samples=16 if args.quick else 64,
                    parzen_samples=500 if args.quick else 1000,
                    ais_steps=10 if args.quick else 100, ais_chains=2 if args.quick else 4,
-                   ais_examples=32 if args.quick else 100, training_seconds=seconds)
+                   ais_examples=32 if args.quick else 100, training=seconds)

@@ -49,7 +49,7 @@ def compare(models, data, *, output_dir=None, metrics=None, references=True, dat
             train=None, validation=None, features=None, cache_dir=None, seed=0,
             num_samples=None, importance_samples=100, parzen_samples=1000,
             ais_steps=100, ais_chains=4, ais_examples=100, training_seconds=None,
-            title=None):
+            training=None, title=None, verbose=None):
     """Evaluates several models on the same held-out data and writes a report.
 
     Every model is scored with `unigen.evaluate` against one `EvaluationData`
@@ -77,7 +77,13 @@ def compare(models, data, *, output_dir=None, metrics=None, references=True, dat
             ``importance_samples``, ``parzen_samples``, ``ais_steps``,
             ``ais_chains`` and ``ais_examples``).
         training_seconds: optional dict name -> training time to report.
+        training: optional dict name -> training budget, a dict with any of
+            ``epochs``, ``steps``, ``seconds`` (shown in the timing table and
+            the verdict).
         title: the report's title.
+        verbose: 0 prints nothing; 1 names each model as it is scored and
+            shows progress bars (see `unigen.evaluate`); None: as the
+            `EvaluationData` says (default 1).
 
     Returns:
         A `Report`.
@@ -91,7 +97,8 @@ def compare(models, data, *, output_dir=None, metrics=None, references=True, dat
         raise ValueError("`models` must name at least one model.")
     ctx = data if isinstance(data, EvaluationData) else EvaluationData(
         data, dataset=dataset, train=train, validation=validation, features=features,
-        cache_dir=cache_dir, seed=seed)
+        cache_dir=cache_dir, seed=seed, verbose=1 if verbose is None else verbose)
+    verbose = ctx.verbose if verbose is None else verbose
     metrics = _check_metrics(metrics, ctx)
     all_models = dict(models)
     if references:
@@ -103,17 +110,25 @@ def compare(models, data, *, output_dir=None, metrics=None, references=True, dat
     if sample_metrics and ctx.reference_samples() is not None:
         rows.append({"name": FLOOR, "role": "floor", "scores": floor_scores(ctx, sample_metrics),
                      "samples": ctx.reference_samples()[:n], "seconds": None})
-    for name, model in all_models.items():
+    for i, (name, model) in enumerate(all_models.items()):
         t0 = time.perf_counter()
+        if verbose:
+            print(f"[compare] scoring {name} ({i + 1}/{len(all_models)}) ...", flush=True)
         samples = np.asarray(model.sample(n, seed=seed))
         scores = evaluate(model, ctx, metrics, samples=samples, seed=seed,
                           importance_samples=importance_samples,
                           parzen_samples=parzen_samples, ais_steps=ais_steps,
-                          ais_chains=ais_chains, ais_examples=ais_examples)
+                          ais_chains=ais_chains, ais_examples=ais_examples, verbose=verbose)
         rows.append({"name": name, "role": "reference" if name.endswith("(ref.)") else "model",
                      "scores": scores, "samples": samples,
                      "seconds": time.perf_counter() - t0,
+                     "training": dict((training or {}).get(name) or {}),
                      "train_seconds": (training_seconds or {}).get(name)})
+        budget = rows[-1]["training"]
+        if rows[-1]["train_seconds"] is None:
+            rows[-1]["train_seconds"] = budget.get("seconds")
+        elif "seconds" not in budget and rows[-1]["role"] == "model":
+            budget["seconds"] = rows[-1]["train_seconds"]
     report = Report(rows, ctx, metrics, title=title,
                     seconds=time.perf_counter() - start)
     if output_dir is not None:

@@ -3,17 +3,20 @@
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from unigen.evaluation import _metrics
+from unigen.evaluation import _class_scores, _metrics
 from unigen.evaluation._likelihood import estimators, likelihood
 
 __all__ = ["IMAGE_METRICS", "VECTOR_METRICS", "MetricNotApplicableError", "evaluate"]
 
 IMAGE_METRICS = ("nll", "fid", "kid", "precision_recall", "density_coverage",
-                 "inception_score", "c2st", "mmd", "memorisation")
+                 "inception_score", "mode_score", "am_score", "c2st", "mmd", "memorisation")
 VECTOR_METRICS = ("nll", "precision_recall", "density_coverage", "c2st", "mmd",
                   "memorisation", "modes")
 _ALL = set(IMAGE_METRICS) | set(VECTOR_METRICS)
-_IMAGE_ONLY = {"fid": "FID", "kid": "KID", "inception_score": "the Inception Score"}
+_IMAGE_ONLY = {"fid": "FID", "kid": "KID", "inception_score": "the Inception Score",
+               "mode_score": "the MODE score", "am_score": "the AM score"}
+_CLASS_METRICS = ("inception_score", "mode_score", "am_score")
+_FEATURES = ("classifier", "contrastive")
 
 
 class MetricNotApplicableError(ValueError):
@@ -72,17 +75,23 @@ class EvaluationData:
             "train" split): the memorisation check, the feature network.
         validation: held-out data for the real-vs-real floor and Parzen
             bandwidths (default: the dataset's "validation" split).
-        features: a callable mapping images to feature vectors, or a
-            `FeatureNetwork`, instead of the dataset's trained network.
+        features: which feature network scores images: None (default: the
+            classifier of a built-in dataset or of labelled ``train=(x, y)``;
+            with unlabelled ``train=x`` a network trained self-supervised on
+            those images), "classifier", "contrastive" (self-supervised even
+            when labels exist), a `FeatureNetwork`, or a callable mapping
+            images to feature vectors.
         cache_dir: cache of trained feature networks.
         num_levels: pixel levels of user images (default: the dataset's, or
             256 for uint8 arrays).
         seed: seed of every random choice of the metrics.
         data_dir: directory of the files of file-based datasets.
+        verbose: 0 prints nothing; 1 says when a feature network is trained
+            and shows progress bars of the long steps.
     """
 
     def __init__(self, data, *, dataset=None, train=None, validation=None, features=None,
-                 cache_dir=None, num_levels=None, seed=0, data_dir=None):
+                 cache_dir=None, num_levels=None, seed=0, data_dir=None, verbose=1):
         from unigen import datasets
 
         if isinstance(data, str):
@@ -107,7 +116,11 @@ class EvaluationData:
             num_levels = self.info.num_levels if self.info else (
                 256 if self.x.dtype == np.uint8 else None)
         self.num_levels = num_levels
+        if isinstance(features, str) and features not in _FEATURES:
+            raise ValueError(f"`features` must be one of {sorted(_FEATURES)}, a "
+                             f"FeatureNetwork or a callable; got {features!r}.")
         self._features = features
+        self.verbose = verbose
         self._cache = {}
 
     # ------------------------------------------------------------ features
@@ -117,19 +130,29 @@ class EvaluationData:
 
         if isinstance(self._features, FeatureNetwork) or callable(self._features):
             return self._features
-        if self.info is not None:
-            self._features = feature_network(self.dataset, cache_dir=self.cache_dir,
-                                             seed=self.seed, data_dir=self.data_dir)
-        elif self.train_y is not None:
+        objective = self._features
+        common = dict(cache_dir=self.cache_dir, seed=self.seed, verbose=self.verbose)
+        if self.info is not None and self.info.num_classes is not None and (
+                objective != "contrastive"):
+            self._features = feature_network(self.dataset, data_dir=self.data_dir, **common)
+        elif self.train_y is not None and objective != "contrastive":
             self._features = feature_network(
-                "user", cache_dir=self.cache_dir, seed=self.seed,
-                train=(self.train_x, self.train_y), num_levels=self.num_levels,
-                held_out=None if self.y is None else (self.x, self.y))
+                "user", train=(self.train_x, self.train_y), num_levels=self.num_levels,
+                held_out=None if self.y is None else (self.x, self.y), **common)
+        elif objective == "classifier":
+            raise MetricNotApplicableError(
+                "`features='classifier'` needs labels: pass `train=(x, y)`, or leave "
+                "`features` unset to train a self-supervised network on unlabelled images.")
+        elif self.train_x is not None:
+            self._features = feature_network(
+                self.dataset or "user", train=self.train_x, num_levels=self.num_levels,
+                objective="contrastive", **common)
         else:
             raise MetricNotApplicableError(
                 "Sample-quality metrics on your own images need a feature network: pass "
-                "`train=(x, y)` with labels (unigen trains a small classifier on them) "
-                "or `features=callable` mapping images to feature vectors.")
+                "`train=x` (unlabelled training images: unigen trains a self-supervised "
+                "network on them), `train=(x, y)` with labels (a small classifier), or "
+                "`features=callable` mapping images to feature vectors.")
         return self._features
 
     def features(self, x):
@@ -141,13 +164,26 @@ class EvaluationData:
         fn = net.features if hasattr(net, "features") else net
         return np.asarray(fn(x), np.float64)
 
+    @property
+    def has_probabilities(self):
+        """Whether the features come with class probabilities (IS, MODE, AM)."""
+        return self.is_image and not (callable(self._features) and not hasattr(
+            self._features, "probabilities"))
+
     def probabilities(self, x):
         net = self.feature_network
         if not hasattr(net, "probabilities"):
             raise MetricNotApplicableError(
-                "The Inception Score needs a classifier; a plain `features` callable has "
-                "no class probabilities. Drop 'inception_score' or use unigen's network.")
+                "The Inception, MODE and AM scores need a classifier; a plain `features` "
+                "callable has no class probabilities. Drop 'inception_score', "
+                "'mode_score' and 'am_score' or use unigen's network.")
         return net.probabilities(x)
+
+    def test_probabilities(self):
+        """Class probabilities of the held-out data (p*(y) of MODE and AM)."""
+        if "test_probabilities" not in self._cache:
+            self._cache["test_probabilities"] = self.probabilities(self.x)
+        return self._cache["test_probabilities"]
 
     def test_features(self):
         if "test" not in self._cache:
@@ -174,6 +210,8 @@ def _check_metrics(metrics, ctx):
         metrics = IMAGE_METRICS if ctx.is_image else VECTOR_METRICS
         if not ctx.is_image and (ctx.info is None or ctx.info.modes is None):
             metrics = tuple(m for m in metrics if m != "modes")
+        if not ctx.has_probabilities:
+            metrics = tuple(m for m in metrics if m not in _CLASS_METRICS)
         return list(metrics)
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
     for name in metrics:
@@ -199,7 +237,7 @@ def sample_scores(ctx, samples, metrics):
     fake = ctx.features(samples) if any(
         m not in ("nll", "memorisation", "modes") for m in metrics) else None
     seed = ctx.seed
-    out = {}
+    out, probabilities = {}, None
     for name in metrics:
         if name == "fid":
             out["fid"] = _metrics.fid(real, fake, seed=seed)
@@ -209,8 +247,14 @@ def sample_scores(ctx, samples, metrics):
             out["precision"], out["recall"] = _metrics.precision_recall(real, fake)
         elif name == "density_coverage":
             out["density"], out["coverage"] = _metrics.density_coverage(real, fake)
-        elif name == "inception_score":
-            out["inception_score"] = _metrics.inception_score(ctx.probabilities(samples))
+        elif name in _CLASS_METRICS:
+            if probabilities is None:
+                probabilities = ctx.probabilities(samples)
+            if name == "inception_score":
+                out[name] = _metrics.inception_score(probabilities)
+            else:
+                score = getattr(_class_scores, name)
+                out[name] = score(probabilities, ctx.test_probabilities(), seed=seed)
         elif name == "c2st":
             out["c2st"] = _metrics.c2st(real, fake, seed=seed)
         elif name == "mmd":
@@ -249,7 +293,7 @@ def floor_scores(ctx, metrics):
 def evaluate(model, data, metrics=None, *, dataset=None, train=None, validation=None,
              num_samples=None, features=None, cache_dir=None, seed=0,
              importance_samples=100, parzen_samples=1000, ais_steps=100, ais_chains=4,
-             ais_examples=100, samples=None):
+             ais_examples=100, samples=None, verbose=None):
     """Scores a generative model on held-out data with every applicable metric.
 
     Likelihood ("nll") is labelled with how it was obtained (exact,
@@ -278,8 +322,10 @@ def evaluate(model, data, metrics=None, *, dataset=None, train=None, validation=
         data: held-out data: a dataset name, array, ``(x, y)`` or tf.data.Dataset;
             or an `EvaluationData`.
         metrics: names among "nll", "fid", "kid", "precision_recall",
-            "density_coverage", "inception_score", "c2st", "mmd", "memorisation",
-            "modes"; default: all that apply to the data.
+            "density_coverage", "inception_score", "mode_score", "am_score",
+            "c2st", "mmd", "memorisation", "modes"; default: all that apply to
+            the data (the three class-probability scores need a feature
+            network with class probabilities).
         dataset, train, validation, features, cache_dir: see `EvaluationData`.
         num_samples: model samples for sample metrics (default: as many as the
             validation split, so that the floor is computed at the same size).
@@ -294,6 +340,9 @@ def evaluate(model, data, metrics=None, *, dataset=None, train=None, validation=
             it); None: all. On digits the defaults cost about a minute per model
             on 2 CPU cores.
         samples: precomputed samples of the model (skips ``model.sample``).
+        verbose: 0 prints nothing; 1 shows progress bars of the long steps
+            (feature-network training, importance sampling, AIS); None: as
+            the `EvaluationData` says (default 1).
 
     Returns:
         dict: metric name -> `Score` ("nll" may add "nll_ais" or "nll_parzen",
@@ -307,7 +356,7 @@ def evaluate(model, data, metrics=None, *, dataset=None, train=None, validation=
     """
     ctx = data if isinstance(data, EvaluationData) else EvaluationData(
         data, dataset=dataset, train=train, validation=validation, features=features,
-        cache_dir=cache_dir, seed=seed)
+        cache_dir=cache_dir, seed=seed, verbose=1 if verbose is None else verbose)
     metrics = _check_metrics(metrics, ctx)
     # One BLAS thread: the metrics are many small matrix products, which
     # multi-threaded BLAS slows down several times on a shared machine.
@@ -315,17 +364,18 @@ def evaluate(model, data, metrics=None, *, dataset=None, train=None, validation=
         return _evaluate(model, ctx, metrics, num_samples, seed, samples,
                          dict(importance_samples=importance_samples,
                               parzen_samples=parzen_samples, ais_steps=ais_steps,
-                              ais_chains=ais_chains, ais_examples=ais_examples))
+                              ais_chains=ais_chains, ais_examples=ais_examples),
+                         ctx.verbose if verbose is None else verbose)
 
 
-def _evaluate(model, ctx, metrics, num_samples, seed, samples, options):
+def _evaluate(model, ctx, metrics, num_samples, seed, samples, options, verbose):
     scores = {}
     if "nll" in metrics:
         kinds = estimators(model, ais=options["ais_steps"] > 0)
         for i, kind in enumerate(kinds):
             scores["nll" if i == 0 else f"nll_{kind}"] = likelihood(
                 model, ctx.x, estimator=kind, validation=ctx.validation, seed=seed,
-                **options)
+                verbose=verbose, **options)
     rest = [m for m in metrics if m != "nll"]
     if rest:
         if samples is None:

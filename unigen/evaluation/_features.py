@@ -3,6 +3,9 @@
 Nothing can be downloaded (no pretrained Inception), so sample-quality metrics
 on images use the penultimate layer of a small convolutional classifier trained,
 deterministically, on the labelled training split of the dataset in question.
+Without labels the same network is trained self-supervised (contrastive, see
+`unigen.evaluation._selfsupervised`), with k-means clusters of its features
+standing in for classes.
 The trained network is cached as a ``.keras`` file named after the dataset and a
 hash of the architecture, the training settings and the training data, and
 retrained when the file is missing.
@@ -43,15 +46,24 @@ class FeatureNetwork:
         num_levels: pixel levels the inputs are scaled by.
         test_accuracy: accuracy on the held-out split used when training, or None.
         path: the cached ``.keras`` file, or None.
+        objective: "classifier" (trained on labels) or "contrastive" (trained
+            without labels; its "classes" are k-means clusters).
+        description: one line for reports.
     """
 
-    def __init__(self, classifier, num_levels, test_accuracy=None, path=None):
+    def __init__(self, classifier, num_levels, test_accuracy=None, path=None,
+                 objective="classifier", description=None):
         import keras
 
         self.classifier = classifier
         self.num_levels = num_levels
         self.test_accuracy = test_accuracy
         self.path = path
+        self.objective = objective
+        if description is None:
+            description = "unigen's own small conv classifier" + (
+                "" if test_accuracy is None else f", test accuracy {test_accuracy:.3f}")
+        self.description = description
         self._features = keras.Model(classifier.inputs,
                                      classifier.get_layer("features").output)
 
@@ -115,6 +127,49 @@ class FeatureNetwork:
             accuracy = float(np.mean(np.argmax(logits, 1) == np.asarray(hy)))
         return cls(model, num_levels, accuracy)
 
+    @classmethod
+    def train_unlabelled(cls, x, *, num_levels, num_clusters=10, epochs=None, seed=0,
+                         max_images=5000, verbose=0):
+        """Trains the network on unlabelled images (contrastive; deterministic).
+
+        The trunk learns with SimCLR's NT-Xent loss on augmented views
+        (`unigen.evaluation._selfsupervised.train_contrastive`); its logits
+        give ``p(cluster | x)`` over ``num_clusters`` k-means clusters.
+
+        Args:
+            x: images [n, h, w, c] in levels 0..num_levels-1 (or floats in
+                [0, 1] with ``num_levels=None``).
+            num_levels: pixel levels.
+            num_clusters: k, the pseudo-classes of the class probabilities.
+            epochs: default: about 30,000 image visits, 5 to 60 epochs.
+            seed: seed of the weights, views, shuffling and clustering.
+            max_images: train on a seeded subset of at most this many images.
+            verbose: 1 shows a progress bar.
+        """
+        import keras
+
+        from unigen.evaluation._selfsupervised import train_contrastive
+
+        x = np.asarray(x)
+        if len(x) > max_images:
+            x = x[np.sort(np.random.default_rng(seed).permutation(len(x))[:max_images])]
+        epochs = epochs or max(5, min(60, 30_000 // max(len(x), 1)))
+        keras.utils.set_random_seed(seed)
+        model = _classifier(tuple(x.shape[1:]), num_clusters, seed)
+        top = float(num_levels - 1) if num_levels else 1.0
+        info = train_contrastive(model, x.astype(np.float32) / top, epochs=epochs, seed=seed,
+                                 num_clusters=num_clusters, verbose=verbose)
+        return cls(model, num_levels, None, objective="contrastive",
+                   description=_contrastive_description(len(x), epochs, num_clusters,
+                                                        info["final_loss"]))
+
+
+def _contrastive_description(num_images, epochs, num_clusters, loss):
+    return (f"a small conv network trained by unigen without labels (contrastive, "
+            f"SimCLR-style, on {num_images} training images, {epochs} epochs, mean "
+            f"NT-Xent {loss:.2f}); class probabilities over {num_clusters} k-means "
+            f"clusters of its features")
+
 
 def _classifier(shape, num_classes, seed):
     import keras
@@ -138,10 +193,14 @@ def _classifier(shape, num_classes, seed):
 _SHIPPED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights")
 
 
-def _settings(seed, num_levels, shape):
+def _settings(seed, num_levels, shape, objective="classifier", num_clusters=None):
     """What the weights depend on besides the data (the shipped files' key)."""
-    return {"version": _VERSION, "seed": int(seed), "num_levels": int(num_levels),
-            "shape": list(shape)}
+    settings = {"version": _VERSION, "seed": int(seed), "num_levels": int(num_levels or 0),
+                "shape": list(shape)}
+    if objective != "classifier":
+        settings.update(objective=objective, clusters=int(num_clusters),
+                        contrastive_version=1)
+    return settings
 
 
 def _data_digest(x, y):
@@ -180,8 +239,13 @@ def _shipped(key, shape, seed, num_levels):
 
 
 def feature_network(dataset, *, cache_dir=None, seed=0, train=None, held_out=None,
-                    num_levels=None, data_dir=None, verbose=False):
-    """The (cached) feature network of a built-in dataset or of labelled arrays.
+                    num_levels=None, data_dir=None, verbose=False, objective=None,
+                    num_clusters=10, epochs=None):
+    """The (cached) feature network of a built-in dataset or of your images.
+
+    With labels it is a classifier; without (``train=x`` or ``(x, None)``, or
+    ``objective="contrastive"``) it is trained self-supervised, see
+    `FeatureNetwork.train_unlabelled`.
 
     Args:
         dataset: a built-in image dataset name (its "train" split with labels is
@@ -190,11 +254,17 @@ def feature_network(dataset, *, cache_dir=None, seed=0, train=None, held_out=Non
         cache_dir: where ``<dataset>-<hash>.keras`` files live (default
             ``~/.cache/unigen/features``, or ``$UNIGEN_CACHE_DIR/features``).
         seed: training seed (part of the hash).
-        train: ``(x, y)`` labelled training images instead of the built-in split.
+        train: ``(x, y)`` labelled training images instead of the built-in
+            split, or unlabelled images ``x`` (or ``(x, None)``).
         held_out: ``(x, y)`` to report accuracy on.
         num_levels: pixel levels of ``train`` images (default: the dataset's).
         data_dir: passed to `unigen.datasets.as_numpy`.
-        verbose: print when training.
+        verbose: print when training (and a progress bar without labels).
+        objective: "classifier" or "contrastive"; default: "classifier" when
+            labels are given, else "contrastive".
+        num_clusters: k-means clusters (the classes) of a contrastive network.
+        epochs: training epochs of a contrastive network (default: see
+            `FeatureNetwork.train_unlabelled`; part of the cache key).
 
     Returns:
         A `FeatureNetwork`.
@@ -203,6 +273,23 @@ def feature_network(dataset, *, cache_dir=None, seed=0, train=None, held_out=Non
 
     from unigen import datasets
 
+    if objective not in (None, "classifier", "contrastive"):
+        raise ValueError(f"`objective` must be 'classifier' or 'contrastive', got {objective!r}.")
+    if train is None and objective == "contrastive":
+        info = datasets.info(dataset)
+        if info.kind != "image":
+            raise ValueError(f"A feature network needs images; dataset {dataset!r} is "
+                             f"{info.kind} data.")
+        train = datasets.as_numpy(dataset, "train", data_dir=data_dir)
+        num_levels = num_levels or info.num_levels
+    if train is not None and not (isinstance(train, tuple) and train[1] is not None):
+        return _unlabelled_network(dataset, train[0] if isinstance(train, tuple) else train,
+                                   num_levels=num_levels, seed=seed, cache_dir=cache_dir,
+                                   num_clusters=num_clusters, verbose=verbose, epochs=epochs)
+    if objective == "contrastive":
+        return _unlabelled_network(dataset, train[0], num_levels=num_levels, seed=seed,
+                                   cache_dir=cache_dir, num_clusters=num_clusters,
+                                   verbose=verbose, epochs=epochs)
     if train is None:
         info = datasets.info(dataset)
         if info.kind != "image" or info.num_classes is None:
@@ -226,19 +313,67 @@ def feature_network(dataset, *, cache_dir=None, seed=0, train=None, held_out=Non
     directory = cache_dir or default_cache_dir()
     path = os.path.join(directory, key + ".keras")
     meta_path = os.path.join(directory, key + ".json")
-    if os.path.exists(path) and os.path.exists(meta_path):
-        classifier = keras.saving.load_model(path, compile=False, safe_mode=True)
-        with open(meta_path) as f:
-            meta = json.load(f)
-        return FeatureNetwork(classifier, num_levels, meta.get("test_accuracy"), path)
+    cached = _cached(path, meta_path, num_levels)
+    if cached is not None:
+        return cached
     if verbose:
         print(f"training the feature network for {dataset!r} ({len(x)} images)...")
     network = FeatureNetwork.train(x, y, num_levels=num_levels, seed=seed, held_out=held_out)
-    os.makedirs(directory, exist_ok=True)
+    _store(network, path, meta_path, settings)
+    return network
+
+
+def _cached(path, meta_path, num_levels):
+    import keras
+
+    if not (os.path.exists(path) and os.path.exists(meta_path)):
+        return None
+    classifier = keras.saving.load_model(path, compile=False, safe_mode=True)
+    with open(meta_path) as f:
+        meta = json.load(f)
+    return FeatureNetwork(classifier, num_levels, meta.get("test_accuracy"), path,
+                          objective=meta.get("objective", "classifier"),
+                          description=meta.get("description"))
+
+
+def _store(network, path, meta_path, settings):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     tmp = path + f".tmp{os.getpid()}.keras"
     network.classifier.save(tmp)
     os.replace(tmp, path)
     with open(meta_path, "w") as f:
-        json.dump({"test_accuracy": network.test_accuracy, **settings}, f)
+        json.dump({"test_accuracy": network.test_accuracy, "objective": network.objective,
+                   "description": network.description, **settings}, f)
     network.path = path
+
+
+def _unlabelled_network(dataset, x, *, num_levels, seed, cache_dir, num_clusters, verbose,
+                        epochs=None):
+    """The cached contrastive network of unlabelled images ``x``."""
+    import keras
+
+    x = np.asarray(x)
+    if x.ndim != 4:
+        raise ValueError(f"A feature network needs images [n, height, width, channels]; got "
+                         f"an array of shape {list(x.shape)}.")
+    if num_levels is None and x.dtype == np.uint8:
+        num_levels = 256
+    settings = _settings(seed, num_levels, x.shape[1:], "contrastive", num_clusters)
+    settings["keras"] = keras.__version__[:4]
+    if epochs is not None:
+        settings["epochs"] = int(epochs)
+    key = _key(dataset, _data_digest(x, np.zeros(0)), settings)
+    directory = cache_dir or default_cache_dir()
+    path = os.path.join(directory, key + ".keras")
+    meta_path = os.path.join(directory, key + ".json")
+    cached = _cached(path, meta_path, num_levels)
+    if cached is not None:
+        return cached
+    if verbose:
+        print(f"training a self-supervised feature network on {len(x)} unlabelled "
+              f"images of {dataset!r} (cached in {directory})...", flush=True)
+    network = FeatureNetwork.train_unlabelled(x, num_levels=num_levels, seed=seed,
+                                              num_clusters=num_clusters, epochs=epochs,
+                                              verbose=int(bool(verbose)))
+    _store(network, path, meta_path, settings)
     return network

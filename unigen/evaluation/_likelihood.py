@@ -25,7 +25,7 @@ import numpy as np
 from unigen.evaluation._metrics import Score
 from unigen.evaluation._parzen import choose_bandwidth, parzen_log_prob
 
-__all__ = ["BIASES", "estimators", "likelihood"]
+__all__ = ["BIASES", "estimators", "importance_estimate", "likelihood"]
 
 BIASES = {
     "exact": "none: exact; only the sampling error over test examples",
@@ -91,14 +91,79 @@ def estimators(model, ais=True):
     return kinds
 
 
-def _batched(fn, x, batch_size):
-    return np.concatenate([np.asarray(fn(x[s:s + batch_size]), np.float64).reshape(-1)
-                           for s in range(0, len(x), batch_size)])
+def _progress(total, verbose, unit):
+    """A `keras.utils.Progbar` when ``verbose`` and there is more than one step."""
+    if not verbose or total < 2:
+        return None
+    import keras
+
+    return keras.utils.Progbar(total, unit_name=unit)
+
+
+def _batched(fn, x, batch_size, verbose=0):
+    starts = range(0, len(x), batch_size)
+    bar = _progress(len(starts), verbose, "batch")
+    out = []
+    for i, s in enumerate(starts):
+        out.append(np.asarray(fn(x[s:s + batch_size]), np.float64).reshape(-1))
+        if bar is not None:
+            bar.update(i + 1)
+    return np.concatenate(out)
+
+
+def importance_estimate(log_weights):
+    """log p-hat = log mean_k w_k per example and its Monte Carlo standard error.
+
+    With K i.i.d. weights of mean p and variance v, p-hat has standard error
+    sqrt(v / K), and by the delta method log p-hat has standard error
+    sqrt(v / K) / p, estimated by ``std(w) / (sqrt(K) mean(w))`` (computed
+    with the weights scaled by their maximum). Large values (or a small
+    effective sample size (sum w)^2 / sum w^2) mean K is too small.
+
+    Args:
+        log_weights: ``[n, K]`` log importance weights.
+
+    Returns:
+        ``(log_p, stderr, effective_sample_size)``, float64 arrays ``[n]``.
+    """
+    log_w = np.asarray(log_weights, np.float64)
+    if log_w.ndim != 2 or log_w.shape[1] < 1:
+        raise ValueError(f"`log_weights` must have shape [n, K], got {list(log_w.shape)}.")
+    k = log_w.shape[1]
+    top = np.max(log_w, axis=1, keepdims=True)
+    w = np.exp(log_w - top)
+    mean = w.mean(axis=1)
+    log_p = np.log(mean) + top[:, 0]
+    std = w.std(axis=1, ddof=1) if k > 1 else np.full(len(w), np.nan)
+    ess = w.sum(axis=1) ** 2 / np.sum(w * w, axis=1)
+    return log_p, std / (math.sqrt(k) * mean), ess
+
+
+def _importance(model, x, settings, verbose):
+    """(log p, extra) of an importance-sampled bound, with its Monte Carlo error
+    where the model gives its weights (``log_importance_weights``)."""
+    k, seed = settings["importance_samples"], settings["seed"]
+    rows = max(1, min(settings["batch_size"], 65_536 // k))
+    if not hasattr(model, "log_importance_weights"):
+        return _batched(lambda b: model.log_prob(b, num_samples=k, seed=seed), x, rows,
+                        verbose), {}
+    starts = range(0, len(x), rows)
+    bar = _progress(len(starts), verbose, "batch")
+    parts = []
+    for i, s in enumerate(starts):
+        parts.append(importance_estimate(
+            model.log_importance_weights(x[s:s + rows], num_samples=k, seed=seed)))
+        if bar is not None:
+            bar.update(i + 1)
+    log_p, stderr, ess = (np.concatenate(a) for a in zip(*parts, strict=True))
+    mc = float(np.sqrt(np.sum(stderr ** 2)) / len(stderr))
+    return log_p, {"importance_stderr": float(np.sqrt(np.mean(stderr ** 2))),
+                   "monte_carlo_stderr": mc, "effective_sample_size": float(np.mean(ess))}
 
 
 def likelihood(model, x, *, estimator=None, validation=None, importance_samples=100,
                parzen_samples=1000, ais_steps=100, ais_chains=4, ais_examples=None, seed=0,
-               batch_size=256):
+               batch_size=256, verbose=0):
     """Test negative log-likelihood in nats per example, with its estimator.
 
     Args:
@@ -118,14 +183,20 @@ def likelihood(model, x, *, estimator=None, validation=None, importance_samples=
             also computed on the same subset, for a paired comparison
             (``extra["paired"]``).
         seed: seed of the model samples (Parzen), importance draws and AIS.
-        batch_size: examples per ``log_prob`` call.
+        batch_size: examples per ``log_prob`` call (fewer for large K: at most
+            65,536 importance draws per call).
+        verbose: 1 shows a progress bar over batches (importance sampling, AIS).
 
     Returns:
         A `Score` named "nll" (nats per example, lower is better); ``extra``
         holds ``bits_per_dim`` and its standard error, ``kind``, ``bias``,
         ``num_zero_probability`` (examples with log p = -inf, whose NLL is
         infinite: then the mean is inf and the standard error NaN) and for
-        Parzen estimates the bandwidth, for a GAN's AIS the observation sigma.
+        Parzen estimates the bandwidth, for a GAN's AIS the observation sigma;
+        for importance-weighted bounds of models that give their weights,
+        ``importance_stderr`` (Monte Carlo standard error of one example's
+        estimate, nats), ``monte_carlo_stderr`` (of the mean) and the mean
+        ``effective_sample_size`` of the K weights.
     """
     x = np.asarray(x)
     options = estimators(model)
@@ -141,21 +212,22 @@ def likelihood(model, x, *, estimator=None, validation=None, importance_samples=
     settings = {"validation": validation, "importance_samples": importance_samples,
                 "parzen_samples": parzen_samples, "ais_steps": ais_steps,
                 "ais_chains": ais_chains, "ais_examples": ais_examples, "seed": seed,
-                "batch_size": batch_size}
+                "batch_size": batch_size, "verbose": verbose}
     if kind == "parzen":
         log_p, estimator, extra = _parzen(model, x, settings)
     elif kind == "ais":
         log_p, estimator, extra, x = _ais(model, x, options, settings)
     elif kind in ("importance", "variational"):
-        log_p = _batched(lambda b: model.log_prob(b, num_samples=importance_samples, seed=seed),
-                         x, batch_size)
+        log_p, extra = _importance(model, x, settings, verbose)
         estimator = f"importance-weighted bound, K={importance_samples}"
         if kind == "variational":
             estimator = (f"variational dequantization bound, importance-weighted over "
                          f"K={importance_samples} draws of q(u | x)")
-        extra = {}
+        if "monte_carlo_stderr" in extra:
+            estimator += (f" (Monte Carlo error of the mean ±{extra['monte_carlo_stderr']:.2f}, "
+                          f"of one example ±{extra['importance_stderr']:.2f} nats)")
     else:
-        log_p = _batched(model.log_prob, x, batch_size)
+        log_p = _batched(model.log_prob, x, batch_size, verbose)
         estimator = getattr(model, "likelihood_estimator", None) or {
             "exact": "exact log probability",
             "dequantization": "dequantization bound log p(x + u), one uniform draw u",
@@ -198,7 +270,7 @@ def _ais(model, x, options, settings):
             extra["paired"] = {other[0]: paired.value}
     steps, chains = settings["ais_steps"], settings["ais_chains"]
     log_p = ais_log_prob(model, x, num_steps=steps, num_chains=chains,
-                         observation_scale=sigma, seed=seed)
+                         observation_scale=sigma, seed=seed, verbose=settings["verbose"])
     estimator = f"AIS, {steps} steps × {chains} chains, HMC"
     if sigma is not None:
         estimator += (f"; Gaussian observation model sigma={sigma:.3g} chosen on "

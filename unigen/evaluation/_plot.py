@@ -18,6 +18,7 @@ def _likelihood_panel(ax, rows, quality):
     low, high = min(finite), max(finite)
     pad = 0.08 * (high - low or 1.0)
     edge = high + 2 * pad  # where infinite NLLs are drawn
+    labels = []
     for row, s in points:
         color, y = _COLORS[row["role"]], s[quality].value
         keys = sorted((k for k in s if k.startswith("nll")), key=lambda k: k != "nll")
@@ -37,18 +38,68 @@ def _likelihood_panel(ax, rows, quality):
                 label = f"{label} ∞".strip()
                 x = edge
             if primary:
-                ax.annotate(row["name"] + (f" ({label})" if len(keys) > 1 and label else ""),
-                            (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
+                labels.append((row["name"] + (f" ({label})" if len(keys) > 1 and label
+                                              else ""), x, y,
+                               {"fontsize": 8, "color": color}))
                 primary_x = x
             else:
-                ax.annotate(label, (x, y), textcoords="offset points", xytext=(4, -10),
-                            fontsize=7, color=color)
+                labels.append((label, x, y, {"fontsize": 7, "color": color}))
                 ax.plot([primary_x, x], [y, y], ls=":", lw=0.8, color=color)
     if any(not math.isfinite(s[k].extra["bits_per_dim"]) for _, s in points
            for k in s if k.startswith("nll")):
         ax.axvline(edge, color="0.6", lw=0.8, ls="--")
         ax.text(edge, 1.0, " ∞", transform=ax.get_xaxis_transform(), va="top", fontsize=9)
     ax.set_xlim(low - pad, edge + 3 * pad)
+    return labels
+
+
+# offsets in points tried in turn, with the text's alignment
+_OFFSETS = [(5, 4, "left", "bottom"), (5, -4, "left", "top"), (-5, 4, "right", "bottom"),
+            (-5, -4, "right", "top"), (0, 9, "center", "bottom"), (0, -9, "center", "top"),
+            (5, 16, "left", "bottom"), (5, -16, "left", "top"), (-5, 16, "right", "bottom"),
+            (-5, -16, "right", "top"), (12, 0, "left", "center"), (-12, 0, "right", "center")]
+
+
+def place_labels(ax, labels):
+    """Annotates points so that no two labels overlap where it can be helped.
+
+    ``labels``: ``(text, x, y, text options)`` in data coordinates. Each label
+    takes the first offset of `_OFFSETS` whose box overlaps neither a label
+    placed before it nor a marker nor the axes' edge; failing that, the offset
+    with the least overlap. Returns the text artists.
+    """
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    markers = [ax.transData.transform((x, y)) for _, x, y, _ in labels]
+    frame = ax.get_window_extent(renderer)
+    placed, artists = [], []
+    for text, x, y, options in labels:
+        best = None
+        for dx, dy, ha, va in _OFFSETS:
+            artist = ax.annotate(text, (x, y), textcoords="offset points", xytext=(dx, dy),
+                                 ha=ha, va=va, **options)
+            box = artist.get_window_extent(renderer).expanded(1.05, 1.15)
+            cost = sum(_overlap(box, other) for other in placed)
+            cost += sum(box.contains(px, py) for px, py in markers) * 20.0
+            outside = box.width * box.height - _overlap(box, frame)
+            cost += 2 * outside
+            if best is None or cost < best[0]:
+                if best is not None:
+                    best[1].remove()
+                best = (cost, artist, box)
+            else:
+                artist.remove()
+            if cost == 0:
+                break
+        placed.append(best[2])
+        artists.append(best[1])
+    return artists
+
+
+def _overlap(a, b):
+    width = min(a.x1, b.x1) - max(a.x0, b.x0)
+    height = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return max(width, 0.0) * max(height, 0.0)
 
 
 def save_plot(rows, path):
@@ -70,32 +121,36 @@ def save_plot(rows, path):
     pr = [r for r in rows if "precision" in r["scores"]]
     if not has_points and not pr:
         return False
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
     ax = axes[0]
-    _likelihood_panel(ax, rows, quality)
+    labels = _likelihood_panel(ax, rows, quality)
     floor = next((r["scores"].get(quality) for r in rows if r["role"] == "floor"), None)
     if floor is not None:
         ax.axhline(max(floor.value, 1e-6), color="k", ls="--", lw=0.8,
                    label="real-vs-real floor")
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="upper left")
     ax.set_xlabel("test −log p (bits/dim), lower is better; open: other estimators")
     ax.set_ylabel(f"{quality.upper()} (lower is better)")
     if quality == "fid":
         ax.set_yscale("log")
+        ax.margins(y=0.15)
     ax.set_title("likelihood vs sample quality")
     ax = axes[1]
+    pr_labels = []
     for row in pr:
         s = row["scores"]
         ax.errorbar(s["recall"].value, s["precision"].value, xerr=s["recall"].stderr,
                     yerr=s["precision"].stderr, fmt="o", color=_COLORS[row["role"]])
-        ax.annotate(row["name"], (s["recall"].value, s["precision"].value),
-                    textcoords="offset points", xytext=(4, 4), fontsize=8)
-    ax.set_xlim(-0.05, 1.05)
-    ax.set_ylim(-0.05, 1.05)
+        pr_labels.append((row["name"], s["recall"].value, s["precision"].value,
+                          {"fontsize": 8, "color": _COLORS[row["role"]]}))
+    ax.set_xlim(-0.05, 1.12)
+    ax.set_ylim(-0.05, 1.1)
     ax.set_xlabel("recall (diversity)")
     ax.set_ylabel("precision (fidelity)")
     ax.set_title("precision vs recall (k=3)")
     fig.tight_layout()
+    place_labels(axes[0], labels)
+    place_labels(axes[1], pr_labels)
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return True

@@ -13,6 +13,7 @@ _COLUMNS = [  # (score key, header, format)
     ("fid", "FID ↓", ".2f"), ("kid", "KID ↓", ".1f"), ("precision", "precision ↑", ".2f"),
     ("recall", "recall ↑", ".2f"), ("density", "density", ".2f"),
     ("coverage", "coverage ↑", ".2f"), ("inception_score", "IS ↑", ".2f"),
+    ("mode_score", "MODE ↑", ".2f"), ("am_score", "AM ↓", ".3f"),
     ("c2st", "C2ST acc. (→0.5)", ".2f"), ("mmd", "MMD² ↓", ".3f"),
     ("copy_share", "copies ↓", ".2f"), ("modes", "modes ↑", ".0f"),
     ("high_quality", "high quality ↑", ".2f"),
@@ -60,9 +61,10 @@ class Report:
         self.num_test = len(ctx.x)
         self.num_validation = None if ctx.validation is None else len(ctx.validation)
         self.num_train = None if ctx.train_x is None else len(ctx.train_x)
-        self.feature_accuracy = None
+        self.feature_accuracy = self.feature_description = None
         if ctx.is_image:
             self.feature_accuracy = getattr(ctx._features, "test_accuracy", None)
+            self.feature_description = getattr(ctx._features, "description", None)
         self.title = title or f"Likelihood and sample quality on {self.dataset}"
         self.files = {}
         self.extra_notes = []
@@ -124,14 +126,45 @@ class Report:
         return "\n".join(lines)
 
     def timing_table(self):
-        lines = ["| model | training (s) | evaluation (s) |", "|---|---|---|"]
+        """Markdown table: each model's training budget and evaluation time."""
+        lines = ["| model | epochs | steps | training (s) | evaluation (s) |",
+                 "|---|---|---|---|---|"]
         for row in self.rows:
             if row["role"] == "floor":
                 continue
+            budget = row.get("training") or {}
             train = row.get("train_seconds")
-            lines.append(f"| {row['name']} | {'–' if train is None else f'{train:.1f}'} | "
+            cells = [budget.get("epochs"), budget.get("steps")]
+            cells = ["–" if c is None else str(c) for c in cells]
+            lines.append(f"| {row['name']} | {' | '.join(cells)} | "
+                         f"{'–' if train is None else f'{train:.1f}'} | "
                          f"{row['seconds']:.1f} |")
         return "\n".join(lines)
+
+    def verdict(self):
+        """Plain sentences generated from the numbers (`unigen.evaluation._verdict`)."""
+        from unigen.evaluation._verdict import verdict
+
+        return verdict(self.rows)
+
+    def to_text(self):
+        """What the terminal shows: likelihood table, quality table, verdict."""
+        parts = []
+        likelihoods = ["| model | −log p (nats) | bits/dim | estimator |", "|---|---|---|---|"]
+        for row, nll in self._likelihoods():
+            likelihoods.append(
+                f"| {row['name']} | {_with_error(nll.value, nll.stderr, '.2f')} | "
+                f"{_with_error(nll.extra['bits_per_dim'], nll.extra['bits_per_dim_stderr'], '.3f')}"
+                f" | {nll.estimator.split(';')[0]} |")
+        if len(likelihoods) > 2:
+            parts += ["Test likelihood", _plain_table("\n".join(likelihoods)), ""]
+        if self._columns():
+            parts += ["Sample quality (floor: real held-out data)",
+                      _plain_table(self.quality_table()), ""]
+        lines = self.verdict()
+        if lines:
+            parts += ["Verdict"] + [f"- {line}" for line in lines]
+        return "\n".join(parts)
 
     def _lesson(self):
         by = self.scores()
@@ -206,11 +239,16 @@ class Report:
                  + (f", {self.num_validation} validation (floor and bandwidths)"
                     if self.num_validation else "")
                  + (f", {self.num_train} train" if self.num_train else "") + "."]
-        if self.feature_accuracy is not None:
+        if self.feature_description is not None:
+            parts.append(f"Feature network: {self.feature_description}.")
+        elif self.feature_accuracy is not None:
             parts.append(f"Feature network: unigen's own small conv classifier, test "
                          f"accuracy {self.feature_accuracy:.3f}.")
         if self.seconds is not None:
             parts.append(f"Evaluation time: {self.seconds:.1f} s.")
+        lines = self.verdict()
+        if lines:
+            parts += ["", "## Verdict", ""] + [f"- {line}" for line in lines]
         parts += ["", "## Test likelihood", "", self.likelihood_table(), ""]
         note = self._likelihood_note()
         if note:
@@ -234,7 +272,7 @@ class Report:
             parts += ["## Samples", "", "| " + " | ".join(n for n, _ in grids) + " |",
                       "|---" * len(grids) + "|",
                       "| " + " | ".join(f"![{n}]({p})" for n, p in grids) + " |", ""]
-        parts += ["## Time", "", self.timing_table(), ""]
+        parts += ["## Training budget and time", "", self.timing_table(), ""]
         return "\n".join(parts)
 
     def to_html(self):
@@ -245,8 +283,11 @@ class Report:
         """JSON-ready scores: {row: {metric: Score as dict}} plus metadata."""
         return {"dataset": self.dataset, "seconds": self.seconds,
                 "feature_accuracy": self.feature_accuracy,
+                "feature_network": self.feature_description,
+                "verdict": self.verdict(),
                 "rows": {r["name"]: {"role": r["role"], "seconds": r["seconds"],
                                      "train_seconds": r.get("train_seconds"),
+                                     "training": r.get("training"),
                                      "scores": {k: s.as_dict() for k, s in r["scores"].items()}}
                          for r in self.rows}}
 
@@ -292,6 +333,15 @@ class Report:
         from unigen.evaluation._plot import save_plot
 
         return save_plot(self.rows, path)
+
+
+def _plain_table(markdown):
+    """A Markdown pipe table as aligned plain text."""
+    rows = [[c.strip().strip("*") for c in line.strip("|").split("|")]
+            for line in markdown.split("\n") if not set(line) <= set("|-")]
+    widths = [max(len(r[j]) for r in rows) for j in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+                     for r in rows)
 
 
 def markdown_tables_to_rst(markdown):

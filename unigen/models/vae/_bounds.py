@@ -44,6 +44,20 @@ class VAEBoundsMixin:
         return tf.concat(results, 0)
 
     def _importance_log_prob(self, x, labels, num_samples, seed):
+        return obj.log_mean_exp(self._importance_log_weights(x, labels, num_samples, seed),
+                                axis=1)
+
+    def log_importance_weights(self, x, num_samples=100, seed=None, labels=None):
+        """log w_k = log p(x | z_k) + log p(z_k) - log q(z_k | x), z_k ~ q(z | x),
+        shape ``[batch, num_samples]``: the weights whose log-mean is
+        ``log_prob(x, num_samples=K, seed=seed)`` (same draws for the same
+        seed), for the estimator's Monte Carlo standard error."""
+        num_samples = check_positive_int("num_samples", num_samples)
+        x = self._convert_input(x)
+        self._ensure_built()
+        return self._importance_log_weights(x, labels, num_samples, seed)
+
+    def _importance_log_weights(self, x, labels, num_samples, seed):
         if self._log_weights_fn is None:
             def log_weights(x, onehot, eps):
                 _, _, _, log_px_z, log_pz, log_qz = self._forward(x, onehot, eps)
@@ -64,5 +78,5 @@ class VAEBoundsMixin:
                                           seed=None if seed is None else seed + draw)
                 draw += 1
                 pieces.append(self._log_weights_fn(xs, oh, eps))
-            results.append(obj.log_mean_exp(tf.concat(pieces, 1), axis=1))
+            results.append(tf.concat(pieces, 1))
         return tf.concat(results, 0)
