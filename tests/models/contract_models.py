@@ -11,6 +11,8 @@ import unigen
 
 VECTOR = {"event_shape": (2,), "num_levels": None}
 IMAGE = {"event_shape": (8, 8, 1), "num_levels": 17}
+SEQUENCE = {"event_shape": (4,), "num_levels": 10}  # the oracle chain, 4 tokens (fast traces)
+_TINY_SEQ = {"embedding_dim": 4, "hidden_units": 8}
 
 # name -> (registry name, data kind, constructor arguments)
 CONFIGS = {
@@ -35,10 +37,14 @@ CONFIGS = {
     "vae_conditional": ("vae", IMAGE, {"latent_dim": 2, "num_classes": 10}),
     "flow_gan": ("flow_gan", VECTOR, {"num_couplings": 2, "hidden": 8,
                                       "discriminator_units": 8}),
+    "sequence_lm": ("sequence_lm", SEQUENCE, _TINY_SEQ),
+    "gumbel_gan": ("gumbel_gan", SEQUENCE, {**_TINY_SEQ, "critic_filters": 4,
+                                            "pretrain_steps": 0}),
+    "seqgan": ("seqgan", SEQUENCE, {**_TINY_SEQ, "critic_filters": 4, "pretrain_steps": 1}),
 }
 
 ADVERSARIAL = ["gan_js", "gan_wgan_gp", "gan_hinge_sn", "dcgan", "dcgan_conditional",
-               "vae_adversarial", "flow_gan"]
+               "vae_adversarial", "flow_gan", "gumbel_gan", "seqgan"]
 
 
 def build(name, **overrides):
@@ -50,6 +56,8 @@ def build(name, **overrides):
 def data(name, count=64):
     """Training data for ``name``: x, or (x, y) for a conditional model."""
     _, shapes, kwargs = CONFIGS[name]
+    if shapes is SEQUENCE:
+        return unigen.datasets.oracle(length=4).sample(count, seed=0)
     if shapes is VECTOR:
         x = unigen.datasets.as_numpy("ring8", "train")[:count]
         x = x[0] if isinstance(x, tuple) else x

@@ -14,9 +14,14 @@ ring8          float32 (2,)               \-      8        20,000 / 5,000 / 5,00
 grid25         float32 (2,)               \-      25       20,000 / 5,000 / 5,000
 moons          float32 (2,)               \-      2        20,000 / 5,000 / 5,000
 swissroll      float32 (2,)               \-      none     20,000 / 5,000 / 5,000
+oracle         int32 (16,), token ids     10      none     10,000 / 2,000 / 2,000
+words          int32 (12,), token ids     28      none     53,479 / 2,000 / 2,000
 =============  =========================  ======  =======  ======================
 
-Images are yielded exactly as stored, integer pixel levels in uint8: models own
+Sequences (oracle, words) are token ids of a `Vocabulary` (0 padding, 1
+end-of-sequence), padded after EOS; ``info(name).vocabulary`` maps them to text,
+and `oracle()` is the Markov chain that generates and exactly scores the
+``oracle`` data (see `unigen.datasets._sequences`). Images are yielded exactly as stored, integer pixel levels in uint8: models own
 their preprocessing (scaling, dequantization). Sources:
 
 - digits: scikit-learn's bundled `load_digits` (UCI optical recognition of
@@ -46,5 +51,15 @@ Example:
 
 from unigen.datasets._loading import as_numpy, from_arrays, load
 from unigen.datasets._registry import DatasetInfo, available, info
+from unigen.datasets._sequences import (
+    EOS_ID,
+    PAD_ID,
+    Oracle,
+    Vocabulary,
+    check_canonical,
+    counted_mask,
+    oracle,
+)
 
-__all__ = ["DatasetInfo", "as_numpy", "available", "from_arrays", "info", "load"]
+__all__ = ["EOS_ID", "PAD_ID", "DatasetInfo", "Oracle", "Vocabulary", "as_numpy", "available",
+           "check_canonical", "counted_mask", "from_arrays", "info", "load", "oracle"]

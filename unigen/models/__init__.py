@@ -9,6 +9,7 @@ import collections
 from unigen.models.flows import MAF, FlowGAN, Glow, RealNVP, create_flow_gan
 from unigen.models.gan import DCGAN, GAN, MLPGAN, create_gan
 from unigen.models.gaussian import Gaussian
+from unigen.models.sequence import GumbelGAN, SeqGAN, SequenceModel
 from unigen.models.vae import VAE
 
 __all__ = [
@@ -19,6 +20,9 @@ __all__ = [
     "VAE",
     "FlowGAN",
     "Gaussian",
+    "GumbelGAN",
+    "SeqGAN",
+    "SequenceModel",
     "Glow",
     "RealNVP",
     "Recipe",
@@ -93,3 +97,10 @@ register("realnvp", RealNVP)
 register("maf", MAF)
 register("vae", VAE, epochs=30)
 register("flow_gan", create_flow_gan)
+# Sequence models (token data: oracle, words). Oracle budgets about a minute each on a CPU;
+# the GANs pre-train their generator by maximum likelihood for 300 steps first.
+register("sequence_lm", SequenceModel, epochs=4, learning_rate=3e-3)
+register("gumbel_gan", lambda **kw: GumbelGAN(**{"pretrain_steps": 300, **kw}), epochs=4,
+         learning_rate=1e-3)
+register("seqgan", lambda **kw: SeqGAN(**{"pretrain_steps": 300, **kw}), epochs=4,
+         learning_rate=1e-3)
