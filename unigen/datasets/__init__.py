@@ -21,8 +21,8 @@ words          int32 (12,), token ids     28      none     53,479 / 2,000 / 2,00
 Sequences (oracle, words) are token ids of a `Vocabulary` (0 padding, 1
 end-of-sequence), padded after EOS; ``info(name).vocabulary`` maps them to text,
 and `oracle()` is the Markov chain that generates and exactly scores the
-``oracle`` data (see `unigen.datasets._sequences`). Images are yielded exactly as stored, integer pixel levels in uint8: models own
-their preprocessing (scaling, dequantization). Sources:
+``oracle`` data. Images are yielded exactly as stored, integer pixel levels in
+uint8: models own their preprocessing (scaling, dequantization). Sources:
 
 - digits: scikit-learn's bundled `load_digits` (UCI optical recognition of
   handwritten digits). Fixed split: `numpy.random.RandomState(0).permutation(1797)`,
@@ -35,6 +35,10 @@ their preprocessing (scaling, dequantization). Sources:
 - mnist: IDX files or a Keras-style `mnist.npz` already on this machine, found in
   `data_dir=`, `$UNIGEN_DATA_DIR/mnist/`, `/usr/share/datasets/mnist/` or
   `~/.keras/datasets/`. Same split rule as Fashion-MNIST.
+- oracle: `oracle()` (a Markov chain of order 2 over 8 symbols, seed 0); each
+  split is its own seeded stream of sequences.
+- words: Debian's word list `/usr/share/dict/words` (`apt-get install wamerican`),
+  or `data_dir=`; lowercase words of 1 to 11 letters, fixed permutation.
 - ring8, grid25, moons, swissroll: generated with NumPy from `seed`; each split
   is its own deterministic stream; `num_examples=` sets the size. `info(name)`
   gives the mixtures' `modes` and `mode_std` (PacGAN / VEEGAN settings).

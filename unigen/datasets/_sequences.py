@@ -245,7 +245,7 @@ def oracle(seed=0, num_symbols=8, order=2, length=16, concentration=0.3,
     table = table.reshape((size,) * order + (size,))
     start = (PAD_ID,) * order
     table[start] = 0.0
-    table[start + (slice(2, None),)] = rows[0]
+    table[(*start, slice(2, None))] = rows[0]
     return Oracle(table, vocab, length)
 
 

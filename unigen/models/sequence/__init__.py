@@ -17,5 +17,5 @@ from unigen.models.sequence._estimators import (
 from unigen.models.sequence._gans import GumbelGAN, SeqGAN, conv_critic
 from unigen.models.sequence._model import SequenceModel
 
-__all__ = ["GumbelGAN", "SeqGAN", "SequenceModel", "conv_critic", "gumbel_noise", "gumbel_softmax", "gumbel_temperature",
-           "reinforce_surrogate"]
+__all__ = ["GumbelGAN", "SeqGAN", "SequenceModel", "conv_critic", "gumbel_noise",
+           "gumbel_softmax", "gumbel_temperature", "reinforce_surrogate"]
