@@ -66,7 +66,8 @@ def _collect(dataset):
 
 def test_available_and_info_fields():
     assert datasets.available() == sorted(
-        ["digits", "fashion_mnist", "mnist", "ring8", "grid25", "moons", "swissroll"]
+        ["digits", "fashion_mnist", "mnist", "ring8", "grid25", "moons", "swissroll",
+         "oracle", "words"]
     )
     digits = datasets.info("digits")
     assert digits.event_shape == (8, 8, 1) and digits.dtype == "uint8"
