@@ -40,14 +40,14 @@ def test_token_arrays_score_like_their_strings():
 
 def test_oracle_nll_is_exact_and_the_sweep_report_is_written(tmp_path):
     oracle = datasets.oracle()
-    test = datasets.as_numpy("oracle", "test", num_examples=200)
+    test = datasets.as_numpy("oracle", "test", num_examples=100)
     score = seq.oracle_nll(oracle, test)
     assert score.value == pytest.approx(-oracle.log_prob(test).mean())
     model = unigen.models.create("sequence_lm", event_shape=(16,), num_levels=10,
                                  embedding_dim=4, hidden_units=8)
     ctx = unigen.evaluation.EvaluationData(test, dataset="oracle")
     report = unigen.evaluation.compare_sequences({"lm": model}, ctx, output_dir=tmp_path,
-                                                 temperatures=(0.5, 1.0), num_samples=50)
+                                                 temperatures=(0.5, 1.0), num_samples=30)
     names = [row["name"] for row in report.rows]
     assert names == ["lm", "oracle (ref.)"]
     lm = report.rows[0]["scores"]

@@ -84,8 +84,8 @@ def bleu(samples, references, max_n=4):
     over its n-grams g (the modified precision of Papineni et al., with every
     reference sequence r a reference), a zero numerator replaced by 0.1
     (smoothing), orders n longer than c left out; BLEU(c) = BP exp(mean_n log
-    p_n) with brevity penalty BP = min(1, exp(1 - r*/|c|)) for the reference
-    length r* closest to |c|. Higher is better (quality).
+    p_n) with brevity penalty BP = min(1, exp(1 - r / len(c))) for the
+    reference length r closest to len(c). Higher is better (quality).
 
     Args:
         samples, references: token arrays ``[N, T]`` or lists of strings.
