@@ -52,6 +52,12 @@ def profile(contender="unigen", batch=64, steps=10):
     for i in range(steps):
         float(step(data, tf.constant([1, i])))
     tf.profiler.experimental.stop()
+    return {"contender": contender, "batch": batch, "steps_profiled": steps,
+            "load_average": list(os.getloadavg()), "ops": op_table(logdir, steps)}
+
+
+def op_table(logdir, steps):
+    """``{op type: {ms_per_step, per_step, share}}`` from the profiler trace in ``logdir``."""
     total, count = collections.Counter(), collections.Counter()
     for plane in _xspace(logdir).planes:
         for line in plane.lines:
@@ -62,10 +68,8 @@ def profile(contender="unigen", batch=64, steps=10):
                     total[kind] += event.duration_ps / 1e9 / steps
                     count[kind] += 1 / steps
     summed = sum(total.values())
-    return {"contender": contender, "batch": batch, "steps_profiled": steps,
-            "load_average": list(os.getloadavg()),
-            "ops": {k: {"ms_per_step": v, "per_step": count[k], "share": v / summed}
-                    for k, v in total.most_common()}}
+    return {k: {"ms_per_step": v, "per_step": count[k], "share": v / summed}
+            for k, v in total.most_common()}
 
 
 def main():

@@ -17,9 +17,9 @@ The measurement (issue #18):
   the median of those ratios with their interquartile range and range.
 * **An A/A control in every run.** One contender also runs under a second
   name (the very same step function, timed as if it were another contender).
-  The spread of the A/A ratio around 1 is the noise floor of the run: an A/B
-  ratio whose distance from 1 does not exceed it is reported as "no
-  difference".
+  The spread of the A/A ratio around 1, as a factor (a ratio r and 1/r are
+  equally far from 1), is the noise floor of the run: an A/B ratio within it
+  is reported as "no difference".
 * **The hardware's limit, interleaved.** ``peak`` (a callable returning the
   GFLOP/s of one matmul timing) runs after every round, so every FLOP/s
   figure is compared with the peak measured in its own round.
@@ -137,17 +137,26 @@ def compare(result, faster, slower, with_verdict=True):
         out["noise_floor"] = floor
         if floor is None:
             out["verdict"] = "no A/A control"
-        elif abs(median - 1.0) <= floor:
+        elif _distance_from_one(median) <= floor:
             out["verdict"] = "no difference"
         else:
             out["verdict"] = "faster" if median > 1.0 else "slower"
     return out
 
 
+def _distance_from_one(ratio):
+    """max(r, 1/r) - 1: how far a speed ratio is from 1, the same for r and 1/r."""
+    return max(ratio, 1.0 / ratio) - 1.0
+
+
 def noise_floor(result):
-    """The A/A spread: max(|median - 1|, |q1 - 1|, |q3 - 1|) of the A/A ratio."""
+    """The A/A spread: the largest `_distance_from_one` of the A/A ratio's median and quartiles.
+
+    Measured as a factor, so that at high load (A/A quartiles 0.9x to 3.7x) a 20x
+    slowdown is "slower", not "no difference" as a linear |r - 1| would make it.
+    """
     control = result.get("control")
     if not control:
         return None
     ratio = control["ratio"]
-    return max(abs(v - 1.0) for v in [ratio["median"], *ratio["quartiles"]])
+    return max(_distance_from_one(v) for v in [ratio["median"], *ratio["quartiles"]])

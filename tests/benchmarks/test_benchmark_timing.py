@@ -47,6 +47,18 @@ def test_compare_is_per_round_and_says_no_difference_within_the_aa_spread():
     assert verdict["noise_floor"] >= 0.05 and verdict["verdict"] == "no difference"
 
 
+def test_the_noise_floor_is_a_factor_so_a_large_slowdown_is_not_hidden_by_load():
+    # A/A quartiles 0.9x to 3.7x (load 10): a 20x slower contender is still "slower",
+    # and r and 1/r are equally far from 1.
+    result = _result(a=[1.0] * 4, b=[0.05] * 4, twin=[0.3, 0.3, 1.0, 3.7])
+    result["control"]["ratio"] = steps.compare(result, "a", "a (A/A)", with_verdict=False)
+    floor = steps.noise_floor(result)
+    assert 2.0 < floor <= 2.7 + 1e-9
+    assert steps.compare(result, "a", "b")["verdict"] == "slower"
+    assert steps.compare(result, "b", "a")["verdict"] == "faster"
+    assert steps._distance_from_one(0.8) == steps._distance_from_one(1.25)
+
+
 def test_quartiles():
     assert steps.quartiles([3.0]) == (3.0, 3.0, 3.0)
     assert steps.quartiles([1.0, 2.0, 3.0, 4.0, 5.0]) == (2.0, 3.0, 4.0)

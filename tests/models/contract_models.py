@@ -37,6 +37,8 @@ CONFIGS = {
     "vae_conditional": ("vae", IMAGE, {"latent_dim": 2, "num_classes": 10}),
     "flow_gan": ("flow_gan", VECTOR, {"num_couplings": 2, "hidden": 8,
                                       "discriminator_units": 8}),
+    "pixelcnn": ("pixelcnn", IMAGE, {"filters": 4, "num_blocks": 2, "head_units": 8}),
+    "made": ("made", IMAGE, {"hidden_units": (16,)}),
     "sequence_lm": ("sequence_lm", SEQUENCE, _TINY_SEQ),
     "gumbel_gan": ("gumbel_gan", SEQUENCE, {**_TINY_SEQ, "critic_filters": 4,
                                             "pretrain_steps": 0}),

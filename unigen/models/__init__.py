@@ -6,6 +6,7 @@
 
 import collections
 
+from unigen.models.autoregressive import CategoricalMADE, PixelCNN
 from unigen.models.flows import MAF, FlowGAN, Glow, RealNVP, create_flow_gan
 from unigen.models.gan import DCGAN, GAN, MLPGAN, create_gan
 from unigen.models.gaussian import Gaussian
@@ -18,10 +19,12 @@ __all__ = [
     "MAF",
     "MLPGAN",
     "VAE",
+    "CategoricalMADE",
     "FlowGAN",
     "Gaussian",
     "Glow",
     "GumbelGAN",
+    "PixelCNN",
     "RealNVP",
     "Recipe",
     "SeqGAN",
@@ -97,6 +100,10 @@ register("realnvp", RealNVP)
 register("maf", MAF)
 register("vae", VAE, epochs=30)
 register("flow_gan", create_flow_gan)
+# Autoregressive: digits overfit without dropout (PixelCNN 81.5 nats early-stopped, 79.4 with
+# dropout 0.2, 78.3 with 0.5 in 56 epochs); 25 epochs at 0.2 take about 1.5 minutes.
+register("pixelcnn", PixelCNN, epochs=25, learning_rate=2e-3, image_options={"dropout": 0.2})
+register("made", CategoricalMADE, epochs=40, learning_rate=1e-3)
 # Sequence models (token data: oracle, words). Oracle budgets about a minute each on a CPU;
 # the GANs pre-train their generator by maximum likelihood for 300 steps first.
 register("sequence_lm", SequenceModel, epochs=4, learning_rate=3e-3)

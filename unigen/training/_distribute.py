@@ -16,6 +16,7 @@ __all__ = [
     "global_batch_noise",
     "is_chief",
     "minimize",
+    "resolve_jit_compile",
     "scale_loss_for_replicas",
     "split_cpu",
 ]
@@ -181,6 +182,27 @@ def _tpu(tpu):
             f'strategy=None or "mirrored" on CPUs and GPUs.'
         ) from err
     return tf.distribute.TPUStrategy(resolver)
+
+
+def resolve_jit_compile(jit_compile, strategy):
+    """``jit_compile`` as a bool: "auto" means XLA on GPUs and TPUs, not on CPUs.
+
+    Why per device: on a CPU, TensorFlow's own kernels (oneDNN) beat XLA:CPU's for
+    convolutions (measured in ``docs/benchmarks.rst``: the DCGAN's step 0.29x to 0.33x,
+    the 28x28 VAE's 0.66x with XLA), so "auto" leaves XLA off there. On GPUs and TPUs
+    XLA fuses the many small element-wise ops of these models (on TPUs it is the only
+    compiler), so "auto" turns it on; every registered model compiles with XLA (the
+    contract tests train each with ``jit_compile=True`` on a CPU).
+    """
+    if jit_compile == "auto":
+        try:
+            devices = list(strategy.extended.worker_devices)
+        except (RuntimeError, AttributeError):  # the default strategy: TF's own placement
+            devices = [d.name for d in tf.config.list_logical_devices()]
+        return any(("GPU" in d.upper() or "TPU" in d.upper()) for d in devices)
+    if not isinstance(jit_compile, bool):
+        raise ValueError(f'`jit_compile` must be True, False or "auto", got {jit_compile!r}.')
+    return jit_compile
 
 
 def is_chief(strategy):

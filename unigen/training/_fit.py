@@ -12,7 +12,7 @@ import tensorflow as tf
 from unigen import base as _base
 from unigen import errors
 from unigen.training import _data, _quiet, _runconfig, _rundir, _setup
-from unigen.training._distribute import get_strategy, is_chief
+from unigen.training._distribute import get_strategy, is_chief, resolve_jit_compile
 from unigen.training.callbacks import RunWriter, StopOnNonFinite
 
 __all__ = ["fit"]
@@ -20,7 +20,7 @@ __all__ = ["fit"]
 
 def fit(model, data, *, epochs=1, batch_size=128, strategy=None, seed=None,
         output_dir=None, callbacks=(), validation_data=None, learning_rate=1e-3,
-        optimizer=None, jit_compile=False, steps_per_execution=1, shuffle=True,
+        optimizer=None, jit_compile="auto", steps_per_execution=1, shuffle=True,
         shuffle_buffer=60_000, resume=True, tensorboard=False, verbose="auto",
         sample_every_epoch=64, mixed_precision=None):
     """Trains a generative model and returns its Keras `History`.
@@ -57,7 +57,9 @@ def fit(model, data, *, epochs=1, batch_size=128, strategy=None, seed=None,
             reported as ``val_loss``.
         learning_rate: Adam's learning rate when unigen compiles the model.
         optimizer: a Keras optimizer to use instead of Adam.
-        jit_compile: compile the training step with XLA.
+        jit_compile: compile the training step with XLA: True, False, or "auto"
+            (the default): XLA on GPUs and TPUs, not on CPUs, where TensorFlow's
+            own convolution kernels are faster (see the docs page "Benchmarks").
         steps_per_execution: training steps per call into the compiled function.
         shuffle: reshuffle the data every epoch.
         shuffle_buffer: shuffle buffer size (the whole data when smaller).
@@ -108,6 +110,7 @@ def fit(model, data, *, epochs=1, batch_size=128, strategy=None, seed=None,
         )
     _quiet.probe_devices()
     strategy = get_strategy(strategy)
+    jit_compile = resolve_jit_compile(jit_compile, strategy)
     chief = is_chief(strategy)
     replicas = strategy.num_replicas_in_sync
     if batch_size < replicas or batch_size % replicas:
