@@ -52,7 +52,8 @@ def main():
         fit(gan, steps // 3, 1e-4)  # adversarial fine-tuning of the MLE generator
         models[name] = gan
 
-    ctx = unigen.evaluation.EvaluationData("oracle")
+    test = unigen.datasets.as_numpy("oracle", "test", num_examples=200 if args.smoke else None)
+    ctx = unigen.evaluation.EvaluationData(test, dataset="oracle")
     report = unigen.evaluation.compare_sequences(
         models, ctx, output_dir=args.out, num_samples=100 if args.smoke else 1000,
         temperatures=(0.7, 1.0) if args.smoke else (0.5, 0.7, 0.85, 1.0, 1.2, 1.5))

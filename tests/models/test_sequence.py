@@ -126,3 +126,25 @@ def test_gans_start_from_mle_and_reject_bad_options():
         GumbelGAN(event_shape=(4,), num_levels=6, temperature_schedule="cosine")
     with pytest.raises(ValueError, match=r"event_shape=\(T,\)"):
         SequenceModel(event_shape=(4, 2), num_levels=6)
+
+
+def test_seqgan_resumes_to_the_same_weights_baseline_and_critic(tmp_path):
+    data = unigen.datasets.oracle(length=4).sample(64, seed=0)
+
+    def build():
+        return SeqGAN(event_shape=(4,), num_levels=10, embedding_dim=3, hidden_units=4,
+                      critic_filters=4, pretrain_steps=1)
+
+    options = dict(batch_size=32, seed=1, verbose=0)
+    full = build()
+    unigen.fit(full, data, epochs=3, **options)
+    out = str(tmp_path / "run")
+    unigen.fit(build(), data, epochs=1, output_dir=out, **options)
+    resumed = build()
+    unigen.fit(resumed, data, epochs=3, output_dir=out, **options)
+    assert float(resumed.baseline.numpy()) != 0.0
+    for a, b in zip(full.get_weights(), resumed.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(full.critic.optimizer.variables, resumed.critic.optimizer.variables,
+                    strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())

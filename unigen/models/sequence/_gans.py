@@ -65,6 +65,7 @@ class _SequenceGAN(SequenceGeneratorMixin, GenerativeModel):
         self.critic_filters = int(critic_filters)
         if isinstance(discriminator, dict):
             discriminator = keras.saving.deserialize_keras_object(discriminator)
+        self._custom_critic = discriminator is not None
         if discriminator is None:
             discriminator = conv_critic(self.num_levels, self.event_shape[0],
                                         self.critic_filters)
@@ -141,7 +142,8 @@ class _SequenceGAN(SequenceGeneratorMixin, GenerativeModel):
         return {**super().get_config(), **self._network_config(),
                 "divergence": ud.serialize(self.divergence),
                 "critic_filters": self.critic_filters,
-                "discriminator": keras.saving.serialize_keras_object(self.critic.network),
+                "discriminator": (keras.saving.serialize_keras_object(self.critic.network)
+                                  if self._custom_critic else None),
                 "discriminator_steps": self.discriminator_steps,
                 "pretrain_steps": self.pretrain_steps,
                 "discriminator_learning_rate": self.discriminator_learning_rate}
