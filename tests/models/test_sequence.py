@@ -148,3 +148,22 @@ def test_seqgan_resumes_to_the_same_weights_baseline_and_critic(tmp_path):
     for a, b in zip(full.critic.optimizer.variables, resumed.critic.optimizer.variables,
                     strict=True):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize("straight_through", [False, True])
+def test_relaxed_sequences_tend_to_the_one_hot_tokens_with_padding(straight_through):
+    network = SequenceNetwork(vocab_size=5, length=6, embedding_dim=3, hidden_units=4)
+    network.build()
+    noise = gumbel_noise(tf.random.stateless_uniform([64, 6, 5], seed=[4, 2]))
+    with tf.GradientTape() as tape:
+        tokens, relaxed = network.generate(noise, relaxation=1e-4,
+                                           straight_through=straight_through)
+        loss = tf.reduce_sum(relaxed * tf.random.stateless_normal(relaxed.shape, seed=[1, 1]))
+    unigen.datasets.check_canonical(tokens.numpy(), 5)
+    assert (tokens.numpy() == 0).any()  # some sequences ended: padding follows EOS
+    np.testing.assert_allclose(relaxed.numpy(), tf.one_hot(tokens, 5).numpy(), atol=1e-3)
+    if straight_through:  # forward values are exactly one-hot
+        np.testing.assert_array_equal(relaxed.numpy(), tf.one_hot(tokens, 5).numpy())
+    grads = tape.gradient(loss, network.trainable_variables)
+    assert any(float(tf.reduce_sum(tf.abs(tf.convert_to_tensor(g)))) > 0
+               for g in grads if g is not None)
