@@ -70,7 +70,7 @@ def test_available_and_info_fields():
         "thickened_paired")]
     assert datasets.available() == sorted(
         ["digits", "fashion_mnist", "mnist", "ring8", "grid25", "moons", "swissroll",
-         *translation]
+         *translation, "oracle", "words"]
     )
     digits = datasets.info("digits")
     assert digits.event_shape == (8, 8, 1) and digits.dtype == "uint8"

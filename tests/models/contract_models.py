@@ -12,6 +12,8 @@ import unigen
 VECTOR = {"event_shape": (2,), "num_levels": None}
 IMAGE = {"event_shape": (8, 8, 1), "num_levels": 17}
 PAIRS = {"event_shape": (8, 8, 2), "num_levels": 17}  # two domains on the channel axis
+SEQUENCE = {"event_shape": (4,), "num_levels": 10}  # the oracle chain, 4 tokens (fast traces)
+_TINY_SEQ = {"embedding_dim": 4, "hidden_units": 8}
 
 # name -> (registry name, data kind, constructor arguments)
 CONFIGS = {
@@ -43,6 +45,10 @@ CONFIGS = {
     "stargan": ("stargan", IMAGE, {"num_domains": 4, "filters": 2, "residual_blocks": 1,
                                    "critic_filters": 2, "critic_steps": 1}),
     "pix2pix": ("pix2pix", PAIRS, {"filters": 2, "residual_blocks": 1, "critic_filters": 2}),
+    "sequence_lm": ("sequence_lm", SEQUENCE, _TINY_SEQ),
+    "gumbel_gan": ("gumbel_gan", SEQUENCE, {**_TINY_SEQ, "critic_filters": 4,
+                                            "pretrain_steps": 0}),
+    "seqgan": ("seqgan", SEQUENCE, {**_TINY_SEQ, "critic_filters": 4, "pretrain_steps": 1}),
 }
 
 # Configurations trained on another dataset than digits / ring8: its x, or (x, y)
@@ -51,7 +57,7 @@ DATASETS = {"cyclegan": "digits_inverted", "stargan": "digits_domains",
             "pix2pix": "digits_inverted_paired"}
 
 ADVERSARIAL = ["gan_js", "gan_wgan_gp", "gan_hinge_sn", "dcgan", "dcgan_conditional",
-               "vae_adversarial", "flow_gan"]
+               "vae_adversarial", "flow_gan", "gumbel_gan", "seqgan"]
 
 
 def build(name, **overrides):
@@ -67,6 +73,8 @@ def data(name, count=64):
         labelled = unigen.datasets.info(DATASETS[name]).num_classes is not None
         arrays = unigen.datasets.as_numpy(DATASETS[name], "train", with_labels=labelled)
         return tuple(np.asarray(a[:count]) for a in arrays) if labelled else arrays[:count]
+    if shapes is SEQUENCE:
+        return unigen.datasets.oracle(length=4).sample(count, seed=0)
     if shapes is VECTOR:
         x = unigen.datasets.as_numpy("ring8", "train")[:count]
         x = x[0] if isinstance(x, tuple) else x

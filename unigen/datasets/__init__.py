@@ -14,10 +14,15 @@ ring8          float32 (2,)               \-      8        20,000 / 5,000 / 5,00
 grid25         float32 (2,)               \-      25       20,000 / 5,000 / 5,000
 moons          float32 (2,)               \-      2        20,000 / 5,000 / 5,000
 swissroll      float32 (2,)               \-      none     20,000 / 5,000 / 5,000
+oracle         int32 (16,), token ids     10      none     10,000 / 2,000 / 2,000
+words          int32 (12,), token ids     28      none     53,479 / 2,000 / 2,000
 =============  =========================  ======  =======  ======================
 
-Images are yielded exactly as stored, integer pixel levels in uint8: models own
-their preprocessing (scaling, dequantization). Sources:
+Sequences (oracle, words) are token ids of a `Vocabulary` (0 padding, 1
+end-of-sequence), padded after EOS; ``info(name).vocabulary`` maps them to text,
+and `oracle()` is the Markov chain that generates and exactly scores the
+``oracle`` data. Images are yielded exactly as stored, integer pixel levels in
+uint8: models own their preprocessing (scaling, dequantization). Sources:
 
 - digits: scikit-learn's bundled `load_digits` (UCI optical recognition of
   handwritten digits). Fixed split: `numpy.random.RandomState(0).permutation(1797)`,
@@ -30,6 +35,10 @@ their preprocessing (scaling, dequantization). Sources:
 - mnist: IDX files or a Keras-style `mnist.npz` already on this machine, found in
   `data_dir=`, `$UNIGEN_DATA_DIR/mnist/`, `/usr/share/datasets/mnist/` or
   `~/.keras/datasets/`. Same split rule as Fashion-MNIST.
+- oracle: `oracle()` (a Markov chain of order 2 over 8 symbols, seed 0); each
+  split is its own seeded stream of sequences.
+- words: Debian's word list `/usr/share/dict/words` (`apt-get install wamerican`),
+  or `data_dir=`; lowercase words of 1 to 11 letters, fixed permutation.
 - ring8, grid25, moons, swissroll: generated with NumPy from `seed`; each split
   is its own deterministic stream; `num_examples=` sets the size. `info(name)`
   gives the mixtures' `modes` and `mode_std` (PacGAN / VEEGAN settings).
@@ -55,6 +64,16 @@ Example:
 from unigen.datasets._domains import DOMAINS, inverse_transform, transform
 from unigen.datasets._loading import as_numpy, from_arrays, load, true_targets
 from unigen.datasets._registry import DatasetInfo, available, info
+from unigen.datasets._sequences import (
+    EOS_ID,
+    PAD_ID,
+    Oracle,
+    Vocabulary,
+    check_canonical,
+    counted_mask,
+    oracle,
+)
 
-__all__ = ["DOMAINS", "DatasetInfo", "as_numpy", "available", "from_arrays", "info",
-           "inverse_transform", "load", "transform", "true_targets"]
+__all__ = ["DOMAINS", "EOS_ID", "PAD_ID", "DatasetInfo", "Oracle", "Vocabulary", "as_numpy",
+           "available", "check_canonical", "counted_mask", "from_arrays", "info",
+           "inverse_transform", "load", "oracle", "transform", "true_targets"]

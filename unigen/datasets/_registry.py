@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from unigen.datasets import _domains, _real, _toy
+from unigen.datasets import _domains, _real, _sequences, _toy
 
 __all__ = ["DatasetInfo", "available", "info"]
 
@@ -22,7 +22,9 @@ class DatasetInfo:
     Attributes:
         name: the name `load` accepts, e.g. "digits".
         description: one paragraph: the source, the split rule and the pixel values.
-        kind: "image" (x has shape (height, width, channels)) or "vector".
+        kind: "image" (x has shape (height, width, channels)), "vector" or
+            "sequence" (x int32 token ids of shape (length,), padded after
+            end-of-sequence; see `unigen.datasets.Vocabulary`).
         event_shape: shape of one example x as yielded, e.g. (8, 8, 1) or (2,).
         dtype: dtype name of x as yielded: "uint8" for images (raw integer pixel
             levels, no scaling) and "float32" for vectors.
@@ -49,6 +51,8 @@ class DatasetInfo:
         layout: for the translation sets, "unpaired" (x holds a domain-a and a
             domain-b image of different sources on the channel axis), "paired"
             (the same source) or "domains" (x one image, y its domain); else None.
+        vocabulary: for sequence data, the `Vocabulary` of the token ids; None
+            otherwise.
     """
 
     name: str
@@ -68,6 +72,7 @@ class DatasetInfo:
     mode_std: float | None = None
     domains: tuple | None = None
     layout: str | None = None
+    vocabulary: Any = dataclasses.field(default=None, compare=False, repr=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -209,6 +214,34 @@ for _base in ("digits", "fashion_mnist"):
             f"{_base}_{_other}_paired", _base, "paired", ("original", _other))
     _REGISTRY[f"{_base}_domains"] = _translation_entry(
         f"{_base}_domains", _base, "domains", _domains.DOMAINS)
+def _sequence(name, description, source, length, vocabulary, splits):
+    return DatasetInfo(
+        name=name, description=description, kind="sequence", event_shape=(length,),
+        dtype="int32", num_levels=vocabulary.size, value_range=(0, vocabulary.size - 1),
+        num_classes=None, splits=dict(splits), source=source, vocabulary=vocabulary,
+    )
+
+
+_REGISTRY["oracle"] = _Entry(_sequence(
+    "oracle",
+    "Sequences of 16 tokens from a seeded Markov chain of order 2 over 8 symbols "
+    "(a..h) and end-of-sequence (`unigen.datasets.oracle()`), padded after EOS; the "
+    "chain scores any sequence exactly, so the oracle NLL of a model's samples is an "
+    "exact sample-quality score. Each split is its own seeded stream.",
+    "generated (numpy, seeded Markov chain)", _sequences.oracle().length,
+    _sequences.oracle().vocabulary, _sequences.ORACLE_SPLITS,
+), _sequences.load_oracle_split)
+_REGISTRY["words"] = _Entry(_sequence(
+    "words",
+    "Lowercase English words of 1 to 11 letters (about 57,500 distinct) from Debian's "
+    "word list /usr/share/dict/words (package wamerican), one token a character, "
+    "then end-of-sequence and padding to 12. Fixed split: sorted, permuted with "
+    "RandomState(0); test = first 2,000, validation = next 2,000, train = the rest.",
+    "Debian package wamerican: /usr/share/dict/words", _sequences.WORDS_LENGTH,
+    _sequences.WORDS_VOCABULARY,
+    {"train": 53_479, "validation": _sequences.WORDS_VALIDATION,
+     "test": _sequences.WORDS_TEST},
+), _sequences.load_words_split)
 
 
 def available():

@@ -35,6 +35,15 @@ from unigen.evaluation._metrics import (
 from unigen.evaluation._parzen import choose_bandwidth, parzen_log_prob
 from unigen.evaluation._reference import Memoriser, NoiseMixture
 from unigen.evaluation._report import Report
+from unigen.evaluation._sequence import (
+    bleu,
+    heldout_nll,
+    oracle_nll,
+    plot_temperature_sweep,
+    self_bleu,
+    temperature_sweep,
+)
+from unigen.evaluation._sequence_compare import SequenceReport, compare_sequences
 
 __all__ = [
     "EvaluationData",
@@ -44,26 +53,34 @@ __all__ = [
     "NoiseMixture",
     "Report",
     "Score",
+    "SequenceReport",
     "ais_log_prob",
     "am_score",
     "annealed_importance_sampling",
     "annealing_schedule",
+    "bleu",
     "c2st",
     "choose_bandwidth",
     "choose_observation_scale",
     "compare",
+    "compare_sequences",
     "density_coverage",
     "estimators",
     "evaluate",
     "feature_network",
     "fid",
     "frechet_distance",
+    "heldout_nll",
     "inception_score",
     "kid",
     "likelihood",
     "mmd_test",
     "mode_score",
     "nearest_neighbour_check",
+    "oracle_nll",
     "parzen_log_prob",
+    "plot_temperature_sweep",
     "precision_recall",
+    "self_bleu",
+    "temperature_sweep",
 ]

@@ -99,6 +99,12 @@ def compare(models, data, *, output_dir=None, metrics=None, references=True, dat
         data, dataset=dataset, train=train, validation=validation, features=features,
         cache_dir=cache_dir, seed=seed, verbose=1 if verbose is None else verbose)
     verbose = ctx.verbose if verbose is None else verbose
+    if ctx.info is not None and ctx.info.kind == "sequence":  # token data: own metrics
+        from unigen.evaluation._sequence_compare import compare_sequences
+
+        return compare_sequences(models, ctx, output_dir=output_dir, seed=seed,
+                                 num_samples=num_samples or 1000, references=references,
+                                 title=title)
     metrics = _check_metrics(metrics, ctx)
     all_models = dict(models)
     if references:

@@ -357,6 +357,10 @@ def evaluate(model, data, metrics=None, *, dataset=None, train=None, validation=
     ctx = data if isinstance(data, EvaluationData) else EvaluationData(
         data, dataset=dataset, train=train, validation=validation, features=features,
         cache_dir=cache_dir, seed=seed, verbose=1 if verbose is None else verbose)
+    if ctx.info is not None and ctx.info.kind == "sequence":  # token data: own metrics
+        from unigen.evaluation._sequence_compare import evaluate_sequences
+
+        return evaluate_sequences(model, ctx, seed=seed, num_samples=num_samples or 1000)
     metrics = _check_metrics(metrics, ctx)
     # One BLAS thread: the metrics are many small matrix products, which
     # multi-threaded BLAS slows down several times on a shared machine.

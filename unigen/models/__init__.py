@@ -10,6 +10,7 @@ from unigen.models.autoregressive import CategoricalMADE, PixelCNN
 from unigen.models.flows import MAF, FlowGAN, Glow, RealNVP, create_flow_gan
 from unigen.models.gan import DCGAN, GAN, MLPGAN, create_gan
 from unigen.models.gaussian import Gaussian
+from unigen.models.sequence import GumbelGAN, SeqGAN, SequenceModel
 from unigen.models.translation import CycleGAN, Pix2Pix, StarGAN
 from unigen.models.vae import VAE
 
@@ -24,10 +25,13 @@ __all__ = [
     "FlowGAN",
     "Gaussian",
     "Glow",
+    "GumbelGAN",
     "Pix2Pix",
     "PixelCNN",
     "RealNVP",
     "Recipe",
+    "SeqGAN",
+    "SequenceModel",
     "StarGAN",
     "available",
     "create",
@@ -109,3 +113,10 @@ register("made", CategoricalMADE, epochs=40, learning_rate=1e-3)
 register("cyclegan", CycleGAN, epochs=20, learning_rate=2e-4)
 register("stargan", StarGAN, epochs=20, learning_rate=1e-4)
 register("pix2pix", Pix2Pix, epochs=20, learning_rate=2e-4)
+# Sequence models (token data: oracle, words). Oracle budgets about a minute each on a CPU;
+# the GANs pre-train their generator by maximum likelihood for 300 steps first.
+register("sequence_lm", SequenceModel, epochs=4, learning_rate=3e-3)
+register("gumbel_gan", lambda **kw: GumbelGAN(**{"pretrain_steps": 300, **kw}), epochs=4,
+         learning_rate=1e-3)
+register("seqgan", lambda **kw: SeqGAN(**{"pretrain_steps": 300, **kw}), epochs=4,
+         learning_rate=1e-3)
