@@ -83,15 +83,23 @@ def test_oracle_dataset_splits_are_seeded_streams_of_the_oracle():
     assert datasets.oracle() is datasets.oracle()
 
 
-def test_words_are_lowercase_with_fixed_splits():
+def test_words_keep_lowercase_words_in_fixed_disjoint_splits(tmp_path):
+    # A word list like Debian's: capitals, possessives, hyphens, too long words and
+    # duplicates are dropped; what is left is split the same way on every call.
+    words = ["".join(p) for p in itertools.product("abcdefghi", repeat=4)]  # 6,561
+    extra = ["Paris", "dog's", "x-ray", "a" * 12, "abcdefghijk", "z", "abcd"]
+    (tmp_path / "words").write_text("\n".join(words + extra))
     info = datasets.info("words")
     assert info.event_shape == (12,) and info.vocabulary.size == 28
-    test = datasets.as_numpy("words", "test")
-    assert len(test) == 2_000
-    words = info.vocabulary.decode(test[:50])
-    assert all(w.isalpha() and w.islower() and 1 <= len(w) <= 11 for w in words)
-    train = datasets.as_numpy("words", "train")
-    assert not set(info.vocabulary.decode(train[:2000])) & set(info.vocabulary.decode(test))
+    test = datasets.as_numpy("words", "test", data_dir=tmp_path)
+    train = datasets.as_numpy("words", "train", data_dir=tmp_path)
+    validation = datasets.as_numpy("words", "validation", data_dir=tmp_path)
+    assert len(test) == len(validation) == 2_000 and len(train) == 6_561 + 2 - 4_000
+    decoded = [set(info.vocabulary.decode(x)) for x in (train, validation, test)]
+    assert set().union(*decoded) == set(words) | {"abcdefghijk", "z"}
+    assert not (decoded[0] & decoded[2] or decoded[0] & decoded[1] or decoded[1] & decoded[2])
+    assert all(w.isalpha() and w.islower() and 1 <= len(w) <= 11 for w in decoded[2])
+    np.testing.assert_array_equal(test, datasets.as_numpy("words", "test", data_dir=tmp_path))
 
 
 def test_words_from_data_dir_and_the_missing_list_names_the_fix(tmp_path):
