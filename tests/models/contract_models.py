@@ -35,10 +35,12 @@ CONFIGS = {
     "vae_conditional": ("vae", IMAGE, {"latent_dim": 2, "num_classes": 10}),
     "flow_gan": ("flow_gan", VECTOR, {"num_couplings": 2, "hidden": 8,
                                       "discriminator_units": 8}),
+    "biggan": ("biggan", IMAGE, {"latent_dim": 3, "base_filters": 2, "embedding_dim": 2,
+                                 "num_classes": 10, "attention": False}),
 }
 
 ADVERSARIAL = ["gan_js", "gan_wgan_gp", "gan_hinge_sn", "dcgan", "dcgan_conditional",
-               "vae_adversarial", "flow_gan"]
+               "vae_adversarial", "flow_gan", "biggan"]
 
 
 def build(name, **overrides):

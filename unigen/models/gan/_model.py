@@ -98,6 +98,9 @@ class GAN(GANTrainingMixin, GenerativeModel):
             generator stays unconditional.
         supervised_weight: weight of the labelled examples' cross-entropy
             (a mean over the whole batch, unlabelled ones counting 0).
+        orthogonal_regularization: beta of BigGAN's orthogonal regularisation:
+            the generator minimises its loss plus
+            beta sum_W ||W^T W * (1 - I)||_F^2 over its kernels (0: off).
         instance_noise: std of Gaussian noise added to the critic's real and
             fake inputs (in the generator's range).
         instance_noise_steps: anneal ``instance_noise`` linearly to 0 over this
@@ -141,7 +144,8 @@ class GAN(GANTrainingMixin, GenerativeModel):
                  num_classes=None, conditioning="concat", auxiliary_classifier_weight=0.0,
                  label_flip=0.0, feature_matching=0.0, minibatch_discrimination=0,
                  semi_supervised_classes=None, supervised_weight=1.0,
-                 event_shape=None, num_levels=None, seed=0, **kwargs):
+                 orthogonal_regularization=0.0, event_shape=None, num_levels=None, seed=0,
+                 **kwargs):
         self.divergence = ud.get(divergence)
         self.divergence.check_trainable()
         generator = _network(generator, "generator")
@@ -183,6 +187,10 @@ class GAN(GANTrainingMixin, GenerativeModel):
         self.supervised_weight = float(supervised_weight)
         if not self.supervised_weight >= 0:
             raise ValueError(f"`supervised_weight` must be >= 0, got {supervised_weight!r}.")
+        self.orthogonal_regularization = float(orthogonal_regularization)
+        if not self.orthogonal_regularization >= 0:
+            raise ValueError(f"`orthogonal_regularization` must be >= 0, got "
+                             f"{orthogonal_regularization!r}.")
         self._check_options()
         self.critic = None
         if self.divergence.uses_critic:
@@ -316,6 +324,12 @@ class GAN(GANTrainingMixin, GenerativeModel):
                             "GAN has no critic.")
         return self.critic(self._preprocess(x), training=training)
 
+    def orthogonal_penalty(self):
+        """sum_W ||W^T W * (1 - I)||_F^2 over the generator's kernels (rank >= 2)."""
+        kernels = [v for v in self.generator.trainable_variables
+                   if v.name == "kernel" and len(v.shape) >= 2]
+        return tf.add_n([ops.orthogonal_penalty(k) for k in kernels])
+
     def classify(self, x):
         """p(y | x), [batch, K], of a semi-supervised GAN: the softmax of the critic's
         K class logits on data ``x`` (in the data's own range, like ``log_prob``)."""
@@ -336,13 +350,22 @@ class GAN(GANTrainingMixin, GenerativeModel):
         return ops.to_generator_range(x, self.num_levels)
 
     # ----------------------------------------------------------- sampling
-    def _sample(self, num_samples, seed, labels=None):
+    def _sample(self, num_samples, seed, labels=None, truncation=None):
         """Draws from the generator (its moving average when ``ema_decay`` is set).
 
         ``labels``: ints ``[num_samples]`` of a conditional GAN (default 0, 1,
-        ..., K-1, 0, ...). Images with ``num_levels`` come back as integer levels.
+        ..., K-1, 0, ...). ``truncation``: the truncation trick (Brock et al.
+        2019): z from the standard normal truncated to [-t, t], trading variety
+        for fidelity as t shrinks (None: the untruncated prior). Images with
+        ``num_levels`` come back as integer levels.
         """
-        z = keras.random.normal((num_samples, self.latent_dim), seed=seed)
+        if truncation is None:
+            z = keras.random.normal((num_samples, self.latent_dim), seed=seed)
+        else:
+            if not float(truncation) > 0:
+                raise ValueError(f"`truncation` must be a positive bound t (z in "
+                                 f"[-t, t]), got {truncation!r}.")
+            z = ops.truncated_normal((num_samples, self.latent_dim), truncation, seed)
         out = self._generate(z, labels, training=False, average=self.ema_generator is not None)
         return ops.from_generator_range(out, self.num_levels)
 
@@ -424,6 +447,7 @@ class GAN(GANTrainingMixin, GenerativeModel):
             "minibatch_discrimination": self.minibatch_discrimination,
             "semi_supervised_classes": self.semi_supervised_classes,
             "supervised_weight": self.supervised_weight,
+            "orthogonal_regularization": self.orthogonal_regularization,
             "seed": self.seed,
         }
 

@@ -144,3 +144,31 @@ def masked_classifier_loss(logits, labels):
     per_example = keras.losses.sparse_categorical_crossentropy(
         tf.maximum(labels, 0), tf.cast(logits, "float32"), from_logits=True)
     return tf.reduce_mean(mask * per_example)
+
+
+def orthogonal_penalty(kernel):
+    """BigGAN's orthogonal regularisation of one weight: ||W^T W * (1 - I)||_F^2.
+
+    ``kernel`` is reshaped to W [fan_in, units] (the last axis holds the
+    output units, as Keras stores Dense and Conv kernels); only the
+    off-diagonal Gram entries are penalised, so the units' norms stay free
+    (Brock et al. 2019, Section 3.1).
+    """
+    w = tf.reshape(tf.cast(kernel, "float32"), [-1, kernel.shape[-1]])
+    gram = tf.matmul(w, w, transpose_a=True)
+    off_diagonal = gram * (1.0 - tf.eye(tf.shape(gram)[0]))
+    return tf.reduce_sum(tf.square(off_diagonal))
+
+
+def truncated_normal(shape, truncation, seed):
+    """Standard normal draws truncated to [-t, t] (the truncation trick).
+
+    Drawn by inverting the CDF: u ~ U(Phi(-t), Phi(t)), z = Phi^-1(u), the
+    same distribution as resampling every value outside [-t, t] until it
+    falls inside, in a single draw (float64 for the tails).
+    """
+    t = float(truncation)
+    low = 0.5 * tf.math.erfc(tf.constant(t / 2**0.5, "float64"))  # Phi(-t)
+    u = tf.cast(keras.random.uniform(shape, seed=seed), "float64")
+    z = tf.math.ndtri(low + u * (1.0 - 2.0 * low))
+    return tf.cast(tf.clip_by_value(z, -t, t), "float32")

@@ -46,8 +46,11 @@ class GANTrainingMixin:
             fake = self._generate(z, labels, training=True)
             if self.critic is not None:
                 fake = self._with_instance_noise(fake, batch)
-            return adversarial_loss(self.divergence, self.critic, real, fake,
+            loss = adversarial_loss(self.divergence, self.critic, real, fake,
                                     labels if context is None else context)
+            if self.orthogonal_regularization:
+                loss += self.orthogonal_regularization * self.orthogonal_penalty()
+            return loss
 
         return minimize(self.optimizer, loss, self.generator.trainable_variables)
 
