@@ -37,10 +37,14 @@ CONFIGS = {
                                       "discriminator_units": 8}),
     "biggan": ("biggan", IMAGE, {"latent_dim": 3, "base_filters": 2, "embedding_dim": 2,
                                  "num_classes": 10, "attention": False}),
+    "progan": ("progan", IMAGE, {"latent_dim": 4, "base_filters": 2, "phase_steps": 1,
+                                 "fade_steps": 1}),
+    "lapgan": ("lapgan", IMAGE, {"latent_dim": 2, "filters": 2, "coarse_units": 4}),
 }
 
 ADVERSARIAL = ["gan_js", "gan_wgan_gp", "gan_hinge_sn", "dcgan", "dcgan_conditional",
-               "vae_adversarial", "flow_gan", "biggan"]
+               "vae_adversarial", "flow_gan", "biggan",
+               "progan", "lapgan"]
 
 
 def build(name, **overrides):

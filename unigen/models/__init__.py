@@ -7,19 +7,23 @@
 import collections
 
 from unigen.models.flows import MAF, FlowGAN, Glow, RealNVP, create_flow_gan
-from unigen.models.gan import DCGAN, GAN, MLPGAN, create_gan
+from unigen.models.gan import DCGAN, GAN, MLPGAN, BigGAN, create_biggan, create_gan
 from unigen.models.gaussian import Gaussian
+from unigen.models.pyramid import LAPGAN, ProGAN, create_lapgan, create_progan
 from unigen.models.vae import VAE
 
 __all__ = [
     "DCGAN",
     "GAN",
+    "LAPGAN",
     "MAF",
     "MLPGAN",
     "VAE",
+    "BigGAN",
     "FlowGAN",
     "Gaussian",
     "Glow",
+    "ProGAN",
     "RealNVP",
     "Recipe",
     "available",
@@ -93,3 +97,7 @@ register("realnvp", RealNVP)
 register("maf", MAF)
 register("vae", VAE, epochs=30)
 register("flow_gan", create_flow_gan)
+register("biggan", create_biggan, epochs=40, learning_rate=2e-4)
+register("progan", create_progan, epochs=40, learning_rate=1e-3,
+         image_options={"phase_steps": 300, "fade_steps": 300})
+register("lapgan", create_lapgan, epochs=40, learning_rate=2e-4)
