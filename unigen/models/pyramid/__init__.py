@@ -5,7 +5,7 @@ critic update and `unigen.training._distribute.minimize` for every generator
 update.
 """
 
-from unigen.models.pyramid import _layers as layers
+from unigen.models.pyramid import layers
 from unigen.models.pyramid.lapgan import LAPGAN, create_lapgan
 from unigen.models.pyramid.progan import (
     ProGAN,

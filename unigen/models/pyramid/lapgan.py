@@ -29,7 +29,7 @@ from unigen.adversarial import Critic, LeakyMax, adversarial_loss
 from unigen.base import GenerativeModel, _check_positive_int
 from unigen.models.gan import _ops as ops
 from unigen.models.gan.networks import upsampling_plan
-from unigen.models.pyramid import _layers as pl
+from unigen.models.pyramid import layers as pl
 from unigen.training._distribute import global_batch_noise, minimize
 
 __all__ = ["LAPGAN", "create_lapgan"]
@@ -211,7 +211,10 @@ class LAPGAN(GenerativeModel):
     # ----------------------------------------------------------- training
     def train_step(self, data):
         """Every active level's critic steps once, then one generator update on the
-        sum of the active levels' generator losses."""
+        sum of the active levels' generator losses.
+
+        Reported: ``loss`` (that sum), ``critic_loss`` and ``critic_penalty``
+        (means over the active levels' critics)."""
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         real = self._preprocess(x)
         critic_loss, penalty = 0.0, 0.0
@@ -228,8 +231,9 @@ class LAPGAN(GenerativeModel):
             return tf.add_n([adversarial_loss(self.divergence, self.level_critics[k],
                                               *level_pairs[k]) for k in active])
 
+        # The critics' values are reported as means over the active levels.
         logs = {"loss": minimize(self.optimizer, loss, variables),
-                "critic_loss": critic_loss, "critic_penalty": penalty}
+                "critic_loss": critic_loss / len(active), "critic_penalty": penalty / len(active)}
         for name, tracker in self._trackers.items():
             tracker.update_state(logs[name])
         return self.get_metrics_result()

@@ -37,7 +37,7 @@ from unigen import errors
 from unigen.base import _check_positive_int
 from unigen.models.gan._presets import _Preset, _resolve_divergence
 from unigen.models.gan.networks import upsampling_plan
-from unigen.models.pyramid import _layers as pl
+from unigen.models.pyramid import layers as pl
 
 __all__ = ["ProGAN", "ProgressiveCritic", "ProgressiveGenerator", "growth_schedule"]
 
