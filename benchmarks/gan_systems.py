@@ -203,17 +203,43 @@ def truncation(args):
                           "samples": 447, "curve": rows})
 
 
+def _rst(header, rows):
+    cells = [header] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    rule = "  ".join("=" * w for w in widths)
+    lines = [rule, "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)), rule]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+              for row in cells[1:]]
+    return "\n".join([*lines, rule])
+
+
 def table(args):
+    """Prints the docs tables (reStructuredText) from the JSON files."""
     del args
-    lines = []
     path = os.path.join(RESULTS, "gan_systems_{}.json")
-    for part in ("semi", "pyramid", "truncation"):
-        if not os.path.exists(path.format(part)):
-            continue
-        with open(path.format(part)) as f:
+    out = []
+    if os.path.exists(path.format("semi")):
+        with open(path.format("semi")) as f:
             record = json.load(f)
-        lines.append(f"[{part}] {json.dumps(record)[:2000]}")
-    print("\n".join(lines))
+        rows = [[r["seed"], f"{r['semi_supervised_gan']:.1%}",
+                 f"{r['classifier_100_labels']:.1%}", r["gan_steps"]] for r in record["runs"]]
+        rows.append(["mean", f"{record['mean_semi_supervised_gan']:.1%}",
+                     f"{record['mean_classifier_100_labels']:.1%}", ""])
+        out.append(_rst(["seed", "semi-supervised GAN", "classifier, 100 labels",
+                         "GAN steps"], rows))
+    if os.path.exists(path.format("pyramid")):
+        with open(path.format("pyramid")) as f:
+            record = json.load(f)
+        rows = [[name, r["steps"], f"{r['fid']:.1f}", f"{r['precision']:.2f}",
+                 f"{r['recall']:.2f}"] for name, r in record["models"].items()]
+        out.append(_rst(["model", "steps", "FID", "precision", "recall"], rows))
+    if os.path.exists(path.format("truncation")):
+        with open(path.format("truncation")) as f:
+            record = json.load(f)
+        rows = [[r["truncation"], f"{r['fid']:.1f}", f"{r['inception_score']:.2f}",
+                 f"{r['precision']:.2f}", f"{r['recall']:.2f}"] for r in record["curve"]]
+        out.append(_rst(["truncation t", "FID", "IS", "precision", "recall"], rows))
+    print("\n\n".join(out))
 
 
 def main():

@@ -89,7 +89,7 @@ class GAN(GANTrainingMixin, GenerativeModel):
         minibatch_discrimination: number of kernels B of a
             `layers.MinibatchDiscrimination` layer between the critic's
             features and its head (0: off); it compares examples within the
-            per-replica batch.
+            per-replica batch, so R replicas train differently from one device.
         semi_supervised_classes: K of a semi-supervised GAN (Salimans et al.
             2016, Section 5): the critic has K class logits l_k and the "real"
             logit log sum_k exp l_k (the (K+1)-th, fake, class has logit 0);
