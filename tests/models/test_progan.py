@@ -71,6 +71,10 @@ def test_pixel_norm_and_minibatch_stddev_against_numpy():
         group = x[3 * g:3 * g + 3].astype("float64")
         s = np.mean(np.sqrt(group.var(0) + 1e-8))
         np.testing.assert_allclose(out[3 * g:3 * g + 3, ..., 5], s, rtol=1e-5)
+    # A last, smaller batch that is not a multiple of the group: groups of 2.
+    ragged = pl.minibatch_stddev(x[:4], group_size=3).numpy()
+    np.testing.assert_allclose(ragged[0, ..., 5], np.mean(np.sqrt(x[:2].var(0) + 1e-8)),
+                               rtol=1e-5)
 
 
 def test_equalized_layers_scale_weights_at_run_time():

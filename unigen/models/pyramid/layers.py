@@ -76,18 +76,21 @@ def pixel_norm(x, epsilon=1e-8):
 def minibatch_stddev(x, group_size=4):
     """ProGAN's minibatch standard deviation, appended as one more channel.
 
-    The batch is split into groups of ``group_size`` consecutive examples (the
-    batch must be a multiple of it); in each group, the standard deviation
-    over the group of every feature and position, averaged over features and
-    positions, is one number s, appended to each member as a constant channel:
-    [b, h, w, c] -> [b, h, w, c + 1].
+    The batch is split into groups of ``group_size`` consecutive examples; in
+    each group, the standard deviation over the group of every feature and
+    position, averaged over features and positions, is one number s, appended
+    to each member as a constant channel: [b, h, w, c] -> [b, h, w, c + 1]. A
+    batch that is not a multiple of ``group_size`` (the last, smaller batch of
+    an epoch) is split into groups of 2, or of 1 (s = 1e-4) for an odd batch.
     """
     shape = tf.shape(x)
-    grouped = tf.reshape(x, tf.concat([[-1, group_size], shape[1:]], 0))  # [g, G, h, w, c]
+    batch = shape[0]
+    group = tf.where(batch % group_size == 0, group_size, tf.where(batch % 2 == 0, 2, 1))
+    grouped = tf.reshape(x, tf.concat([[-1, group], shape[1:]], 0))  # [g, G, h, w, c]
     variance = tf.reduce_mean(tf.square(grouped - tf.reduce_mean(grouped, 1, keepdims=True)),
                               axis=1)
     s = tf.reduce_mean(tf.sqrt(variance + 1e-8), axis=[1, 2, 3])  # [g]
-    s = tf.repeat(s, group_size)  # one per example
+    s = tf.repeat(s, group)  # one per example
     channel = s[:, None, None, None] * tf.ones_like(x[..., :1])
     return tf.concat([x, channel], axis=-1)
 
