@@ -12,7 +12,7 @@ bundled digits instead. It saves a grid of samples at the end of every stage
 (blocky at the early stages: a stage's images are upsampled to full size) and
 prints the stage and alpha as training goes.
 
-Time on 2 shared CPU cores: --smoke about 45 s (load average 8); the default
+Time on 2 shared CPU cores: --smoke about 9 s (45 s at load average 8); the default
 schedule (7,500 steps) on digits about 20 minutes (estimated from the
 benchmark's 6.6 steps per second at load 10), on Fashion-MNIST far longer.
 """

@@ -10,7 +10,7 @@ script prints its accuracy on the 447 test digits next to the same network
 trained as a plain classifier on the 100 labelled digits alone, and saves a
 grid of samples.
 
-Time on 2 shared CPU cores: --smoke about 35 s (load average 8); 60 epochs
+Time on 2 shared CPU cores: --smoke about 7 s (35 s at load average 8); 60 epochs
 (1,200 steps) about 3 minutes (estimated from the benchmark's steps per second).
 """
 
