@@ -49,6 +49,11 @@ CONFIGS = {
     "gumbel_gan": ("gumbel_gan", SEQUENCE, {**_TINY_SEQ, "critic_filters": 4,
                                             "pretrain_steps": 0}),
     "seqgan": ("seqgan", SEQUENCE, {**_TINY_SEQ, "critic_filters": 4, "pretrain_steps": 1}),
+    "biggan": ("biggan", IMAGE, {"latent_dim": 3, "base_filters": 2, "embedding_dim": 2,
+                                 "num_classes": 10, "attention": False}),
+    "progan": ("progan", IMAGE, {"latent_dim": 4, "base_filters": 2, "phase_steps": 1,
+                                 "fade_steps": 1}),
+    "lapgan": ("lapgan", IMAGE, {"latent_dim": 2, "filters": 2, "coarse_units": 4}),
 }
 
 # Configurations trained on another dataset than digits / ring8: its x, or (x, y)
@@ -57,7 +62,8 @@ DATASETS = {"cyclegan": "digits_inverted", "stargan": "digits_domains",
             "pix2pix": "digits_inverted_paired"}
 
 ADVERSARIAL = ["gan_js", "gan_wgan_gp", "gan_hinge_sn", "dcgan", "dcgan_conditional",
-               "vae_adversarial", "flow_gan", "gumbel_gan", "seqgan"]
+               "vae_adversarial", "flow_gan", "gumbel_gan", "seqgan", "biggan", "progan",
+               "lapgan"]
 
 
 def build(name, **overrides):

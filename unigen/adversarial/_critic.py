@@ -133,7 +133,8 @@ class Critic(keras.layers.Layer):
         fake_out = self.outputs(fake, context, training)
         total = self.divergence.discriminator_loss(real_out[0], fake_out[0])
         logs = {}
-        for name, (value, weight) in self._extra_terms(real_out, fake_out, context).items():
+        extra = self._extra_terms(real_out, fake_out, context, seed=seed, training=training)
+        for name, (value, weight) in extra.items():
             logs[name] = value
             total += weight * value
         if self.reports_penalty:
@@ -151,22 +152,38 @@ class Critic(keras.layers.Layer):
         weighted terms of `_generator_terms`.
         """
         fake_out = self.outputs(fake, context, training)
+        real_out = None
+        if real is not None and (self.divergence.generator_loss_needs_real
+                                 or self.generator_terms_need_real):
+            real_out = self.outputs(real, context, training)
         real_values = None
-        if real is not None and self.divergence.generator_loss_needs_real:
-            real_values = self.outputs(real, context, training)[0]
+        if real_out is not None and self.divergence.generator_loss_needs_real:
+            real_values = real_out[0]
         loss = self.divergence.generator_loss(fake_out[0], real_values)
-        for value, weight in self._generator_terms(fake_out, context).values():
+        for value, weight in self._generator_terms(fake_out, context, real_out).values():
             loss += weight * value
         return loss
 
-    def _extra_terms(self, real_outputs, fake_outputs, context):
-        """Subclass hook: ``{name: (value, weight)}`` added to the critic's loss."""
-        del real_outputs, fake_outputs, context
+    #: True when `_generator_terms` needs the critic's outputs on real data
+    #: (feature matching); `generator_loss` then computes them.
+    generator_terms_need_real = False
+
+    def _extra_terms(self, real_outputs, fake_outputs, context, seed=None, training=True):
+        """Subclass hook: ``{name: (value, weight)}`` added to the critic's loss.
+
+        ``seed`` is the owner's noise generator (for terms that draw noise, such
+        as flipped labels); ``training`` tells whether this is an update.
+        """
+        del real_outputs, fake_outputs, context, seed, training
         return {}
 
-    def _generator_terms(self, fake_outputs, context):
-        """Subclass hook: ``{name: (value, weight)}`` added to the generator's loss."""
-        del fake_outputs, context
+    def _generator_terms(self, fake_outputs, context, real_outputs=None):
+        """Subclass hook: ``{name: (value, weight)}`` added to the generator's loss.
+
+        ``real_outputs`` is the critic's outputs on the real batch when
+        `generator_terms_need_real` is set (and a real batch was given), else None.
+        """
+        del fake_outputs, context, real_outputs
         return {}
 
     # ------------------------------------------------------------ update

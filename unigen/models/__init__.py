@@ -8,8 +8,9 @@ import collections
 
 from unigen.models.autoregressive import CategoricalMADE, PixelCNN
 from unigen.models.flows import MAF, FlowGAN, Glow, RealNVP, create_flow_gan
-from unigen.models.gan import DCGAN, GAN, MLPGAN, create_gan
+from unigen.models.gan import DCGAN, GAN, MLPGAN, BigGAN, create_biggan, create_gan
 from unigen.models.gaussian import Gaussian
+from unigen.models.pyramid import LAPGAN, ProGAN, create_lapgan, create_progan
 from unigen.models.sequence import GumbelGAN, SeqGAN, SequenceModel
 from unigen.models.translation import CycleGAN, Pix2Pix, StarGAN
 from unigen.models.vae import VAE
@@ -17,9 +18,11 @@ from unigen.models.vae import VAE
 __all__ = [
     "DCGAN",
     "GAN",
+    "LAPGAN",
     "MAF",
     "MLPGAN",
     "VAE",
+    "BigGAN",
     "CategoricalMADE",
     "CycleGAN",
     "FlowGAN",
@@ -28,6 +31,7 @@ __all__ = [
     "GumbelGAN",
     "Pix2Pix",
     "PixelCNN",
+    "ProGAN",
     "RealNVP",
     "Recipe",
     "SeqGAN",
@@ -120,3 +124,8 @@ register("gumbel_gan", lambda **kw: GumbelGAN(**{"pretrain_steps": 300, **kw}), 
          learning_rate=1e-3)
 register("seqgan", lambda **kw: SeqGAN(**{"pretrain_steps": 300, **kw}), epochs=4,
          learning_rate=1e-3)
+register("biggan", create_biggan, epochs=40, learning_rate=2e-4)
+# ProGAN in compare's 40 epochs of about 16 steps on digits: full size from step 400.
+register("progan", create_progan, epochs=40, learning_rate=1e-3,
+         image_options={"phase_steps": 100, "fade_steps": 100})
+register("lapgan", create_lapgan, epochs=40, learning_rate=2e-4)

@@ -80,6 +80,27 @@ class GAN(GANTrainingMixin, GenerativeModel):
             differ); None takes `unigen.fit`'s ``learning_rate``.
         label_smoothing: one-sided label smoothing s (real targets 1 - s) for the
             "js" divergence.
+        label_flip: probability p in [0, 0.5) of flipping each real and each
+            fake target of the "js" critic's loss (noisy labels, "ganhacks").
+        feature_matching: weight lambda of feature matching (Salimans et al.
+            2016): the generator minimises its adversarial loss plus
+            lambda ||E f(x) - E f(G(z))||^2, f the critic network's last
+            hidden features (means over the global batch).
+        minibatch_discrimination: number of kernels B of a
+            `layers.MinibatchDiscrimination` layer between the critic's
+            features and its head (0: off); it compares examples within the
+            per-replica batch, so R replicas train differently from one device.
+        semi_supervised_classes: K of a semi-supervised GAN (Salimans et al.
+            2016, Section 5): the critic has K class logits l_k and the "real"
+            logit log sum_k exp l_k (the (K+1)-th, fake, class has logit 0);
+            data are (x, y) with y in 0..K-1 for labelled and -1 for unlabelled
+            examples; ``classify(x)`` gives p(y | x). "js" divergence only; the
+            generator stays unconditional.
+        supervised_weight: weight of the labelled examples' cross-entropy
+            (a mean over the whole batch, unlabelled ones counting 0).
+        orthogonal_regularization: beta of BigGAN's orthogonal regularisation:
+            the generator minimises its loss plus
+            beta sum_W ||W^T W * (1 - I)||_F^2 over its kernels (0: off).
         instance_noise: std of Gaussian noise added to the critic's real and
             fake inputs (in the generator's range).
         instance_noise_steps: anneal ``instance_noise`` linearly to 0 over this
@@ -121,7 +142,10 @@ class GAN(GANTrainingMixin, GenerativeModel):
                  discriminator_learning_rate=None, label_smoothing=0.0,
                  instance_noise=0.0, instance_noise_steps=None, pack=1, ema_decay=None,
                  num_classes=None, conditioning="concat", auxiliary_classifier_weight=0.0,
-                 event_shape=None, num_levels=None, seed=0, **kwargs):
+                 label_flip=0.0, feature_matching=0.0, minibatch_discrimination=0,
+                 semi_supervised_classes=None, supervised_weight=1.0,
+                 orthogonal_regularization=0.0, event_shape=None, num_levels=None, seed=0,
+                 **kwargs):
         self.divergence = ud.get(divergence)
         self.divergence.check_trainable()
         generator = _network(generator, "generator")
@@ -149,6 +173,24 @@ class GAN(GANTrainingMixin, GenerativeModel):
                              f"got {conditioning!r}.")
         self.conditioning = conditioning
         self.auxiliary_classifier_weight = float(auxiliary_classifier_weight)
+        self.label_flip = _check_fraction("label_flip", label_flip, upper=0.5)
+        self.feature_matching = float(feature_matching)
+        if not self.feature_matching >= 0:
+            raise ValueError(f"`feature_matching` must be a weight >= 0, got "
+                             f"{feature_matching!r}.")
+        self.minibatch_discrimination = (
+            0 if not minibatch_discrimination else
+            _check_positive_int("minibatch_discrimination", minibatch_discrimination))
+        self.semi_supervised_classes = (
+            None if semi_supervised_classes is None else
+            _check_positive_int("semi_supervised_classes", semi_supervised_classes))
+        self.supervised_weight = float(supervised_weight)
+        if not self.supervised_weight >= 0:
+            raise ValueError(f"`supervised_weight` must be >= 0, got {supervised_weight!r}.")
+        self.orthogonal_regularization = float(orthogonal_regularization)
+        if not self.orthogonal_regularization >= 0:
+            raise ValueError(f"`orthogonal_regularization` must be >= 0, got "
+                             f"{orthogonal_regularization!r}.")
         self._check_options()
         self.critic = None
         if self.divergence.uses_critic:
@@ -161,7 +203,11 @@ class GAN(GANTrainingMixin, GenerativeModel):
                 _network(discriminator, "discriminator"), self.divergence,
                 num_classes=self.num_classes, conditioning=conditioning,
                 auxiliary_classifier_weight=self.auxiliary_classifier_weight,
-                pack=self.pack, label_smoothing=self.label_smoothing)
+                pack=self.pack, label_smoothing=self.label_smoothing,
+                label_flip=self.label_flip, feature_matching=self.feature_matching,
+                minibatch_discrimination=self.minibatch_discrimination,
+                semi_supervised_classes=self.semi_supervised_classes,
+                supervised_weight=self.supervised_weight)
         self.ema_generator = None
         if self.ema_decay is not None:
             self.ema_generator = self.generator.__class__.from_config(
@@ -193,6 +239,29 @@ class GAN(GANTrainingMixin, GenerativeModel):
                              "classifier head.")
         if conditional and not self.divergence.uses_critic:
             raise ValueError("A conditional GAN needs a critic-based divergence, not 'mmd'.")
+        if self.label_flip and not is_js:
+            raise ValueError(
+                f"`label_flip` flips the binary targets of the 'js' divergence, got "
+                f"divergence {type(self.divergence).__name__}; set label_flip=0.")
+        if self.semi_supervised_classes is not None:
+            if not is_js:
+                raise ValueError(
+                    f"A semi-supervised GAN (semi_supervised_classes) plays the 'js' game "
+                    f"of the K+1-class critic, got divergence "
+                    f"{type(self.divergence).__name__}; pass divergence='js'.")
+            if conditional:
+                raise ValueError("`semi_supervised_classes` and `num_classes` exclude each "
+                                 "other: the semi-supervised generator is unconditional; "
+                                 "pass only semi_supervised_classes.")
+        tricks = (self.feature_matching or self.minibatch_discrimination
+                  or self.semi_supervised_classes)
+        if tricks and not self.divergence.uses_critic:
+            raise ValueError("feature_matching, minibatch_discrimination and "
+                             "semi_supervised_classes need a critic; 'mmd' has none.")
+        if self.pack > 1 and tricks:
+            raise ValueError("`pack` > 1 does not combine with feature_matching, "
+                             "minibatch_discrimination or semi_supervised_classes; "
+                             "set pack=1.")
 
     @property
     def discriminator(self):
@@ -255,6 +324,20 @@ class GAN(GANTrainingMixin, GenerativeModel):
                             "GAN has no critic.")
         return self.critic(self._preprocess(x), training=training)
 
+    def orthogonal_penalty(self):
+        """sum_W ||W^T W * (1 - I)||_F^2 over the generator's kernels (rank >= 2)."""
+        kernels = [v for v in self.generator.trainable_variables
+                   if v.name == "kernel" and len(v.shape) >= 2]
+        return tf.add_n([ops.orthogonal_penalty(k) for k in kernels])
+
+    def classify(self, x):
+        """p(y | x), [batch, K], of a semi-supervised GAN: the softmax of the critic's
+        K class logits on data ``x`` (in the data's own range, like ``log_prob``)."""
+        if self.semi_supervised_classes is None:
+            raise TypeError("`classify` needs a semi-supervised GAN: pass "
+                            "semi_supervised_classes=K.")
+        return self.critic.classify(self._preprocess(x))
+
     def validate_data(self, x):
         """`GenerativeModel.validate_data`, plus: the batch is a multiple of ``pack``."""
         super().validate_data(x)
@@ -267,13 +350,22 @@ class GAN(GANTrainingMixin, GenerativeModel):
         return ops.to_generator_range(x, self.num_levels)
 
     # ----------------------------------------------------------- sampling
-    def _sample(self, num_samples, seed, labels=None):
+    def _sample(self, num_samples, seed, labels=None, truncation=None):
         """Draws from the generator (its moving average when ``ema_decay`` is set).
 
         ``labels``: ints ``[num_samples]`` of a conditional GAN (default 0, 1,
-        ..., K-1, 0, ...). Images with ``num_levels`` come back as integer levels.
+        ..., K-1, 0, ...). ``truncation``: the truncation trick (Brock et al.
+        2019): z from the standard normal truncated to [-t, t], trading variety
+        for fidelity as t shrinks (None: the untruncated prior). Images with
+        ``num_levels`` come back as integer levels.
         """
-        z = keras.random.normal((num_samples, self.latent_dim), seed=seed)
+        if truncation is None:
+            z = keras.random.normal((num_samples, self.latent_dim), seed=seed)
+        else:
+            if not float(truncation) > 0:
+                raise ValueError(f"`truncation` must be a positive bound t (z in "
+                                 f"[-t, t]), got {truncation!r}.")
+            z = ops.truncated_normal((num_samples, self.latent_dim), truncation, seed)
         out = self._generate(z, labels, training=False, average=self.ema_generator is not None)
         return ops.from_generator_range(out, self.num_levels)
 
@@ -350,6 +442,12 @@ class GAN(GANTrainingMixin, GenerativeModel):
             "num_classes": self.num_classes,
             "conditioning": self.conditioning,
             "auxiliary_classifier_weight": self.auxiliary_classifier_weight,
+            "label_flip": self.label_flip,
+            "feature_matching": self.feature_matching,
+            "minibatch_discrimination": self.minibatch_discrimination,
+            "semi_supervised_classes": self.semi_supervised_classes,
+            "supervised_weight": self.supervised_weight,
+            "orthogonal_regularization": self.orthogonal_regularization,
             "seed": self.seed,
         }
 

@@ -91,3 +91,84 @@ def annealed_scale(scale, step, anneal_steps):
         return tf.constant(float(scale))
     fraction = tf.cast(step, "float32") / float(anneal_steps)
     return float(scale) * tf.maximum(0.0, 1.0 - fraction)
+
+
+def feature_matching_loss(real_features, fake_features):
+    """Feature matching (Salimans et al. 2016, Section 3.1): ||E_x f(x) - E_z f(G(z))||^2.
+
+    ``f`` is an intermediate layer of the critic ([batch, F] features); the
+    expectations are batch means. The squared Euclidean distance of the two
+    mean feature vectors, a scalar.
+    """
+    real_mean = tf.reduce_mean(tf.cast(real_features, "float32"), axis=0)
+    fake_mean = tf.reduce_mean(tf.cast(fake_features, "float32"), axis=0)
+    return tf.reduce_sum(tf.square(real_mean - fake_mean))
+
+
+def flipped_label_term(real_logits, fake_logits, real_flips, fake_flips):
+    """What flipping a share of the binary labels adds to the GAN discriminator loss.
+
+    A real example whose target is flipped to 0 costs softplus(v) instead of
+    softplus(-v), that is softplus(-v) + v; a flipped fake example (target 1)
+    costs softplus(-v) = softplus(v) - v. With 0/1 flip masks m_r, m_f the
+    loss with flipped labels is the plain one plus
+    E[m_r v(x)] - E[m_f v(G(z))].
+    """
+    real_logits = tf.cast(real_logits, "float32")
+    fake_logits = tf.cast(fake_logits, "float32")
+    return (tf.reduce_mean(tf.cast(real_flips, "float32") * real_logits)
+            - tf.reduce_mean(tf.cast(fake_flips, "float32") * fake_logits))
+
+
+def semi_supervised_real_logit(class_logits):
+    """The K+1-class critic's "real" logit v(x) = log Z(x), Z(x) = sum_k exp l_k(x).
+
+    With the fake class's logit fixed at 0 (Salimans et al. 2016, Section 5),
+    D(x) = Z(x) / (Z(x) + 1) = sigmoid(log Z(x)), so the binary game on
+    v = log Z is exactly the unsupervised part of the K+1-class loss:
+    -E_x log(Z(x) / (Z(x) + 1)) - E_z log(1 / (Z(G(z)) + 1)).
+    """
+    return tf.reduce_logsumexp(tf.cast(class_logits, "float32"), axis=-1)
+
+
+def masked_classifier_loss(logits, labels):
+    """Cross-entropy of the labelled examples (labels >= 0), averaged over the whole batch.
+
+    Unlabelled examples carry label -1 and add 0. Dividing by the batch size
+    (not by the number of labelled examples) keeps the loss a mean of
+    per-example terms, so replicas agree with one device; scale the weight by
+    the inverse labelled share to get the mean over labelled examples.
+    """
+    labels = tf.reshape(tf.cast(labels, "int32"), [-1])
+    mask = tf.cast(labels >= 0, "float32")
+    per_example = keras.losses.sparse_categorical_crossentropy(
+        tf.maximum(labels, 0), tf.cast(logits, "float32"), from_logits=True)
+    return tf.reduce_mean(mask * per_example)
+
+
+def orthogonal_penalty(kernel):
+    """BigGAN's orthogonal regularisation of one weight: ||W^T W * (1 - I)||_F^2.
+
+    ``kernel`` is reshaped to W [fan_in, units] (the last axis holds the
+    output units, as Keras stores Dense and Conv kernels); only the
+    off-diagonal Gram entries are penalised, so the units' norms stay free
+    (Brock et al. 2019, Section 3.1).
+    """
+    w = tf.reshape(tf.cast(kernel, "float32"), [-1, kernel.shape[-1]])
+    gram = tf.matmul(w, w, transpose_a=True)
+    off_diagonal = gram * (1.0 - tf.eye(tf.shape(gram)[0]))
+    return tf.reduce_sum(tf.square(off_diagonal))
+
+
+def truncated_normal(shape, truncation, seed):
+    """Standard normal draws truncated to [-t, t] (the truncation trick).
+
+    Drawn by inverting the CDF: u ~ U(Phi(-t), Phi(t)), z = Phi^-1(u), the
+    same distribution as resampling every value outside [-t, t] until it
+    falls inside, in a single draw (float64 for the tails).
+    """
+    t = float(truncation)
+    low = 0.5 * tf.math.erfc(tf.constant(t / 2**0.5, "float64"))  # Phi(-t)
+    u = tf.cast(keras.random.uniform(shape, seed=seed), "float64")
+    z = tf.math.ndtri(low + u * (1.0 - 2.0 * low))
+    return tf.cast(tf.clip_by_value(z, -t, t), "float32")

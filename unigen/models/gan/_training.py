@@ -32,20 +32,25 @@ class GANTrainingMixin:
                                    self.instance_noise_steps)
         return x + scale * self._noise(batch, self.event_shape)
 
-    def _discriminator_step(self, real, labels, batch):
+    def _discriminator_step(self, real, labels, batch, context=None):
         fake = self._generate(self._noise(batch, (self.latent_dim,)), labels, training=True)
         return self.critic.step(self._with_instance_noise(real, batch),
-                                self._with_instance_noise(fake, batch), labels,
+                                self._with_instance_noise(fake, batch),
+                                labels if context is None else context,
                                 seed=self.noise_generator)
 
-    def _generator_step(self, real, labels, batch):
+    def _generator_step(self, real, labels, batch, context=None):
         z = self._noise(batch, (self.latent_dim,))
 
         def loss():
             fake = self._generate(z, labels, training=True)
             if self.critic is not None:
                 fake = self._with_instance_noise(fake, batch)
-            return adversarial_loss(self.divergence, self.critic, real, fake, labels)
+            loss = adversarial_loss(self.divergence, self.critic, real, fake,
+                                    labels if context is None else context)
+            if self.orthogonal_regularization:
+                loss += self.orthogonal_regularization * self.orthogonal_penalty()
+            return loss
 
         return minimize(self.optimizer, loss, self.generator.trainable_variables)
 
@@ -67,6 +72,15 @@ class GANTrainingMixin:
             else:
                 average.assign(weight)
 
+    def _critic_context(self, y):
+        """The semi-supervised critic's labels (-1: unlabelled), else None."""
+        if self.semi_supervised_classes is None:
+            return None
+        if y is None:
+            raise ValueError("A semi-supervised GAN trains on (x, y) pairs, y in 0..K-1 for "
+                             "labelled and -1 for unlabelled examples; got data without y.")
+        return tf.reshape(tf.cast(y, "int32"), [-1])
+
     def _labels(self, y):
         if self.num_classes is None:
             return None
@@ -79,13 +93,14 @@ class GANTrainingMixin:
         """One round: ``discriminator_steps`` critic updates, one generator update."""
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
         labels = self._labels(y)
+        context = self._critic_context(y)
         real = self._preprocess(x)
         batch = tf.shape(real)[0]
         logs = {}
         if self.critic is not None:
             for _ in range(self.discriminator_steps):
-                logs = self._discriminator_step(real, labels, batch)
-        logs["loss"] = self._generator_step(real, labels, batch)
+                logs = self._discriminator_step(real, labels, batch, context)
+        logs["loss"] = self._generator_step(real, labels, batch, context)
         if self.ema_generator is not None:
             self._update_average()
         for name, tracker in self._trackers.items():
@@ -96,6 +111,9 @@ class GANTrainingMixin:
         """Reports the generator and critic losses on a batch without updates."""
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
         labels = self._labels(y)
+        context = self._critic_context(y)
+        if context is not None:
+            labels = context
         real = self._preprocess(x)
         # A fixed stateless seed: validation neither consumes nor depends on the
         # training noise stream, so it does not change the training trajectory.

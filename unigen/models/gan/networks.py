@@ -97,7 +97,7 @@ def dcgan_generator(image_shape, latent_dim, base_filters=64, extra_inputs=0,
 
 
 def dcgan_discriminator(image_shape, base_filters=64, extra_channels=0, outputs=1,
-                        spectral_norm=False, name="discriminator"):
+                        spectral_norm=False, batch_norm=False, name="discriminator"):
     """A DCGAN discriminator: strided 4x4 convolutions, LeakyReLU(0.2), linear output.
 
     Args:
@@ -109,17 +109,20 @@ def dcgan_discriminator(image_shape, base_filters=64, extra_channels=0, outputs=
             end with the flattened convolutional features (the GAN then adds its
             own heads: projection, auxiliary classifier).
         spectral_norm: wrap every Conv and Dense layer in SpectralNormalization.
+        batch_norm: batch normalisation after every convolution but the first
+            (DCGAN's critic); synchronised across replicas.
         name: the model's name.
     """
     _, _, doublings = upsampling_plan(image_shape)
     shape = (*tuple(int(d) for d in image_shape[:2]), int(image_shape[-1]) + extra_channels)
     layers = [keras.Input(shape)]
     filters = base_filters
-    for _ in range(max(doublings, 1)):
-        layers += [
-            _wrap(keras.layers.Conv2D(filters, 4, strides=2, padding="same"), spectral_norm),
-            LeakyMax(0.2),
-        ]
+    for i in range(max(doublings, 1)):
+        layers.append(_wrap(keras.layers.Conv2D(filters, 4, strides=2, padding="same"),
+                            spectral_norm))
+        if batch_norm and i > 0:
+            layers.append(keras.layers.BatchNormalization(synchronized=True))
+        layers.append(LeakyMax(0.2))
         filters *= 2
     layers.append(keras.layers.Flatten())
     if outputs is not None:
