@@ -6,6 +6,7 @@
 
 import collections
 
+from unigen.models.diffusion import DDPM
 from unigen.models.flows import MAF, FlowGAN, Glow, RealNVP, create_flow_gan
 from unigen.models.gan import DCGAN, GAN, MLPGAN, create_gan
 from unigen.models.gaussian import Gaussian
@@ -13,6 +14,7 @@ from unigen.models.vae import VAE
 
 __all__ = [
     "DCGAN",
+    "DDPM",
     "GAN",
     "MAF",
     "MLPGAN",
@@ -93,3 +95,4 @@ register("realnvp", RealNVP)
 register("maf", MAF)
 register("vae", VAE, epochs=30)
 register("flow_gan", create_flow_gan)
+register("ddpm", DDPM, epochs=30)
