@@ -219,7 +219,7 @@ def test_bad_options_say_what_to_do(kwargs, match):
 
 def test_bad_call_options_say_what_to_do():
     model = _tiny()
-    with pytest.raises(ValueError, match="`num_steps` must be an int in 1..10"):
+    with pytest.raises(ValueError, match=r"`num_steps` must be an int in 1\.\.10"):
         model.sample(2, num_steps=11)
     with pytest.raises(ValueError, match="`method` must be one of"):
         model.sample(2, method="euler")
@@ -227,5 +227,5 @@ def test_bad_call_options_say_what_to_do():
         model.sample(2, guidance=1.0)
     with pytest.raises(ValueError, match="`timestep_samples` must be a positive int"):
         model.log_prob(np.zeros((2, 3)), timestep_samples=0)
-    with pytest.raises(unigen.errors.DataError, match="integer levels 0..4"):
+    with pytest.raises(unigen.errors.DataError, match=r"integer levels 0\.\.4"):
         model.log_prob(np.full((2, 3), 0.5))
