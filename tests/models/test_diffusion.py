@@ -141,6 +141,19 @@ def test_the_timestep_estimate_is_unbiased_for_the_full_sum():
     np.testing.assert_array_equal(again, model.log_prob(x[:4], seed=5))
 
 
+def test_the_importance_sampled_vlb_loss_is_an_unbiased_estimate_of_the_bound():
+    model = _tiny(loss="vlb", variance="learned")
+    _randomise(model, 0.2)
+    probabilities = model._timestep_probabilities()
+    assert probabilities.shape == (10,) and probabilities.sum() == pytest.approx(1.0)
+    assert probabilities[0] > probabilities[-1]  # small noise weighs most in the bound
+    x = tf.constant(np.tile([[0.0, 2.0, 4.0]], (4000, 1)), tf.float32)
+    loss = -model(x).numpy()  # evaluation draws: t ~ p(t), one noise draw each
+    bound = -model.log_prob(x).numpy()
+    error = math.hypot(loss.std(), bound.std()) / math.sqrt(len(loss))
+    assert abs(loss.mean() - bound.mean()) < 4 * error
+
+
 def test_strided_chain_of_all_steps_is_the_schedule():
     schedule = sch.make_schedule("cosine", 20)
     steps = sch.strided_timesteps(20, 20)

@@ -74,12 +74,15 @@ class DDPM(DDPMSamplingMixin, GenerativeModel):
 
     each KL between Gaussians in closed form.
 
-    Training (``compute_loss``; one uniform t in 1..T and one noise draw per
-    example): ``loss="simple"`` minimises Ho et al.'s mean over dimensions of
-    ||eps - eps_theta(x_t, t)||^2 (plus ``vlb_weight`` T L_{t-1} with the mean
-    held fixed, Nichol & Dhariwal's hybrid loss, when the variance is learned);
+    Training (``compute_loss``; one t and one noise draw per example, t
+    uniform in 1..T unless said otherwise): ``loss="simple"`` minimises Ho et
+    al.'s mean over dimensions of ||eps - eps_theta(x_t, t)||^2 (plus
+    ``vlb_weight`` T L_{t-1} with the mean held fixed, Nichol & Dhariwal's
+    hybrid loss, when the variance is learned);
     ``loss="vlb"`` minimises the unbiased one-draw estimate of the negative
-    bound, KL(q(x_T | x_0) || p(x_T)) + T L_{t-1}, in nats.
+    bound, KL(q(x_T | x_0) || p(x_T)) + L_{t-1} / p(t), in nats, with t drawn
+    from p(t) proportional to the weight of the noise error in L_{t-1}
+    (importance sampling; uniform p(t) = 1 / T would give T L_{t-1}).
 
     Args:
         event_shape: shape of one example, ``(H, W, C)`` or ``(D,)``.
@@ -95,6 +98,11 @@ class DDPM(DDPMSamplingMixin, GenerativeModel):
         architecture: "unet" (default for images) or "mlp" (default for vectors).
         channels, channel_multipliers: width and resolutions of the U-Net.
         hidden_units: widths of the MLP's hidden layers.
+        fourier_features: feed the default network sin and cos of x_t at the
+            frequencies pi (L - 1) {1/2, 1, 2} of the level grid besides x_t
+            (Kingma et al.'s Fourier features), so it can tell where x_t lies
+            inside its bin, which the noise prediction needs at small noise.
+            Default: True for discrete data (not available for continuous).
         network: a Keras model to use instead (contract in
             ``unigen.models.diffusion._networks``); saved with the model.
         num_classes: K makes the model conditional on labels 0..K-1 (data are
@@ -113,13 +121,14 @@ class DDPM(DDPMSamplingMixin, GenerativeModel):
         Nichol and Dhariwal. "Improved Denoising Diffusion Probabilistic Models." ICML 2021.
         Song, Meng and Ermon. "Denoising Diffusion Implicit Models." ICLR 2021.
         Ho and Salimans. "Classifier-Free Diffusion Guidance." 2021.
+        Kingma, Salimans, Poole and Ho. "Variational Diffusion Models." NeurIPS 2021.
     """
 
     def __init__(self, event_shape, num_levels=None, *, num_timesteps=1000, schedule="cosine",
                  cosine_offset=None, loss="simple", variance="small", vlb_weight=0.001,
                  architecture=None, channels=32, channel_multipliers=(1, 2),
-                 hidden_units=(256, 256, 256), network=None, num_classes=None,
-                 label_dropout=0.1, seed=0, **kwargs):
+                 hidden_units=(256, 256, 256), fourier_features=None, network=None,
+                 num_classes=None, label_dropout=0.1, seed=0, **kwargs):
         super().__init__(event_shape, num_levels=num_levels, seed=seed, **kwargs)
         self.num_timesteps = _check_positive_int("num_timesteps", num_timesteps)
         for name, value, allowed in (("loss", loss, _LOSSES), ("variance", variance, _VARIANCES),
@@ -146,6 +155,12 @@ class DDPM(DDPMSamplingMixin, GenerativeModel):
         self.channels = _check_positive_int("channels", channels)
         self.channel_multipliers = tuple(int(m) for m in channel_multipliers)
         self.hidden_units = tuple(int(u) for u in hidden_units)
+        if fourier_features is None:
+            fourier_features = self.num_levels is not None
+        if fourier_features and self.num_levels is None:
+            raise ValueError("`fourier_features` are tied to the grid of discrete levels; "
+                             "for continuous data (num_levels=None) pass False.")
+        self.fourier_features = bool(fourier_features)
         self.network = network
         self._user_network = network is not None
         self.num_classes = None if num_classes is None else _check_positive_int(
@@ -159,14 +174,19 @@ class DDPM(DDPMSamplingMixin, GenerativeModel):
     # ------------------------------------------------------------- building
     def build(self, input_shape=None):
         factor = 2 if self.variance == "learned" else 1
+        # Frequencies pi (L - 1) {1/2, 1, 2}: the level grid's (fourier_features).
+        frequencies = (None if not self.fourier_features else
+                       [math.pi * (self.num_levels - 1) * k for k in (0.5, 1.0, 2.0)])
         if self.network is None:
             if self.architecture == "unet":
                 self.network = nets.unet(self.event_shape, self.channels,
                                          self.channel_multipliers,
-                                         factor * self.event_shape[-1], self.num_classes)
+                                         factor * self.event_shape[-1], self.num_classes,
+                                         frequencies)
             else:
                 self.network = nets.mlp(self.event_shape, self.hidden_units,
-                                        factor * self.event_size, self.num_classes)
+                                        factor * self.event_size, self.num_classes,
+                                        frequencies)
         out = self._network(tf.zeros((1, *self.event_shape)), tf.ones([1], tf.int32),
                             self._null_labels(1))
         del out
@@ -349,9 +369,35 @@ class DDPM(DDPMSamplingMixin, GenerativeModel):
             draws = tf.concat([tf.random.stateless_normal([batch, self.event_size], [0, 0]),
                                tf.random.stateless_uniform([batch, 2], [0, 1])], 1)
         noise = tf.reshape(draws[:, :self.event_size], [batch, *self.event_shape])
-        t = 1 + tf.cast(tf.floor(draws[:, self.event_size] * self.num_timesteps), tf.int32)
+        uniform = draws[:, self.event_size]
+        if self.loss_name == "vlb":  # t ~ p(t) by inverse CDF
+            cdf = tf.constant(np.cumsum(self._timestep_probabilities()), tf.float32)
+            t = 1 + tf.cast(tf.searchsorted(cdf, uniform, side="right"), tf.int32)
+        else:
+            t = 1 + tf.cast(tf.floor(uniform * self.num_timesteps), tf.int32)
         t = tf.minimum(t, self.num_timesteps)
         return noise, t, draws[:, self.event_size + 1]
+
+    def _timestep_probabilities(self):
+        """p(t) of the "vlb" loss, shaped like the terms L_{t-1} of the bound.
+
+        With sigma_t^2 = beta_tilde_t, L_{t-1} is w_t ||eps - eps_theta||^2 with
+        w_t = beta_t / (2 alpha_t (1 - alpha_bar_{t-1})), and also
+        u_t ||x_0 - x0_theta||^2 with u_t = c_t^2 / (2 beta_tilde_t), c_t the
+        weight of x_0 in mu_tilde_t. The noise error is O(1) where the noise is
+        small, the (clipped) x_0 error where it is large, so p(t) is
+        proportional to min(w_t, u_t) (t = 1 takes t = 2's). Drawing t from
+        p(t) and weighting L_{t-1} by 1 / p(t) keeps the estimate of the bound
+        unbiased while its terms no longer span orders of magnitude, so the
+        gradient's variance drops (Nichol & Dhariwal's importance sampling,
+        with a fixed proposal instead of a learned one).
+        """
+        s = self.schedule
+        noise_weight = s["beta"][2:] / (2.0 * s["alpha"][2:] * (1.0 - s["alpha_bar_prev"][2:]))
+        x0_weight = s["posterior_coef_x0"][2:] ** 2 / (2.0 * s["posterior_variance"][2:])
+        weights = np.minimum(noise_weight, x0_weight)
+        weights = np.concatenate([weights[:1], weights])
+        return weights / weights.sum()
 
     def _objective(self, x, labels, training):
         """Per-example training objective (higher is better); see the class docstring."""
@@ -372,7 +418,9 @@ class DDPM(DDPMSamplingMixin, GenerativeModel):
             return -tf.reduce_mean(tf.square(eps - noise), list(range(1, len(x.shape))))
         terms, eps = self.bound_terms(x, t, noise, labels, stop_mean=self.loss_name == "simple")
         if self.loss_name == "vlb":
-            return -(self.prior_kl(x) + self.num_timesteps * terms)
+            inverse = tf.gather(tf.constant(1.0 / self._timestep_probabilities(), tf.float32),
+                                t - 1)
+            return -(self.prior_kl(x) + inverse * terms)
         mse = tf.reduce_mean(tf.square(eps - noise), list(range(1, len(x.shape))))
         return -(mse + self.vlb_weight * self.num_timesteps * terms / self.event_size)
 
@@ -395,7 +443,8 @@ class DDPM(DDPMSamplingMixin, GenerativeModel):
                 "loss": self.loss_name, "variance": self.variance,
                 "vlb_weight": self.vlb_weight, "architecture": self.architecture,
                 "channels": self.channels, "channel_multipliers": list(self.channel_multipliers),
-                "hidden_units": list(self.hidden_units), "network": network,
+                "hidden_units": list(self.hidden_units),
+                "fourier_features": self.fourier_features, "network": network,
                 "num_classes": self.num_classes, "label_dropout": self.label_dropout}
 
     @classmethod

@@ -15,7 +15,7 @@ import math
 import keras
 from keras import ops
 
-__all__ = ["SinusoidalEmbedding"]
+__all__ = ["FourierFeatures", "SinusoidalEmbedding"]
 
 
 @keras.saving.register_keras_serializable(package="unigen")
@@ -44,6 +44,36 @@ class SinusoidalEmbedding(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "dim": self.dim, "max_period": self.max_period}
+
+
+@keras.saving.register_keras_serializable(package="unigen")
+class FourierFeatures(keras.layers.Layer):
+    """Appends sin(f x) and cos(f x) for each frequency f to the channels of x.
+
+    On discrete data scaled to [-1, 1] the levels lie on a grid of spacing
+    2 / (L - 1); with f a multiple of pi (L - 1) / 2 these features give the
+    network the position of x_t inside its bin directly, which is what the
+    noise prediction needs at small noise (Kingma et al. 2021, appendix C).
+    """
+
+    def __init__(self, frequencies, **kwargs):
+        super().__init__(**kwargs)
+        self.frequencies = [float(f) for f in frequencies]
+
+    def call(self, x):
+        x = ops.cast(x, "float32")
+        parts = [x] + [fn(f * x) for f in self.frequencies for fn in (ops.sin, ops.cos)]
+        return ops.cast(ops.concatenate(parts, -1), self.compute_dtype)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], input_shape[-1] * (1 + 2 * len(self.frequencies)))
+
+    def get_config(self):
+        return {**super().get_config(), "frequencies": self.frequencies}
+
+
+def _features(x_in, frequencies):
+    return x_in if not frequencies else FourierFeatures(frequencies, name="fourier")(x_in)
 
 
 def _embedding(t_in, labels_in, width, num_classes):
@@ -86,7 +116,7 @@ def _res_block(h, emb, channels, name):
 
 
 def unet(event_shape, channels=32, channel_multipliers=(1, 2), out_channels=None,
-         num_classes=None):
+         num_classes=None, fourier_frequencies=None):
     """A compact U-Net: one residual block per resolution, halving between them.
 
     Resolutions H, H/2, ... (one per multiplier, H divisible accordingly), two
@@ -102,7 +132,8 @@ def unet(event_shape, channels=32, channel_multipliers=(1, 2), out_channels=None
             f"`channel_multipliers`.")
     x_in, t_in, labels_in = _inputs(event_shape, num_classes)
     emb = _embedding(t_in, labels_in, channels, num_classes)
-    h = keras.layers.Conv2D(channels, 3, padding="same", name="conv_in")(x_in)
+    h = keras.layers.Conv2D(channels, 3, padding="same", name="conv_in")(
+        _features(x_in, fourier_frequencies))
     skips = []
     for i, multiplier in enumerate(channel_multipliers):
         h = _res_block(h, emb, channels * multiplier, f"down_{i}")
@@ -128,13 +159,14 @@ def unet(event_shape, channels=32, channel_multipliers=(1, 2), out_channels=None
     return keras.Model(inputs, out, name="denoiser")
 
 
-def mlp(event_shape, hidden_units=(256, 256, 256), out_units=None, num_classes=None):
+def mlp(event_shape, hidden_units=(256, 256, 256), out_units=None, num_classes=None,
+        fourier_frequencies=None):
     """An MLP on the flattened x_t with the time embedding added to every hidden layer."""
     size = math.prod(event_shape)
     x_in, t_in, labels_in = _inputs(event_shape, num_classes)
     width = max(16, hidden_units[0] // 4 // 2 * 2)
     emb = _embedding(t_in, labels_in, width, num_classes)
-    h = keras.layers.Flatten()(x_in)
+    h = keras.layers.Flatten()(_features(x_in, fourier_frequencies))
     for i, units in enumerate(hidden_units):
         h = keras.layers.Dense(units, name=f"dense_{i}")(h)
         h = keras.layers.Add()([h, keras.layers.Dense(units, name=f"time_{i}")(emb)])
