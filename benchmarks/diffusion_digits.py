@@ -110,7 +110,7 @@ def main(argv=None):
           f"nats/image (train {train_seconds:.0f} s, bound {bound_seconds:.0f} s)", flush=True)
     if not args.quick:
         result["bound_by_timesteps"] = _bound_by_timesteps(model, test)
-        result["prior_kl"] = float(np.mean(model.prior_kl(test)))
+        result["prior_kl"] = float(np.mean(model.prior_kl(test.astype("float32"))))
     count = 64 if args.quick else 256
     samples, per_image = _timed_samples(model, count)
     result["ancestral_seconds_per_image"] = per_image

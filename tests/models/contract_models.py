@@ -35,7 +35,7 @@ CONFIGS = {
     "vae_conditional": ("vae", IMAGE, {"latent_dim": 2, "num_classes": 10}),
     "flow_gan": ("flow_gan", VECTOR, {"num_couplings": 2, "hidden": 8,
                                       "discriminator_units": 8}),
-    "ddpm": ("ddpm", IMAGE, {"num_timesteps": 10, "channels": 4}),
+    "ddpm": ("ddpm", IMAGE, {"num_timesteps": 4, "channels": 4, "channel_multipliers": (1,)}),
     "ddpm_vlb_learned": ("ddpm", VECTOR, {"num_timesteps": 10, "hidden_units": (8,),
                                           "loss": "vlb", "variance": "learned"}),
     "ddpm_conditional": ("ddpm", IMAGE, {"num_timesteps": 10, "architecture": "mlp",
