@@ -105,7 +105,7 @@ def test_bound_terms_are_closed_form_gaussian_kls_and_the_discrete_decoder():
         np.testing.assert_allclose(eps[i], e, rtol=1e-6)
     prior = tfd.Normal(math.sqrt(schedule["alpha_bar"][-1]) * x0,
                        math.sqrt(1.0 - schedule["alpha_bar"][-1]))
-    np.testing.assert_allclose(model.prior_kl(x), np.sum(
+    np.testing.assert_allclose(model.prior_kl(x.numpy().astype("float64")), np.sum(
         tfd.kl_divergence(prior, tfd.Normal(0.0, 1.0)), -1), rtol=1e-4, atol=1e-6)
 
 

@@ -267,7 +267,7 @@ class DDPM(DDPMSamplingMixin, GenerativeModel):
 
     def prior_kl(self, x):
         """KL(q(x_T | x_0) || N(0, I)) per example, in nats (closed form)."""
-        x0 = self._scale(x)
+        x0 = self._scale(tf.cast(x, "float32"))
         alpha_bar = float(self.schedule["alpha_bar"][-1])
         kl = sch.normal_kl(math.sqrt(alpha_bar) * x0, math.log(1.0 - alpha_bar), 0.0, 0.0)
         return tf.reduce_sum(kl, list(range(1, len(x.shape))))
@@ -282,6 +282,7 @@ class DDPM(DDPMSamplingMixin, GenerativeModel):
         Returns:
             (terms [batch], eps_theta [batch, *event_shape]).
         """
+        x, noise = tf.cast(x, "float32"), tf.cast(noise, "float32")
         x0 = self._scale(x)
         xt = sch.q_sample(self.schedule, x0, t, noise)
         labels = self._null_labels(tf.shape(x)[0]) if labels is None else labels
