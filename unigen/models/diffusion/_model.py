@@ -273,14 +273,14 @@ class DDPM(DDPMSamplingMixin, GenerativeModel):
         return tf.reduce_sum(kl, list(range(1, len(x.shape))))
 
     def bound_terms(self, x, t, noise, labels=None, stop_mean=False):
-        """L_{t-1} per example for timesteps t [batch] and noise [batch, *event_shape].
+        """L_{t-1} per example for timesteps ``t`` and noise ``noise`` (one per example).
 
         With x_t = sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) noise:
         -log p(x_0 | x_1) where t = 1, else KL(q(x_{t-1} | x_t, x_0) ||
         p(x_{t-1} | x_t)) in closed form, summed over dimensions (nats).
 
         Returns:
-            (terms [batch], eps_theta [batch, *event_shape]).
+            (terms ``[batch]``, eps_theta ``[batch, *event_shape]``).
         """
         x, noise = tf.cast(x, "float32"), tf.cast(noise, "float32")
         x0 = self._scale(x)

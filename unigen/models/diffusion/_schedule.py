@@ -2,15 +2,15 @@
 
 Pure functions of arrays and tensors; `DDPM` binds them to a schedule. Time runs
 over t = 0, 1, ..., T, with x_0 the data (scaled to [-1, 1] for discrete levels).
-The forward (noising) process is the Markov chain
+The forward (noising) process is the Markov chain::
 
     q(x_t | x_{t-1}) = N(x_t; sqrt(1 - beta_t) x_{t-1}, beta_t I),   t = 1..T,
 
-whose t-step marginal is (alpha_t = 1 - beta_t, alpha_bar_t = prod_{s<=t} alpha_s)
+whose t-step marginal is (alpha_t = 1 - beta_t, alpha_bar_t = prod_{s<=t} alpha_s)::
 
     q(x_t | x_0) = N(x_t; sqrt(alpha_bar_t) x_0, (1 - alpha_bar_t) I),
 
-and whose reverse-time posterior, by Bayes' rule on these Gaussians, is
+and whose reverse-time posterior, by Bayes' rule on these Gaussians, is::
 
     q(x_{t-1} | x_t, x_0) = N(x_{t-1}; mu_tilde_t, beta_tilde_t I),
     mu_tilde_t   = sqrt(alpha_bar_{t-1}) beta_t / (1 - alpha_bar_t) x_0
