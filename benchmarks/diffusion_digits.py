@@ -21,6 +21,9 @@ benchmarks/results/diffusion_digits.json and the sample grid
 docs/_static/diffusion/digits_samples.png.
 
 Time: about 8 minutes with the defaults on 2 shared CPU cores (--quick: about 1).
+The default U-Net instead of the MLP (``--architecture unet --epochs 200
+--fid-steps 10,50 --out benchmarks/results/diffusion_digits_unet.json``) took
+about 7 minutes and gives the better bound (82.0 nats against 108.6).
 """
 
 import argparse
