@@ -54,6 +54,11 @@ CONFIGS = {
     "progan": ("progan", IMAGE, {"latent_dim": 4, "base_filters": 2, "phase_steps": 1,
                                  "fade_steps": 1}),
     "lapgan": ("lapgan", IMAGE, {"latent_dim": 2, "filters": 2, "coarse_units": 4}),
+    "ddpm": ("ddpm", IMAGE, {"num_timesteps": 4, "channels": 4, "channel_multipliers": (1,)}),
+    "ddpm_vlb_learned": ("ddpm", VECTOR, {"num_timesteps": 10, "hidden_units": (8,),
+                                          "loss": "vlb", "variance": "learned"}),
+    "ddpm_conditional": ("ddpm", IMAGE, {"num_timesteps": 10, "architecture": "mlp",
+                                         "hidden_units": (8,), "num_classes": 10}),
 }
 
 # Configurations trained on another dataset than digits / ring8: its x, or (x, y)

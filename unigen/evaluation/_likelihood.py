@@ -10,6 +10,8 @@
 * importance-weighted bound: VAEs, ``log_prob(x, num_samples=K)`` (Burda et al.);
 * annealed importance sampling (AIS): decoder-based models, a VAE with its own
   decoder and a GAN with a Gaussian observation model (Wu et al. 2017);
+* evidence lower bound (ELBO): diffusion models (the sum over all T steps of the
+  hierarchical-VAE bound, `unigen.models.DDPM`);
 * Parzen window: implicit models (GANs), a kernel estimate on model samples with
   the bandwidth chosen on validation data (Goodfellow et al. 2014).
 
@@ -44,12 +46,16 @@ BIASES = {
               "below the true likelihood, and can rank models wrongly",
     "mixture": "exact given its base model (inherits the base model's bias)",
     "model": "as documented by the model's log_prob",
+    "elbo": "lower bound on log P(x) (evidence lower bound of a latent-variable model, "
+            "e.g. a diffusion model's, estimated with one draw per term): "
+            "underestimates the likelihood",
 }
 _AIS_GAN = ("; of the GAN smoothed by Gaussian observation noise N(G(z), sigma^2), not of "
             "the GAN itself (which has no density): the value depends on sigma")
 _SHORT = {"exact": "exact", "dequantization": "dequant.", "variational": "var. dequant.",
           "importance": "IWAE",
-          "ais": "AIS", "parzen": "Parzen", "mixture": "exact", "model": "log_prob"}
+          "ais": "AIS", "parzen": "Parzen", "mixture": "exact", "model": "log_prob",
+          "elbo": "ELBO"}
 
 
 def _needs_observation_scale(model):
