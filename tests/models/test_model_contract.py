@@ -11,6 +11,7 @@ import contract_models as cm
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import run_pythons
 
 import unigen
 import unigen.divergences as ud
@@ -150,11 +151,10 @@ def test_one_metric_name_for_the_critic_in_every_family():
     assert all(found == {"critic_loss"} for found in names.values()), names
 
 
-def test_one_device_equals_two_replicas_for_every_model(tmp_path, python_job):
-    python_job([JOB, "train", "--replicas", "1", "--dump", str(tmp_path / "one.npz")],
-               timeout=900)
-    python_job([JOB, "train", "--replicas", "2", "--dump", str(tmp_path / "two.npz")],
-               timeout=900)
+def test_one_device_equals_two_replicas_for_every_model(tmp_path):
+    run_pythons([[JOB, "train", "--replicas", "1", "--dump", str(tmp_path / "one.npz")],
+                 [JOB, "train", "--replicas", "2", "--dump", str(tmp_path / "two.npz")]],
+                timeout=900)
     one, two = np.load(tmp_path / "one.npz"), np.load(tmp_path / "two.npz")
     assert sorted(one.files) == sorted(two.files)
     assert {key.split("/")[0] for key in one.files} == set(cm.CONFIGS)
@@ -162,9 +162,9 @@ def test_one_device_equals_two_replicas_for_every_model(tmp_path, python_job):
         np.testing.assert_allclose(one[key], two[key], atol=2e-5, err_msg=key)
 
 
-def test_same_seed_same_weights_in_fresh_processes_however_built(tmp_path, python_job):
-    for run in ("a", "b"):
-        python_job([JOB, "seeds", "--dump", str(tmp_path / f"{run}.npz")], timeout=900)
+def test_same_seed_same_weights_in_fresh_processes_however_built(tmp_path):
+    run_pythons([[JOB, "seeds", "--dump", str(tmp_path / f"{run}.npz")] for run in "ab"],
+                timeout=900)
     a, b = np.load(tmp_path / "a.npz"), np.load(tmp_path / "b.npz")
     assert {key.split("/")[0] for key in a.files} == set(cm.CONFIGS)
     for key in a.files:

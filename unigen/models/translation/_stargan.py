@@ -66,12 +66,14 @@ class DomainCritic(Critic):
         values = tf.cast(self.critic_head(features, training=training)[:, 0], "float32")
         return values, tf.cast(self.domain_head(features), "float32")
 
-    def _extra_terms(self, real_outputs, fake_outputs, context):
+    def _extra_terms(self, real_outputs, fake_outputs, context, seed=None, training=True):
+        del fake_outputs, seed, training
         source, _ = context
         return {"domain_loss": (gan_ops.classifier_loss(real_outputs[1], source),
                                 self.domain_weight)}
 
-    def _generator_terms(self, fake_outputs, context):
+    def _generator_terms(self, fake_outputs, context, real_outputs=None):
+        del real_outputs
         _, target = context
         return {"domain_loss": (gan_ops.classifier_loss(fake_outputs[1], target),
                                 self.domain_weight)}
