@@ -26,6 +26,13 @@ def test_every_registered_model_is_covered():
     assert covered == set(unigen.models.available())
 
 
+@pytest.mark.parametrize("name", ["biggan", "progan", "lapgan"])
+def test_image_only_builders_name_the_model_and_the_shape(name):
+    with pytest.raises(ValueError, match=r"models images: `event_shape` must be \(height, "
+                                         r"width, channels\), got \(2,\)"):
+        unigen.models.create(name, event_shape=(2,))
+
+
 def test_every_registered_model_has_a_compare_recipe():
     for name in unigen.models.available():
         recipe = unigen.models.recipe(name)

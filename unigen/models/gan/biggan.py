@@ -28,6 +28,7 @@ import keras
 import tensorflow as tf
 
 from unigen.base import _check_positive_int
+from unigen.models._builders import image_builder
 from unigen.models.gan import layers as gl
 from unigen.models.gan._presets import _critic_layout, _Preset, _resolve_divergence
 from unigen.models.gan.networks import upsampling_plan
@@ -259,10 +260,4 @@ class BigGAN(_Preset):
         return config
 
 
-def create_biggan(event_shape, num_levels=None, **kwargs):
-    """Registry builder: `BigGAN` for images."""
-    event_shape = tuple(int(d) for d in event_shape)
-    if len(event_shape) != 3:
-        raise ValueError(f"BigGAN models images: `event_shape` must be (height, width, "
-                         f"channels), got {event_shape!r}.")
-    return BigGAN(image_shape=event_shape, num_levels=num_levels, **kwargs)
+create_biggan = image_builder(BigGAN)

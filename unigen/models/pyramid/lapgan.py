@@ -27,6 +27,7 @@ import tensorflow as tf
 from unigen import divergences as ud
 from unigen.adversarial import Critic, LeakyMax, adversarial_loss
 from unigen.base import GenerativeModel, _check_positive_int
+from unigen.models._builders import image_builder
 from unigen.models.gan import _ops as ops
 from unigen.models.gan.networks import upsampling_plan
 from unigen.models.pyramid import layers as pl
@@ -276,10 +277,4 @@ class LAPGAN(GenerativeModel):
                 "discriminator_learning_rate": self.discriminator_learning_rate}
 
 
-def create_lapgan(event_shape, num_levels=None, **kwargs):
-    """Registry builder: `LAPGAN` for images."""
-    event_shape = tuple(int(d) for d in event_shape)
-    if len(event_shape) != 3:
-        raise ValueError(f"LAPGAN models images: `event_shape` must be (height, width, "
-                         f"channels), got {event_shape!r}.")
-    return LAPGAN(image_shape=event_shape, num_levels=num_levels, **kwargs)
+create_lapgan = image_builder(LAPGAN)

@@ -35,6 +35,7 @@ import tensorflow as tf
 from unigen import divergences as ud
 from unigen import errors
 from unigen.base import _check_positive_int
+from unigen.models._builders import image_builder
 from unigen.models.gan._presets import _Preset, _resolve_divergence
 from unigen.models.gan.networks import upsampling_plan
 from unigen.models.pyramid import layers as pl
@@ -366,10 +367,4 @@ class ProGAN(_Preset):
         return config
 
 
-def create_progan(event_shape, num_levels=None, **kwargs):
-    """Registry builder: `ProGAN` for images."""
-    event_shape = tuple(int(d) for d in event_shape)
-    if len(event_shape) != 3:
-        raise ValueError(f"ProGAN models images: `event_shape` must be (height, width, "
-                         f"channels), got {event_shape!r}.")
-    return ProGAN(image_shape=event_shape, num_levels=num_levels, **kwargs)
+create_progan = image_builder(ProGAN)
