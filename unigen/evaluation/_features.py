@@ -310,10 +310,7 @@ def feature_network(dataset, *, cache_dir=None, seed=0, train=None, held_out=Non
         return shipped
     settings["keras"] = keras.__version__[:4]  # .keras files may depend on it
     key = _key(dataset, data_digest, settings)
-    directory = cache_dir or default_cache_dir()
-    path = os.path.join(directory, key + ".keras")
-    meta_path = os.path.join(directory, key + ".json")
-    cached = _cached(path, meta_path, num_levels)
+    path, meta_path, cached = _lookup(key, cache_dir, num_levels)
     if cached is not None:
         return cached
     if verbose:
@@ -321,6 +318,14 @@ def feature_network(dataset, *, cache_dir=None, seed=0, train=None, held_out=Non
     network = FeatureNetwork.train(x, y, num_levels=num_levels, seed=seed, held_out=held_out)
     _store(network, path, meta_path, settings)
     return network
+
+
+def _lookup(key, cache_dir, num_levels):
+    """``(path, meta_path, the cached network or None)`` of cache entry ``key``."""
+    directory = cache_dir or default_cache_dir()
+    path = os.path.join(directory, key + ".keras")
+    meta_path = os.path.join(directory, key + ".json")
+    return path, meta_path, _cached(path, meta_path, num_levels)
 
 
 def _cached(path, meta_path, num_levels):
@@ -363,10 +368,8 @@ def _unlabelled_network(dataset, x, *, num_levels, seed, cache_dir, num_clusters
     if epochs is not None:
         settings["epochs"] = int(epochs)
     key = _key(dataset, _data_digest(x, np.zeros(0)), settings)
-    directory = cache_dir or default_cache_dir()
-    path = os.path.join(directory, key + ".keras")
-    meta_path = os.path.join(directory, key + ".json")
-    cached = _cached(path, meta_path, num_levels)
+    path, meta_path, cached = _lookup(key, cache_dir, num_levels)
+    directory = os.path.dirname(path)
     if cached is not None:
         return cached
     if verbose:
