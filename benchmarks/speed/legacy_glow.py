@@ -11,7 +11,13 @@ formulation:
   segment sums in the gradient) instead of ``tf.split`` / ``tf.concat``, and
   its scale as exp(log(s)) instead of s;
 * per-example log-dets from ``tf.shape`` arithmetic and ``tf.ones``
-  products, events summed after a reshape.
+  products, events summed after a reshape;
+* the coupling network called as a Keras ``Sequential`` (its hidden 1x1
+  ``Conv2D`` as oneDNN's convolution kernel) instead of `_run_network`'s
+  one GEMM for it.
+
+(The optimizer is not a bijector op: `benchmarks/glow_step_cost.py` pairs this
+formulation with Keras's ``keras.optimizers.Adam``, the default before #18.)
 
 The weights are untouched, so an old and a new model built with the same
 seed compute the same function: the speed suite times both in one process,

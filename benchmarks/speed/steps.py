@@ -24,6 +24,11 @@ The measurement (issue #18):
   GFLOP/s of one matmul timing) runs after every round, so every FLOP/s
   figure is compared with the peak measured in its own round.
 * **Load recorded.** The one-minute load average after each round.
+* **CPU time beside wall-clock.** Each step's process CPU time
+  (``time.process_time``, all threads) is recorded too: on a shared machine a
+  step that waits for a core costs wall time but no CPU time, so the CPU
+  figures (``cpu_*`` keys, ``compare(..., clock="cpu")``) measure the work a
+  step does with less of the other processes' noise.
 """
 
 import os
@@ -79,16 +84,19 @@ def interleave(contenders, rounds, steps_per_round, warmup_steps=2, control=None
         for _ in range(warmup_steps):
             fns[name]()
     per_round = {name: [] for name in names}
+    cpu_round = {name: [] for name in names}
     peaks, loads = [], []
     for r in range(rounds):
         order = round_order(names, r)
         for name in order:
-            seconds = []
+            seconds, cpu = [], []
             for _ in range(steps_per_round):
-                start = time.perf_counter()
+                start, cpu_start = time.perf_counter(), time.process_time()
                 fns[name]()
                 seconds.append(time.perf_counter() - start)
+                cpu.append(time.process_time() - cpu_start)
             per_round[name].append(seconds)
+            cpu_round[name].append(cpu)
         if peak is not None:
             peaks.append(float(peak()))
         loads.append(os.getloadavg()[0])
@@ -100,12 +108,17 @@ def interleave(contenders, rounds, steps_per_round, warmup_steps=2, control=None
                      "step_seconds_median": median, "step_seconds_quartiles": [q1, q3],
                      "steps_per_second": 1.0 / median,
                      "round_medians": [statistics.median(b) for b in per_round[name]],
+                     "cpu_step_seconds_median": statistics.median(
+                         [s for block in cpu_round[name] for s in block]),
+                     "cpu_round_medians": [statistics.median(b) for b in cpu_round[name]],
                      "steps_timed": len(steps)}
     result = {"contenders": out, "rounds": rounds, "steps_per_round": steps_per_round,
               "warmup_steps": warmup_steps, "peak_gflops": peaks, "load_average": loads}
     if aa is not None:
         result["control"] = {"name": control, "twin": aa,
-                             "ratio": compare(result, control, aa, with_verdict=False)}
+                             "ratio": compare(result, control, aa, with_verdict=False),
+                             "cpu_ratio": compare(result, control, aa, with_verdict=False,
+                                                  clock="cpu")}
     return result
 
 
@@ -118,22 +131,24 @@ def round_order(names, r):
     return order
 
 
-def compare(result, faster, slower, with_verdict=True):
+def compare(result, faster, slower, with_verdict=True, clock="wall"):
     """How many times faster ``faster`` ran than ``slower``, round by round.
 
-    Per round: median step seconds of ``slower`` / those of ``faster``.
+    Per round: median step seconds of ``slower`` / those of ``faster``, in
+    wall-clock seconds or (``clock="cpu"``) process CPU seconds.
     Returns the median of the per-round ratios, their quartiles and range,
     and (``with_verdict``) the verdict against the run's A/A noise floor:
     "no difference" when |ratio - 1| <= the floor, else "faster"/"slower".
     """
-    a = result["contenders"][faster]["round_medians"]
-    b = result["contenders"][slower]["round_medians"]
+    key = "cpu_round_medians" if clock == "cpu" else "round_medians"
+    a = result["contenders"][faster][key]
+    b = result["contenders"][slower][key]
     ratios = [sb / sa for sa, sb in zip(a, b, strict=True)]
     q1, median, q3 = quartiles(ratios)
     out = {"median": median, "quartiles": [q1, q3], "range": [min(ratios), max(ratios)],
            "per_round": ratios}
     if with_verdict:
-        floor = noise_floor(result)
+        floor = noise_floor(result, clock)
         out["noise_floor"] = floor
         if floor is None:
             out["verdict"] = "no A/A control"
@@ -149,7 +164,7 @@ def _distance_from_one(ratio):
     return max(ratio, 1.0 / ratio) - 1.0
 
 
-def noise_floor(result):
+def noise_floor(result, clock="wall"):
     """The A/A spread: the largest `_distance_from_one` of the A/A ratio's median and quartiles.
 
     Measured as a factor, so that at high load (A/A quartiles 0.9x to 3.7x) a 20x
@@ -158,5 +173,5 @@ def noise_floor(result):
     control = result.get("control")
     if not control:
         return None
-    ratio = control["ratio"]
+    ratio = control["cpu_ratio" if clock == "cpu" else "ratio"]
     return max(_distance_from_one(v) for v in [ratio["median"], *ratio["quartiles"]])

@@ -328,3 +328,39 @@ def test_glow_graph_has_no_tiny_matmuls_and_no_gathers():
         ops |= {node.op for node in func.node_def}
     assert "MatMul" in ops
     assert not ops & {"BatchMatMulV2", "BatchMatMulV3", "GatherV2", "UnsortedSegmentSum"}, ops
+
+
+@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
+def test_coupling_network_runs_its_1x1_convolution_as_one_gemm(policy):
+    """`_run_network` (the hidden 1x1 Conv2D as reshape + MatMul) gives Keras's
+    own call's outputs and gradients, under full and mixed precision, and its
+    graph has one Conv2D fewer (two 3x3, no 1x1)."""
+    from unigen.flows._layers import _network
+    from unigen.flows._ops import _run_network
+
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        network = _network(4, 16, 6, "conditioner", seed=1)
+        network.build((None, 5, 5, 3))
+        _perturb(network, seed=2, scale=0.1)
+        x = tf.random.stateless_normal([4, 5, 5, 3], seed=[2, 3])
+
+        def outputs_and_grads(fn):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                y = tf.cast(fn(x), "float32")
+                loss = tf.reduce_sum(tf.square(y))
+            return [y, *tape.gradient(loss, [x, *network.trainable_variables])]
+
+        ours = outputs_and_grads(lambda t: _run_network(network, t))
+        keras_call = outputs_and_grads(network)
+        tol = 1e-5 if policy == "float32" else 2e-2
+        for a, b in zip(ours, keras_call, strict=True):
+            np.testing.assert_allclose(a, b, rtol=tol, atol=tol * float(np.abs(b).max()))
+        graph = tf.function(lambda t: _run_network(network, t)).get_concrete_function(
+            tf.TensorSpec([4, 5, 5, 3])).graph
+        kinds = [op.type for op in graph.get_operations()]
+        assert kinds.count("Conv2D") == 2 and "MatMul" in kinds
+    finally:
+        keras.config.set_dtype_policy(previous)

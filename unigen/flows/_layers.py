@@ -10,7 +10,13 @@ import scipy.linalg
 import tensorflow as tf
 
 from unigen.flows._bijector import Bijector, _sum_event
-from unigen.flows._ops import _batch_zeros, _mix_channels, _per_example, _spatial_size
+from unigen.flows._ops import (
+    _batch_zeros,
+    _mix_channels,
+    _per_example,
+    _run_network,
+    _spatial_size,
+)
 
 __all__ = [
     "ActNorm",
@@ -249,7 +255,7 @@ class AffineCoupling(Bijector):
 
     def _params(self, x_a):
         # The conditioner may compute in low precision; the bijection is float32.
-        h = tf.cast(self.network(x_a), x_a.dtype)
+        h = tf.cast(_run_network(self.network, x_a), x_a.dtype)
         if self.additive:
             return h, None
         shift, raw = tf.split(h, 2, axis=-1)
