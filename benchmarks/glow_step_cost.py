@@ -8,8 +8,13 @@ compiled as `unigen.fit` compiles it and stepped through Keras's own training
 function (``model.make_train_function()``, no XLA), three ways on the same
 initial weights:
 
-* ``unigen``: the model as it is now (its default optimizer, `unigen.training.FusedAdam`);
-* ``keras_adam``: the same model with Keras's ``keras.optimizers.Adam``;
+* ``unigen``: the model as it is now (its default optimizer, `unigen.training.FusedAdam`,
+  and the coupling networks' hidden 1x1 convolution as one GEMM);
+* ``keras_adam``: the same with Keras's ``keras.optimizers.Adam`` (the fused
+  update's share);
+* ``conv_hidden``: the same with the coupling networks called as Keras
+  ``Sequential`` models (the hidden 1x1 ``Conv2D`` as oneDNN's convolution: the
+  GEMM's share);
 * ``pre18``: the bijector and log-det ops from before issue #18
   (`benchmarks.speed.legacy_glow`) with Keras's Adam: the step as it was.
 
@@ -37,7 +42,28 @@ import tensorflow as tf
 SHAPE, LEVELS, STEPS, HIDDEN, NUM_LEVELS = (28, 28, 1), 2, 4, 64, 256
 
 
-def _model(data, batch, legacy=False, optimizer=None):
+def _keras_network_call(model):
+    """The model's couplings call their network as Keras does (no GEMM for 1x1)."""
+    import types
+
+    from unigen.flows import AffineCoupling
+
+    def params(self, x_a):
+        h = tf.cast(self.network(x_a), x_a.dtype)
+        if self.additive:
+            return h, None
+        shift, raw = tf.split(h, 2, axis=-1)
+        return shift, _stable_scale(raw)
+
+    from unigen.flows._layers import _stable_scale
+
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        if isinstance(layer, AffineCoupling):
+            object.__setattr__(layer, "_params", types.MethodType(params, layer))
+    return model
+
+
+def _model(data, batch, legacy=False, optimizer=None, conv_hidden=False):
     import unigen
     from benchmarks.speed.legacy_glow import use_legacy_ops
 
@@ -47,6 +73,8 @@ def _model(data, batch, legacy=False, optimizer=None):
     model.data_dependent_init(data[:batch])
     if legacy:
         use_legacy_ops(model)
+    if conv_hidden:
+        _keras_network_call(model)
     model.compile_for_fit(learning_rate=1e-3, optimizer=optimizer)
     return model
 
@@ -70,6 +98,7 @@ def run(rounds=12, steps_per_round=5, batch=64):
     data = rng.integers(0, NUM_LEVELS, size=(batch * 4, *SHAPE)).astype("float32")
     models = {"unigen": _model(data, batch),
               "keras_adam": _model(data, batch, optimizer=keras.optimizers.Adam(1e-3)),
+              "conv_hidden": _model(data, batch, conv_hidden=True),
               "pre18": _model(data, batch, legacy=True,
                               optimizer=keras.optimizers.Adam(1e-3))}
     graphs = {name: _graph(m, batch) for name, m in models.items()}
@@ -95,7 +124,8 @@ def run(rounds=12, steps_per_round=5, batch=64):
             "executed_gflops_per_second": flops * entry["steps_per_second"] / 1e9,
             "executed_gflops_per_cpu_second": flops / entry["cpu_step_seconds_median"] / 1e9}
     ratios = {}
-    for a, b in (("unigen", "pre18"), ("unigen", "keras_adam"), ("keras_adam", "pre18")):
+    for a, b in (("unigen", "pre18"), ("unigen", "keras_adam"), ("unigen", "conv_hidden"),
+                 ("unigen", "unigen (A/A)")):
         ratios[f"{a}/{b}"] = {"wall": timing.compare(result, a, b),
                               "cpu": timing.compare(result, a, b, clock="cpu")}
     return {"shape": list(SHAPE), "levels": LEVELS, "steps_per_level": STEPS,

@@ -80,15 +80,18 @@ def _glow_table(glow):
              f"load average {min(loads):.2f} to {max(loads):.2f}. unigen_pre18 is the "
              "same model with the bijector ops from before issue #18.", "",
              "| contender | steps/s | images/s | trace s | GFLOP/step (executed) |"
-             " GFLOP/s | % of peak |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             " GFLOP/s | % of peak | CPU ms/step | GFLOP per CPU s |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for name, f in figures.items():
         entry = timing["contenders"][name]
+        cpu = f.get("cpu_seconds_per_step")
         lines.append(f"| {name} | {f['steps_per_second']:.2f} | "
                      f"{f['images_per_second']:.0f} | {entry['trace_seconds']:.2f} | "
                      f"{f['executed_gflops_per_step']:.3f} | "
                      f"{f['executed_gflops_per_second']:.1f} | "
-                     f"{_num(f['fraction_of_peak'], '{:.1%}')} |")
+                     f"{_num(f['fraction_of_peak'], '{:.1%}')} | "
+                     f"{_num(cpu and 1e3 * cpu, '{:.1f}')} | "
+                     f"{_num(f.get('executed_gflops_per_cpu_second'), '{:.1f}')} |")
     peaks = timing["peak_gflops"]
     floor = glow["speedup_unigen_over_tfp"].get("noise_floor")
     lines += ["", "Speed-ups: median of the per-round ratios [quartiles], verdict against "
@@ -99,6 +102,11 @@ def _glow_table(glow):
               f"(target >= {glow['target']}x)",
               f"- unigen / unigen_pre18: {_ratio(glow['speedup_unigen_over_pre18'])}",
               f"- unigen_pre18 / tfb.Glow: {_ratio(glow['speedup_pre18_over_tfp'])}"]
+    if "cpu_speedup_unigen_over_tfp" in glow:
+        lines += [f"- in process CPU seconds per step: unigen / tfb.Glow "
+                  f"{_ratio(glow['cpu_speedup_unigen_over_tfp'])}, unigen / unigen_pre18 "
+                  f"{_ratio(glow['cpu_speedup_unigen_over_pre18'])} (A/A "
+                  f"{timing['control']['cpu_ratio']['median']:.3f})"]
     if peaks:
         lines += ["", f"Matmul peak, once after every round: median "
                       f"{glow['peak_gflops_median']:.1f} GFLOP/s (range {min(peaks):.1f} to "

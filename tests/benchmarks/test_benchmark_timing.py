@@ -74,3 +74,22 @@ def test_round_orders_put_every_pair_adjacent_and_apart():
                 gaps = {abs(o.index(x) - o.index(y)) for o in orders}
                 assert {1, 3} <= gaps, (x, y, gaps)
     assert all(sorted(o) == sorted(names) for o in orders)
+
+
+def test_interleave_records_process_cpu_time_and_compares_on_it():
+    import time
+
+    def busy():  # CPU work, no waiting: CPU time close to wall time
+        end = time.process_time() + 0.002
+        while time.process_time() < end:
+            pass
+
+    result = steps.interleave({"busy": busy, "sleepy": lambda: time.sleep(0.002)}, rounds=2,
+                              steps_per_round=2, warmup_steps=0, control="busy")
+    busy_entry, sleepy_entry = result["contenders"]["busy"], result["contenders"]["sleepy"]
+    assert len(busy_entry["cpu_round_medians"]) == 2
+    assert busy_entry["cpu_step_seconds_median"] >= 0.002 - 1e-4
+    assert sleepy_entry["cpu_step_seconds_median"] < busy_entry["cpu_step_seconds_median"]
+    assert "median" in result["control"]["cpu_ratio"]
+    cpu = steps.compare(result, "sleepy", "busy", clock="cpu")
+    assert cpu["median"] > 1.0 and "verdict" in cpu  # sleeping costs no CPU time
