@@ -1,6 +1,6 @@
 """Glow's training step in unigen.fit's path: graph ops, executed GFLOP/s, CPU and wall time.
 
-    python benchmarks/glow_step_cost.py [--rounds 12] [--steps 5] [--batch 64]
+    python benchmarks/glow_step_cost.py [--rounds 12] [--steps 5] [--batch 64] [--size 28|8]
 
 The issue #18 measurement of the fixed per-step cost. Glow at 28x28x1, 2 levels
 x 4 steps, 64 hidden channels, 256 levels (the speed suite's full size),
@@ -39,7 +39,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-SHAPE, LEVELS, STEPS, HIDDEN, NUM_LEVELS = (28, 28, 1), 2, 4, 64, 256
+LEVELS, STEPS, HIDDEN = 2, 4, 64
+SIZES = {28: ((28, 28, 1), 256), 8: ((8, 8, 1), 17)}  # image shape, pixel levels
+SHAPE, NUM_LEVELS = SIZES[28]
 
 
 def _keras_network_call(model):
@@ -140,7 +142,11 @@ def main():
     parser.add_argument("--rounds", type=int, default=12)
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--size", type=int, default=28, choices=sorted(SIZES),
+                        help="28: 28x28x1, 256 levels (default); 8: 8x8x1, 17 levels")
     args = parser.parse_args()
+    global SHAPE, NUM_LEVELS
+    SHAPE, NUM_LEVELS = SIZES[args.size]
     load_start = list(os.getloadavg())
     result = run(args.rounds, args.steps, args.batch)
     result["command"] = "python benchmarks/glow_step_cost.py " + " ".join(sys.argv[1:])
@@ -159,8 +165,9 @@ def main():
               f"{r['wall']['quartiles'][1]:.2f}] {r['wall']['verdict']}; cpu "
               f"{r['cpu']['median']:.2f}x [{r['cpu']['quartiles'][0]:.2f}-"
               f"{r['cpu']['quartiles'][1]:.2f}] {r['cpu']['verdict']}")
+    suffix = "" if args.size == 28 else f"_{args.size}x{args.size}"
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
-                        "glow_step_cost.json")
+                        f"glow_step_cost{suffix}.json")
     with open(path, "w") as f:
         json.dump(result, f, indent=1)
     print("wrote", path)
