@@ -88,8 +88,9 @@ class GAN(GANTrainingMixin, GenerativeModel):
             hidden features (means over the global batch).
         minibatch_discrimination: number of kernels B of a
             `layers.MinibatchDiscrimination` layer between the critic's
-            features and its head (0: off); it compares examples within the
-            per-replica batch, so R replicas train differently from one device.
+            features and its head (0: off); it compares each example with the
+            others of the global batch (gathered from every replica), so R
+            replicas train as one device does.
         semi_supervised_classes: K of a semi-supervised GAN (Salimans et al.
             2016, Section 5): the critic has K class logits l_k and the "real"
             logit log sum_k exp l_k (the (K+1)-th, fake, class has logit 0);
