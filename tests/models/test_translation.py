@@ -275,6 +275,11 @@ def test_stargan_trains_from_the_command_line_on_the_domain_labels(tmp_path, mon
     model = unigen.load(f"{out}/model.keras")
     assert model.num_domains == 4
     assert model.sample(4, seed=0).shape == (4, 8, 8, 1)
+    # `unigen compare` trains a name the same way (quick: one epoch, no run directory).
+    from unigen.evaluation._cli import train_or_load
+
+    name, model, budget = train_or_load("stargan", "digits_domains", str(tmp_path), quick=True)
+    assert (name, model.num_domains, budget["epochs"]) == ("stargan", 4, 1)
     assert main(["train", "--model", "stargan", "--data", "digits_inverted", "--out",
                  str(tmp_path / "bad"), "--verbose", "0"]) == 1
     assert "--data digits_domains" in capsys.readouterr().err
