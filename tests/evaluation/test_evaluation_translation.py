@@ -76,3 +76,16 @@ def test_compare_on_a_translation_set_reports_translation_scores(tmp_path):
     markdown = (tmp_path / "report.md").read_text()
     assert "## Translation" in markdown and "| inverter | 0.000 | 0.000 | 0.000 |" in markdown
     assert "Translation (test split" in report.to_text()
+
+
+def test_verdict_names_the_translation_scores_of_a_single_model():
+    from unigen.evaluation import Score
+    from unigen.evaluation._verdict import verdict
+
+    scores = {"translation_error": Score("translation_error", 0.3,
+                                         extra={"identity_error": 0.5}),
+              "cycle_error": Score("cycle_error", 0.2),
+              "domain_accuracy": Score("domain_accuracy", 0.9)}
+    lines = verdict([{"name": "stargan", "role": "model", "scores": scores}])
+    assert lines[0] == ("Translation error: stargan, 0.300 per pixel against the true targets "
+                        "(not translating: 0.500); cycle error 0.2; domain accuracy 0.9.")

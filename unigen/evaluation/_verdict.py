@@ -99,15 +99,19 @@ def _translation(models):
         return []
     best = min(rated, key=lambda r: r["scores"]["translation_error"].value)
     score = best["scores"]["translation_error"]
-    text = (f"Best translation error: {best['name']}, {score.value:.3f} per pixel against "
-            f"the true targets (not translating: {score.extra['identity_error']:.3f})")
+    several = len(rated) > 1
+    text = (f"{'Best translation error' if several else 'Translation error'}: "
+            f"{best['name']}, {score.value:.3f} per pixel against the true targets (not "
+            f"translating: {score.extra['identity_error']:.3f})")
     others = []
     for key, label, sign in (("cycle_error", "cycle error", 1),
                              ("domain_accuracy", "domain accuracy", -1)):
         having = [r for r in rated if key in r["scores"]]
         if having:
             top = min(having, key=lambda r: sign * r["scores"][key].value)
-            others.append(f"best {label}: {top['name']}, {top['scores'][key].value:.3g}")
+            value = f"{top['scores'][key].value:.3g}"
+            others.append(f"best {label}: {top['name']}, {value}" if several
+                          else f"{label} {value}")
     return [text + (f"; {'; '.join(others)}" if others else "") + "."]
 
 
