@@ -164,14 +164,17 @@ def _train(args):
 
     info = unigen.datasets.info(args.data)
     kwargs = {"data_dir": args.data_dir} if args.data_dir else {}
+    # A model that trains on the labels (StarGAN: the domains) gets (x, y); without
+    # labels in the data its builder says what to train it on.
+    if unigen.models.recipe(args.model).labels and info.num_classes is not None:
+        kwargs["with_labels"] = True
     train = unigen.datasets.load(args.data, split="train", **kwargs)
     val = None
     if not args.no_validation and "validation" in info.splits:
         val = unigen.datasets.load(args.data, split="validation", **kwargs)
 
     def factory():
-        return unigen.models.create(args.model, event_shape=info.event_shape,
-                                    num_levels=info.num_levels)
+        return unigen.models.create(args.model, info)
 
     strategy = None if args.strategy == "default" else args.strategy
     history = unigen.fit(factory, train, epochs=args.epochs, batch_size=args.batch_size,

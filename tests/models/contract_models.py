@@ -59,6 +59,11 @@ CONFIGS = {
                                           "loss": "vlb", "variance": "learned"}),
     "ddpm_conditional": ("ddpm", IMAGE, {"num_timesteps": 10, "architecture": "mlp",
                                          "hidden_units": (8,), "num_classes": 10}),
+    # Two options that see the whole batch: batch norm in the critic (global statistics)
+    # and minibatch discrimination (every replica's examples).
+    "dcgan_batch_norm_minibatch": ("dcgan", IMAGE, {"latent_dim": 4, "base_filters": 4,
+                                                    "discriminator_batch_norm": True,
+                                                    "minibatch_discrimination": 2}),
 }
 
 # Configurations trained on another dataset than digits / ring8: its x, or (x, y)

@@ -130,3 +130,25 @@ def test_progan_checks_its_options():
     assert (gan.stage, gan.alpha) == (2, 0.5)
     assert int(gan.discriminator.stage.numpy()) == 2
     assert float(gan.discriminator.alpha.numpy()) == 0.5
+
+
+def test_drift_term_in_the_critic_loss_against_a_hand_computation():
+    gan = _progan(drift=0.5)  # a large epsilon, to see it clearly
+    assert _progan().drift == _progan().critic.drift == 1e-3  # the paper's default
+    assert gan.get_config()["drift"] == 0.5
+    assert unigen.models.ProGAN.from_config(gan.get_config()).critic.drift == 0.5
+    gan.build()
+    rng = np.random.default_rng(0)
+    real = rng.uniform(-1, 1, (8, 8, 8, 1)).astype("float32")
+    fake = rng.uniform(-1, 1, (8, 8, 8, 1)).astype("float32")
+    total, logs = gan.critic.loss(real, fake, seed=0)
+    v_real = gan.critic(real).numpy().astype("float64")
+    v_fake = gan.critic(fake).numpy().astype("float64")
+    drift = np.mean(v_real**2)
+    np.testing.assert_allclose(float(logs["drift"]), drift, rtol=1e-5)
+    # L_D = E[D(G(z))] - E[D(x)] + gradient penalty + epsilon E[D(x)^2]
+    expected = v_fake.mean() - v_real.mean() + float(logs["critic_penalty"]) + 0.5 * drift
+    np.testing.assert_allclose(float(total), expected, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="drift"):
+        _progan(drift=-1.0)
+

@@ -236,3 +236,50 @@ def test_bad_inputs_say_what_is_wrong():
     pix2pix.compile()
     with pytest.raises(errors.DataError, match="PAIRED"):
         pix2pix.fit(np.concatenate([x[:8], x[8:16]], -1), y[:8], batch_size=8, verbose=0)
+
+
+# ------------------------------------------------------- StarGAN by name
+def test_stargan_builder_takes_the_domains_from_the_dataset_and_names_the_fix():
+    model = unigen.models.create("stargan", "digits_domains", **TINY)
+    assert (model.num_domains, model.event_shape, model.num_levels) == (4, (8, 8, 1), LEVELS)
+    assert unigen.models.recipe("stargan").labels and not unigen.models.recipe("gan").labels
+    for data in ("digits_inverted", "digits"):  # no labels; labels that are not domains
+        with pytest.raises(ValueError, match=rf"{data!r} has no domain labels.*--data "
+                                             r"digits_domains.*num_domains=K"):
+            unigen.models.create("stargan", data, **TINY)
+    with pytest.raises(ValueError, match=r"no dataset was given.*digits_domains"):
+        unigen.models.create("stargan", event_shape=(8, 8, 1), num_levels=LEVELS)
+    with pytest.raises(ValueError, match="`num_domains`=3 but 'digits_domains' has 4"):
+        unigen.models.create("stargan", "digits_domains", num_domains=3)
+    with pytest.raises(TypeError, match="needs the data's shape"):
+        unigen.models.create("gan")
+
+
+def test_stargan_trains_from_the_command_line_on_the_domain_labels(tmp_path, monkeypatch,
+                                                                   capsys):
+    from unigen.cli import main
+    from unigen.models.translation import create_stargan
+
+    seen = {}
+
+    def tiny(**kwargs):  # the registry's builder with tiny networks and one critic step
+        seen.update(kwargs)
+        return create_stargan(**kwargs, **TINY, critic_steps=1)
+
+    monkeypatch.setitem(unigen.models._BUILDERS, "stargan", tiny)
+    out = str(tmp_path / "run")
+    assert main(["train", "--model", "stargan", "--data", "digits_domains", "--epochs", "1",
+                 "--batch-size", "500", "--seed", "0", "--out", out, "--verbose", "0"]) == 0
+    assert "domain_loss=" in capsys.readouterr().out  # trained on (x, domain) pairs
+    assert seen["dataset"].name == "digits_domains"
+    model = unigen.load(f"{out}/model.keras")
+    assert model.num_domains == 4
+    assert model.sample(4, seed=0).shape == (4, 8, 8, 1)
+    # `unigen compare` trains a name the same way (quick: one epoch, no run directory).
+    from unigen.evaluation._cli import train_or_load
+
+    name, model, budget = train_or_load("stargan", "digits_domains", str(tmp_path), quick=True)
+    assert (name, model.num_domains, budget["epochs"]) == ("stargan", 4, 1)
+    assert main(["train", "--model", "stargan", "--data", "digits_inverted", "--out",
+                 str(tmp_path / "bad"), "--verbose", "0"]) == 1
+    assert "--data digits_domains" in capsys.readouterr().err

@@ -151,22 +151,25 @@ def train_or_load(spec, dataset, out, *, epochs=None, quick=False, seed=0, data_
         return name, unigen.load(spec, compile=False), None
     data = dataset if isinstance(dataset, CompareData) else compare_data(
         dataset, seed=seed, data_dir=data_dir)
-    train = data.train[0] if isinstance(data.train, tuple) else data.train
-    if data.builtin:  # the dataset's own loader, as `unigen train` uses
-        kwargs = {"data_dir": data_dir} if data_dir else {}
-        train = unigen.datasets.load(data.name, split="train", **kwargs)
     name = spec.lower()
     if name not in unigen.models.available():
         raise ValueError(f"Unknown model {spec!r} in --models: give a name from "
                          f"{', '.join(unigen.models.available())} or a path ending in .keras.")
     recipe = unigen.models.recipe(name)
+    train = data.train[0] if isinstance(data.train, tuple) else data.train
+    info = unigen.datasets.info(data.name) if data.builtin else None
+    if data.builtin:  # the dataset's own loader, as `unigen train` uses
+        kwargs = {"data_dir": data_dir} if data_dir else {}
+        if recipe.labels and info.num_classes is not None:  # StarGAN: (x, domain)
+            kwargs["with_labels"] = True
+        train = unigen.datasets.load(data.name, split="train", **kwargs)
     num_epochs = 1 if quick else (epochs or recipe.epochs)
     batch = min(64, data.num_train)
 
     options = recipe.image_options if data.kind == "image" else {}
 
     def factory():
-        return unigen.models.create(name, event_shape=data.event_shape,
+        return unigen.models.create(name, info, event_shape=data.event_shape,
                                     num_levels=data.num_levels, **options)
 
     start = time.perf_counter()

@@ -6,7 +6,13 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from unigen.evaluation._evaluate import EvaluationData, _check_metrics, evaluate, floor_scores
+from unigen.evaluation._evaluate import (
+    _MODEL_ONLY,
+    EvaluationData,
+    _check_metrics,
+    evaluate,
+    floor_scores,
+)
 from unigen.evaluation._reference import Memoriser, NoiseMixture
 
 __all__ = ["compare"]
@@ -112,7 +118,7 @@ def compare(models, data, *, output_dir=None, metrics=None, references=True, dat
             all_models.update(reference_models(ctx, models))
     n = num_samples or ctx.num_samples
     rows = []
-    sample_metrics = [m for m in metrics if m != "nll"]
+    sample_metrics = [m for m in metrics if m not in _MODEL_ONLY]
     if sample_metrics and ctx.reference_samples() is not None:
         rows.append({"name": FLOOR, "role": "floor", "scores": floor_scores(ctx, sample_metrics),
                      "samples": ctx.reference_samples()[:n], "seconds": None})

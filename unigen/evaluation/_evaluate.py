@@ -3,7 +3,7 @@
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from unigen.evaluation import _class_scores, _metrics
+from unigen.evaluation import _class_scores, _metrics, _translation
 from unigen.evaluation._likelihood import estimators, likelihood
 
 __all__ = ["IMAGE_METRICS", "VECTOR_METRICS", "MetricNotApplicableError", "evaluate"]
@@ -12,7 +12,8 @@ IMAGE_METRICS = ("nll", "fid", "kid", "precision_recall", "density_coverage",
                  "inception_score", "mode_score", "am_score", "c2st", "mmd", "memorisation")
 VECTOR_METRICS = ("nll", "precision_recall", "density_coverage", "c2st", "mmd",
                   "memorisation", "modes")
-_ALL = set(IMAGE_METRICS) | set(VECTOR_METRICS)
+_ALL = set(IMAGE_METRICS) | set(VECTOR_METRICS) | {_translation.METRIC}
+_MODEL_ONLY = ("nll", _translation.METRIC)  # no floor: scored on models only
 _IMAGE_ONLY = {"fid": "FID", "kid": "KID", "inception_score": "the Inception Score",
                "mode_score": "the MODE score", "am_score": "the AM score"}
 _CLASS_METRICS = ("inception_score", "mode_score", "am_score")
@@ -212,6 +213,8 @@ def _check_metrics(metrics, ctx):
             metrics = tuple(m for m in metrics if m != "modes")
         if not ctx.has_probabilities:
             metrics = tuple(m for m in metrics if m not in _CLASS_METRICS)
+        if _translation.applies(ctx):
+            metrics = (*metrics, _translation.METRIC)
         return list(metrics)
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
     for name in metrics:
@@ -227,6 +230,11 @@ def _check_metrics(metrics, ctx):
                 "'modes' counts the captured modes of a Gaussian mixture (ring8, grid25); "
                 "for these data use 'recall' and 'coverage' ('precision_recall', "
                 "'density_coverage') to measure mode coverage.")
+        if name == _translation.METRIC and not _translation.applies(ctx):
+            raise MetricNotApplicableError(
+                "'translation' scores translations against the true targets of a "
+                "translation set (digits_inverted, digits_domains, ...); these data are "
+                "not the test split of one.")
     return metrics
 
 
@@ -285,7 +293,7 @@ def floor_scores(ctx, metrics):
     key = ("floor", tuple(metrics))
     if key not in ctx._cache:
         ref = ctx.reference_samples()
-        keep = [m for m in metrics if m != "nll"]
+        keep = [m for m in metrics if m not in _MODEL_ONLY]
         ctx._cache[key] = {} if ref is None else sample_scores(ctx, ref, keep)
     return ctx._cache[key]
 
@@ -323,9 +331,12 @@ def evaluate(model, data, metrics=None, *, dataset=None, train=None, validation=
             or an `EvaluationData`.
         metrics: names among "nll", "fid", "kid", "precision_recall",
             "density_coverage", "inception_score", "mode_score", "am_score",
-            "c2st", "mmd", "memorisation", "modes"; default: all that apply to
-            the data (the three class-probability scores need a feature
-            network with class probabilities).
+            "c2st", "mmd", "memorisation", "modes", "translation"; default:
+            all that apply to the data (the three class-probability scores
+            need a feature network with class probabilities; "translation",
+            for a model with ``translate`` on a translation set, scores its
+            translations against the true targets: ``translation_error``,
+            ``cycle_error``, ``domain_accuracy``).
         dataset, train, validation, features, cache_dir: see `EvaluationData`.
         num_samples: model samples for sample metrics (default: as many as the
             validation split, so that the floor is computed at the same size).
@@ -380,7 +391,9 @@ def _evaluate(model, ctx, metrics, num_samples, seed, samples, options, verbose)
             scores["nll" if i == 0 else f"nll_{kind}"] = likelihood(
                 model, ctx.x, estimator=kind, validation=ctx.validation, seed=seed,
                 verbose=verbose, **options)
-    rest = [m for m in metrics if m != "nll"]
+    if _translation.METRIC in metrics:
+        scores.update(_translation.translation_metric_scores(model, ctx))
+    rest = [m for m in metrics if m not in _MODEL_ONLY]
     if rest:
         if samples is None:
             samples = model.sample(num_samples or ctx.num_samples, seed=seed)

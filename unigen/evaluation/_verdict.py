@@ -92,6 +92,29 @@ def _likelihood(models):
     return [text]
 
 
+def _translation(models):
+    """Best translation error (and cycle error, domain accuracy) of the translating models."""
+    rated = [r for r in models if "translation_error" in r["scores"]]
+    if not rated:
+        return []
+    best = min(rated, key=lambda r: r["scores"]["translation_error"].value)
+    score = best["scores"]["translation_error"]
+    several = len(rated) > 1
+    text = (f"{'Best translation error' if several else 'Translation error'}: "
+            f"{best['name']}, {score.value:.3f} per pixel against the true targets (not "
+            f"translating: {score.extra['identity_error']:.3f})")
+    others = []
+    for key, label, sign in (("cycle_error", "cycle error", 1),
+                             ("domain_accuracy", "domain accuracy", -1)):
+        having = [r for r in rated if key in r["scores"]]
+        if having:
+            top = min(having, key=lambda r: sign * r["scores"][key].value)
+            value = f"{top['scores'][key].value:.3g}"
+            others.append(f"best {label}: {top['name']}, {value}" if several
+                          else f"{label} {value}")
+    return [text + (f"; {'; '.join(others)}" if others else "") + "."]
+
+
 def _best_per_metric(models, metrics):
     best = {}
     for metric in metrics:
@@ -208,7 +231,8 @@ def verdict(rows):
             ``epochs``, ``steps``, ``seconds``).
 
     Returns:
-        list of str, one paragraph each: best likelihood (with the
+        list of str, one paragraph each: best translation error (translation
+        sets), best likelihood (with the
         estimator's caveat), best on each sample metric, the floor, the
         Pareto front of likelihood against FID (MMD² for vectors), the
         reference models' places and the training budgets.
@@ -218,5 +242,6 @@ def verdict(rows):
         return []
     present = [m for m in _METRICS if any(m in r["scores"] for r in models)]
     quality = "fid" if "fid" in present else "mmd"
-    return (_likelihood(models) + _best_per_metric(models, present) + _floor(rows, quality)
+    return (_translation(models) + _likelihood(models) + _best_per_metric(models, present)
+            + _floor(rows, quality)
             + _front(models, quality) + _references(rows, quality) + _budget(models))

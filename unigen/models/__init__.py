@@ -13,7 +13,7 @@ from unigen.models.gan import DCGAN, GAN, MLPGAN, BigGAN, create_biggan, create_
 from unigen.models.gaussian import Gaussian
 from unigen.models.pyramid import LAPGAN, ProGAN, create_lapgan, create_progan
 from unigen.models.sequence import GumbelGAN, SeqGAN, SequenceModel
-from unigen.models.translation import CycleGAN, Pix2Pix, StarGAN
+from unigen.models.translation import CycleGAN, Pix2Pix, StarGAN, create_stargan
 from unigen.models.vae import VAE
 
 __all__ = [
@@ -49,10 +49,14 @@ _BUILDERS = {}
 _RECIPES = {}
 
 #: How ``unigen compare`` trains a registered name when the user gives only the name.
-Recipe = collections.namedtuple("Recipe", ["epochs", "learning_rate", "image_options"])
+#: ``labels``: the model trains on ``(x, y)`` with the dataset's labels (its builder
+#: takes ``dataset=``), so the command line and ``unigen compare`` load them.
+Recipe = collections.namedtuple("Recipe", ["epochs", "learning_rate", "image_options",
+                                           "labels"], defaults=(False,))
 
 
-def register(name, builder, *, epochs=10, learning_rate=1e-3, image_options=None):
+def register(name, builder, *, epochs=10, learning_rate=1e-3, image_options=None,
+             labels=False):
     """Registers ``builder(event_shape, num_levels, **kwargs) -> model`` as ``name``.
 
     Args:
@@ -62,10 +66,15 @@ def register(name, builder, *, epochs=10, learning_rate=1e-3, image_options=None
             (digits: about a minute).
         learning_rate: the learning rate ``unigen compare`` trains it with.
         image_options: constructor options ``unigen compare`` adds on image data.
+        labels: the model trains on ``(x, y)`` pairs with the dataset's labels (StarGAN:
+            the domains). Its builder also takes ``dataset=``, the
+            `unigen.datasets.DatasetInfo` of the training data (or None), to read the
+            label set from; the command line and ``unigen compare`` load the labels.
     """
     key = name.lower()
     _BUILDERS[key] = builder
-    _RECIPES[key] = Recipe(int(epochs), float(learning_rate), dict(image_options or {}))
+    _RECIPES[key] = Recipe(int(epochs), float(learning_rate), dict(image_options or {}),
+                           bool(labels))
 
 
 def recipe(name):
@@ -81,19 +90,39 @@ def available():
     return sorted(_BUILDERS)
 
 
-def create(name, *, event_shape, num_levels=None, **kwargs):
-    """Builds the model registered as ``name`` for data of the given shape.
+def create(name, dataset=None, *, event_shape=None, num_levels=None, **kwargs):
+    """Builds the model registered as ``name`` for a dataset or for data of a given shape.
+
+    Example: ``create("stargan", "digits_domains")`` (shape, levels and the four
+    domains from the dataset) or ``create("glow", event_shape=(8, 8, 1), num_levels=17)``.
 
     Args:
         name: a name from `available()`, case-insensitive.
+        dataset: a built-in dataset name or its `unigen.datasets.DatasetInfo`, or None.
+            It gives the defaults of ``event_shape`` and ``num_levels``, and a model
+            registered with ``labels=True`` reads its label set from it.
         event_shape: shape of one example, for example ``info.event_shape`` of
-            `unigen.datasets.info`.
-        num_levels: discrete levels of the data, or None for continuous data.
+            `unigen.datasets.info` (default: the dataset's).
+        num_levels: discrete levels of the data, or None for continuous data
+            (default: the dataset's when one is given).
         **kwargs: passed to the model's constructor.
     """
     key = str(name).lower().replace("-", "_")
     if key not in _BUILDERS:
         raise ValueError(f"Unknown model {name!r}; available: {', '.join(available())}.")
+    info = dataset
+    if isinstance(dataset, str):
+        from unigen import datasets
+
+        info = datasets.info(dataset)
+    if info is not None:
+        event_shape = info.event_shape if event_shape is None else event_shape
+        num_levels = info.num_levels if num_levels is None else num_levels
+    if event_shape is None:
+        raise TypeError(f"create({name!r}) needs the data's shape: pass a dataset, for "
+                        f"example create({name!r}, 'digits'), or event_shape=.")
+    if _RECIPES[key].labels:
+        kwargs["dataset"] = info
     return _BUILDERS[key](event_shape=event_shape, num_levels=num_levels, **kwargs)
 
 
@@ -117,7 +146,7 @@ register("made", CategoricalMADE, epochs=40, learning_rate=1e-3)
 # Image-to-image translation (unigen.models.translation): trained on the translation sets
 # of unigen.datasets (digits_inverted, digits_inverted_paired, digits_domains).
 register("cyclegan", CycleGAN, epochs=20, learning_rate=2e-4)
-register("stargan", StarGAN, epochs=20, learning_rate=1e-4)
+register("stargan", create_stargan, epochs=20, learning_rate=1e-4, labels=True)
 register("pix2pix", Pix2Pix, epochs=20, learning_rate=2e-4)
 # Sequence models (token data: oracle, words). Oracle budgets about a minute each on a CPU;
 # the GANs pre-train their generator by maximum likelihood for 300 steps first.

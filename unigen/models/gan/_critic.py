@@ -15,7 +15,9 @@ hooks (the update itself is `Critic.step`):
   the generator's loss (Salimans et al. 2016);
 * minibatch discrimination between the features and the heads;
 * a semi-supervised K+1-class critic: K class logits l_k, the "real" logit
-  v = log sum_k exp l_k, and the cross-entropy of the labelled examples.
+  v = log sum_k exp l_k, and the cross-entropy of the labelled examples;
+* ProGAN's drift term: epsilon E_x[v(x)^2] over the real batch added to the
+  critic's loss (Karras et al. 2018, Section A.1).
 """
 
 import keras
@@ -52,13 +54,13 @@ class GANCritic(Critic):
         divergence: the game.
         num_classes, conditioning, auxiliary_classifier_weight, pack,
         label_smoothing, label_flip, feature_matching, minibatch_discrimination,
-        semi_supervised_classes, supervised_weight: as in `unigen.GAN`.
+        semi_supervised_classes, supervised_weight, drift: as in `unigen.GAN`.
     """
 
     def __init__(self, network, divergence, num_classes=None, conditioning="concat",
                  auxiliary_classifier_weight=0.0, pack=1, label_smoothing=0.0,
                  label_flip=0.0, feature_matching=0.0, minibatch_discrimination=0,
-                 semi_supervised_classes=None, supervised_weight=1.0,
+                 semi_supervised_classes=None, supervised_weight=1.0, drift=0.0,
                  name="critic", **kwargs):
         super().__init__(network, divergence, name=name, **kwargs)
         self.num_classes = num_classes
@@ -72,6 +74,7 @@ class GANCritic(Critic):
         self.semi_supervised_classes = (None if semi_supervised_classes is None
                                         else int(semi_supervised_classes))
         self.supervised_weight = float(supervised_weight)
+        self.drift = float(drift)
         self.critic_head = self.class_embedding = self.auxiliary_head = None
         self.minibatch_layer = self.class_head = None
         if self.needs_features:
@@ -189,6 +192,8 @@ class GANCritic(Critic):
                                         + ops.classifier_loss(fake_outputs[1]["logits"],
                                                               context)),
                                  self.auxiliary_classifier_weight)
+        if self.drift:
+            terms["drift"] = (ops.drift_term(real_outputs[0]), self.drift)
         if self.class_head is not None:
             terms["supervised_loss"] = (
                 ops.masked_classifier_loss(real_outputs[1]["class_logits"], context),
@@ -217,4 +222,4 @@ class GANCritic(Critic):
                 "label_flip": self.label_flip, "feature_matching": self.feature_matching,
                 "minibatch_discrimination": self.minibatch_discrimination,
                 "semi_supervised_classes": self.semi_supervised_classes,
-                "supervised_weight": self.supervised_weight}
+                "supervised_weight": self.supervised_weight, "drift": self.drift}

@@ -88,8 +88,9 @@ class GAN(GANTrainingMixin, GenerativeModel):
             hidden features (means over the global batch).
         minibatch_discrimination: number of kernels B of a
             `layers.MinibatchDiscrimination` layer between the critic's
-            features and its head (0: off); it compares examples within the
-            per-replica batch, so R replicas train differently from one device.
+            features and its head (0: off); it compares each example with the
+            others of the global batch (gathered from every replica), so R
+            replicas train as one device does.
         semi_supervised_classes: K of a semi-supervised GAN (Salimans et al.
             2016, Section 5): the critic has K class logits l_k and the "real"
             logit log sum_k exp l_k (the (K+1)-th, fake, class has logit 0);
@@ -98,6 +99,9 @@ class GAN(GANTrainingMixin, GenerativeModel):
             generator stays unconditional.
         supervised_weight: weight of the labelled examples' cross-entropy
             (a mean over the whole batch, unlabelled ones counting 0).
+        drift: epsilon_drift of Karras et al. (ProGAN): the critic's loss gets
+            + epsilon E_x[v(x)^2] over the real batch, keeping a Wasserstein
+            critic's values near 0 (0: off; needs a critic).
         orthogonal_regularization: beta of BigGAN's orthogonal regularisation:
             the generator minimises its loss plus
             beta sum_W ||W^T W * (1 - I)||_F^2 over its kernels (0: off).
@@ -144,8 +148,8 @@ class GAN(GANTrainingMixin, GenerativeModel):
                  num_classes=None, conditioning="concat", auxiliary_classifier_weight=0.0,
                  label_flip=0.0, feature_matching=0.0, minibatch_discrimination=0,
                  semi_supervised_classes=None, supervised_weight=1.0,
-                 orthogonal_regularization=0.0, event_shape=None, num_levels=None, seed=0,
-                 **kwargs):
+                 orthogonal_regularization=0.0, drift=0.0, event_shape=None,
+                 num_levels=None, seed=0, **kwargs):
         self.divergence = ud.get(divergence)
         self.divergence.check_trainable()
         generator = _network(generator, "generator")
@@ -191,6 +195,13 @@ class GAN(GANTrainingMixin, GenerativeModel):
         if not self.orthogonal_regularization >= 0:
             raise ValueError(f"`orthogonal_regularization` must be >= 0, got "
                              f"{orthogonal_regularization!r}.")
+        self.drift = float(drift)
+        if not self.drift >= 0:
+            raise ValueError(f"`drift` must be a weight >= 0 (1e-3 in ProGAN), got {drift!r}.")
+        if self.drift and not self.divergence.uses_critic:
+            raise ValueError("`drift` penalises a critic's values; the "
+                             f"{type(self.divergence).__name__} divergence has no critic: "
+                             "pass drift=0.")
         self._check_options()
         self.critic = None
         if self.divergence.uses_critic:
@@ -207,7 +218,7 @@ class GAN(GANTrainingMixin, GenerativeModel):
                 label_flip=self.label_flip, feature_matching=self.feature_matching,
                 minibatch_discrimination=self.minibatch_discrimination,
                 semi_supervised_classes=self.semi_supervised_classes,
-                supervised_weight=self.supervised_weight)
+                supervised_weight=self.supervised_weight, drift=self.drift)
         self.ema_generator = None
         if self.ema_decay is not None:
             self.ema_generator = self.generator.__class__.from_config(
@@ -448,6 +459,7 @@ class GAN(GANTrainingMixin, GenerativeModel):
             "semi_supervised_classes": self.semi_supervised_classes,
             "supervised_weight": self.supervised_weight,
             "orthogonal_regularization": self.orthogonal_regularization,
+            "drift": self.drift,
             "seed": self.seed,
         }
 

@@ -146,6 +146,17 @@ def masked_classifier_loss(logits, labels):
     return tf.reduce_mean(mask * per_example)
 
 
+def drift_term(real_values):
+    """ProGAN's drift term E_x[v(x)^2] over the real batch (weighted by epsilon_drift).
+
+    A Wasserstein critic's loss E[v(G(z))] - E[v(x)] does not change when a
+    constant is added to v, so its values can drift far from 0; this term
+    anchors them (Karras et al. 2018, Section A.1, epsilon_drift = 1e-3). A
+    mean of per-example terms, so replicas agree with one device.
+    """
+    return tf.reduce_mean(tf.square(tf.cast(real_values, "float32")))
+
+
 def orthogonal_penalty(kernel):
     """BigGAN's orthogonal regularisation of one weight: ||W^T W * (1 - I)||_F^2.
 

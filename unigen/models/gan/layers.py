@@ -20,6 +20,7 @@ import keras
 import tensorflow as tf
 
 from unigen.adversarial import spectral_norm as _spectral_norm
+from unigen.training._distribute import gather_global_batch
 
 __all__ = ["ConditionalBatchNorm", "CriticResBlock", "GeneratorResBlock",
            "MinibatchDiscrimination", "SelfAttention"]
@@ -42,9 +43,12 @@ class MinibatchDiscrimination(keras.layers.Layer):
         o(x_i)_b = sum_{j != i} c_b(x_i, x_j),
 
     so the critic sees how close each example is to the others in its batch (a
-    collapsed generator makes o large). The sum runs over the batch the layer is
-    called on (the per-replica batch under a strategy). The layer is equivariant
-    to permutations of the batch.
+    collapsed generator makes o large). The sum over j runs over the GLOBAL
+    batch: under a `tf.distribute` strategy each replica gathers every
+    replica's M (``all_gather``, whose gradient sums the replicas' gradients
+    back onto each replica's own rows) and computes o for its own rows, so R
+    replicas compute, and train, exactly what one device does. The layer is
+    equivariant to permutations of the batch.
 
     Args:
         num_kernels: B.
@@ -65,7 +69,8 @@ class MinibatchDiscrimination(keras.layers.Layer):
     def call(self, x):
         m = tf.reshape(tf.matmul(x, tf.cast(self.kernel, x.dtype)),
                        [-1, self.num_kernels, self.kernel_dim])
-        distances = tf.reduce_sum(tf.abs(m[:, None] - m[None, :]), axis=-1)  # [n, n, B]
+        everyone = gather_global_batch(m)  # [N, B, C]: every replica's rows
+        distances = tf.reduce_sum(tf.abs(m[:, None] - everyone[None, :]), axis=-1)  # [n, N, B]
         o = tf.reduce_sum(tf.exp(-distances), axis=1) - 1.0  # drop j = i (exp(0) = 1)
         return tf.concat([x, o], axis=-1)
 

@@ -110,7 +110,9 @@ def dcgan_discriminator(image_shape, base_filters=64, extra_channels=0, outputs=
             own heads: projection, auxiliary classifier).
         spectral_norm: wrap every Conv and Dense layer in SpectralNormalization.
         batch_norm: batch normalisation after every convolution but the first
-            (DCGAN's critic); synchronised across replicas.
+            (DCGAN's critic); synchronised across replicas. Those convolutions
+            have no bias: batch norm removes it (its gradient is 0 up to
+            rounding, which Adam's normalised step would amplify).
         name: the model's name.
     """
     _, _, doublings = upsampling_plan(image_shape)
@@ -118,9 +120,10 @@ def dcgan_discriminator(image_shape, base_filters=64, extra_channels=0, outputs=
     layers = [keras.Input(shape)]
     filters = base_filters
     for i in range(max(doublings, 1)):
-        layers.append(_wrap(keras.layers.Conv2D(filters, 4, strides=2, padding="same"),
-                            spectral_norm))
-        if batch_norm and i > 0:
+        normalised = batch_norm and i > 0
+        layers.append(_wrap(keras.layers.Conv2D(filters, 4, strides=2, padding="same",
+                                                use_bias=not normalised), spectral_norm))
+        if normalised:
             layers.append(keras.layers.BatchNormalization(synchronized=True))
         layers.append(LeakyMax(0.2))
         filters *= 2

@@ -25,8 +25,15 @@ and fade-in resume exactly.
 Other parts of the paper: pixel-wise feature normalisation after every
 generator convolution (`PixelNorm`, and on z), a minibatch standard deviation
 channel before the critic's last block (`MinibatchStdDev`), the equalised
-learning rate (`EqualizedConv2D`, `EqualizedDense`), and WGAN-GP as the game.
-Not implemented: the paper's drift term eps E[D(x)^2].
+learning rate (`EqualizedConv2D`, `EqualizedDense`), WGAN-GP as the game, and
+the drift term that keeps the critic's values near 0 (``drift``, epsilon_drift
+= 1e-3 as in the paper): the critic minimises
+
+    L_D = E_z[D(G(z))] - E_x[D(x)] + lambda E_x^[(||grad D(x^)||_2 - 1)^2]
+          + epsilon_drift E_x[D(x)^2],
+
+x^ a random interpolation of a real and a generated image (Karras et al. 2018,
+Section A.1).
 """
 
 import keras
@@ -278,6 +285,8 @@ class ProGAN(_Preset):
         fade_steps: generator steps of each fade-in.
         group_size: the minibatch standard deviation's group; the per-replica
             batch must be a multiple of it.
+        drift: epsilon_drift, the weight of E_x[D(x)^2] over real images in
+            the critic's loss (1e-3 in the paper; 0: off).
         num_levels: pixel levels of the data.
         **kwargs: the other `unigen.GAN` arguments (``ema_decay``, ...).
     """
@@ -287,7 +296,8 @@ class ProGAN(_Preset):
 
     def __init__(self, image_shape=(28, 28, 1), latent_dim=64, divergence="wasserstein", *,
                  gradient_penalty=10.0, base_filters=16, phase_steps=1000, fade_steps=1000,
-                 group_size=4, num_levels=256, event_shape=None, num_classes=None, **kwargs):
+                 group_size=4, num_levels=256, event_shape=None, num_classes=None,
+                 drift=1e-3, **kwargs):
         if event_shape is not None:
             image_shape = event_shape
         image_shape = tuple(int(d) for d in image_shape)
@@ -313,7 +323,8 @@ class ProGAN(_Preset):
         discriminator = ProgressiveCritic(image_shape, base_filters, group_size,
                                           outputs=1, name="discriminator")
         super().__init__(generator, discriminator, latent_dim, divergence,
-                         event_shape=image_shape, num_levels=num_levels, **kwargs)
+                         event_shape=image_shape, num_levels=num_levels, drift=drift,
+                         **kwargs)
 
     @property
     def num_stages(self):

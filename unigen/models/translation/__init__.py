@@ -11,8 +11,8 @@ from unigen.models.translation import networks
 from unigen.models.translation._base import ImagePool
 from unigen.models.translation._cyclegan import CycleGAN
 from unigen.models.translation._pix2pix import Pix2Pix
-from unigen.models.translation._scores import translation_scores
-from unigen.models.translation._stargan import DomainCritic, StarGAN
+from unigen.models.translation._scores import multi_domain_set, translation_scores
+from unigen.models.translation._stargan import DomainCritic, StarGAN, create_stargan
 
-__all__ = ["CycleGAN", "DomainCritic", "ImagePool", "Pix2Pix", "StarGAN", "networks",
-           "translation_scores"]
+__all__ = ["CycleGAN", "DomainCritic", "ImagePool", "Pix2Pix", "StarGAN", "create_stargan",
+           "multi_domain_set", "networks", "translation_scores"]

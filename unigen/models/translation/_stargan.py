@@ -12,7 +12,7 @@ from unigen.models.translation import _ops, networks
 from unigen.models.translation._base import TranslationModel, check_weight, network
 from unigen.training._distribute import global_batch_noise, minimize
 
-__all__ = ["DomainCritic", "StarGAN"]
+__all__ = ["DomainCritic", "StarGAN", "create_stargan"]
 
 
 @keras.saving.register_keras_serializable(package="unigen")
@@ -254,3 +254,45 @@ class StarGAN(TranslationModel):
             "critic_steps": self.critic_steps, "filters": self.filters,
             "residual_blocks": self.residual_blocks, "critic_filters": self.critic_filters,
         }
+
+
+def create_stargan(event_shape, num_levels=None, *, dataset=None, num_domains=None, **kwargs):
+    """Registry builder of ``stargan``: the number of domains K from the dataset.
+
+    ``unigen train --model stargan --data digits_domains``, ``unigen compare`` and
+    ``unigen.models.create("stargan", "digits_domains")`` come here with the
+    dataset's `unigen.datasets.DatasetInfo`. A multi-domain translation set (layout
+    "domains") labels every image with its domain, so K = ``len(dataset.domains)``
+    and the labels that `unigen.fit` feeds are the source domains StarGAN needs.
+
+    Args:
+        event_shape, num_levels: of the data.
+        dataset: the training data's `DatasetInfo`, or None.
+        num_domains: K; default from ``dataset`` (needed without one).
+        **kwargs: the other `StarGAN` arguments.
+
+    Raises:
+        ValueError: neither ``num_domains`` nor a dataset with domain labels, or a
+            ``num_domains`` other than the dataset's.
+    """
+    layout = getattr(dataset, "layout", None)
+    if layout == "domains":
+        found = len(dataset.domains)
+        if num_domains is not None and int(num_domains) != found:
+            raise ValueError(f"`num_domains`={num_domains} but {dataset.name!r} has {found} "
+                             f"domains ({', '.join(dataset.domains)}); leave num_domains "
+                             f"unset to take them from the dataset.")
+        num_domains = found
+    elif num_domains is None:
+        what = ("no dataset was given" if dataset is None else
+                f"{dataset.name!r} has no domain labels (" + (
+                    f"its labels are {dataset.num_classes} classes" if dataset.num_classes
+                    else "it has no labels") + (f", layout {layout!r}" if layout else "")
+                + ")")
+        raise ValueError(
+            f"StarGAN translates among K domains and trains on (image, domain) pairs, "
+            f"but {what}. Train it on a multi-domain translation set, whose label is "
+            f"the domain: --data digits_domains (or fashion_mnist_domains), "
+            f"unigen.models.create('stargan', 'digits_domains'); or pass num_domains=K "
+            f"and (x, domain) pairs yourself.")
+    return StarGAN(event_shape, num_levels, num_domains=num_domains, **kwargs)
