@@ -81,14 +81,15 @@ def available():
     return sorted(_BUILDERS)
 
 
-def create(name, *, event_shape, num_levels=None, **kwargs):
+def create(name, *, event_shape, num_levels="auto", **kwargs):
     """Builds the model registered as ``name`` for data of the given shape.
 
     Args:
         name: a name from `available()`, case-insensitive.
         event_shape: shape of one example, for example ``info.event_shape`` of
             `unigen.datasets.info`.
-        num_levels: discrete levels of the data, or None for continuous data.
+        num_levels: levels L of integer data 0..L-1, None for continuous data, or
+            "auto" (default): 256 (8-bit) for images, None for vectors.
         **kwargs: passed to the model's constructor.
     """
     key = str(name).lower().replace("-", "_")

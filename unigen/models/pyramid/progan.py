@@ -278,7 +278,8 @@ class ProGAN(_Preset):
         fade_steps: generator steps of each fade-in.
         group_size: the minibatch standard deviation's group; the per-replica
             batch must be a multiple of it.
-        num_levels: pixel levels of the data.
+        num_levels: levels L of integer data 0..L-1, None for continuous data, or
+            "auto" (default): 256 (8-bit) for images, None for vectors.
         **kwargs: the other `unigen.GAN` arguments (``ema_decay``, ...).
     """
 
@@ -287,7 +288,7 @@ class ProGAN(_Preset):
 
     def __init__(self, image_shape=(28, 28, 1), latent_dim=64, divergence="wasserstein", *,
                  gradient_penalty=10.0, base_filters=16, phase_steps=1000, fade_steps=1000,
-                 group_size=4, num_levels=256, event_shape=None, num_classes=None, **kwargs):
+                 group_size=4, num_levels="auto", event_shape=None, num_classes=None, **kwargs):
         if event_shape is not None:
             image_shape = event_shape
         image_shape = tuple(int(d) for d in image_shape)

@@ -69,7 +69,8 @@ class VAE(VAEBoundsMixin, VAETrainingMixin, GenerativeModel):
         latent_dim: dimension of z.
         likelihood: "bernoulli", "gaussian", "logistic", "categorical" or None
             (chosen from ``num_levels`` as above).
-        num_levels: discrete levels L of the data, or None for continuous data.
+        num_levels: levels L of integer data 0..L-1, None for continuous data, or
+            "auto" (default): 256 (8-bit) for images, None for vectors.
         encoder, decoder: Keras models to use instead of the defaults
             (convolutional for images, MLPs for vectors); contracts in
             ``unigen.models.vae._networks``. They are saved with the model.
@@ -104,7 +105,7 @@ class VAE(VAEBoundsMixin, VAETrainingMixin, GenerativeModel):
         Zhao, Song and Ermon. "InfoVAE." AAAI 2019.
     """
 
-    def __init__(self, input_shape=None, latent_dim=16, likelihood=None, num_levels=None, *,
+    def __init__(self, input_shape=None, latent_dim=16, likelihood=None, num_levels="auto", *,
                  event_shape=None, encoder=None, decoder=None, prior="normal",
                  prior_components=10, prior_flow_layers=4, prior_flow_hidden=64,
                  divergence="kl", beta=None, kl_warmup_steps=0,
