@@ -86,6 +86,6 @@ def test_vectors_default_to_continuous_data_and_bad_values_are_refused():
 def test_log_prob_names_the_mismatch():
     model = unigen.models.Gaussian((8, 8, 1))
     x = np.full((2, 8, 8, 1), 0.5, "float32")
-    with pytest.raises(DataError, match="scaled to.*num_levels=None"):
+    with pytest.raises(DataError, match=r"scaled to.*num_levels=None"):
         model.log_prob(x)
     assert np.all(np.isfinite(unigen.models.Gaussian((8, 8, 1), num_levels=None).log_prob(x)))
