@@ -14,7 +14,14 @@ import tensorflow as tf
 
 from unigen import _seeding, errors
 
-__all__ = ["InputChecksMixin", "check_positive_int", "hook_options"]
+__all__ = ["AUTO_LEVELS", "IMAGE_LEVELS", "InputChecksMixin", "check_positive_int",
+           "hook_options", "resolve_num_levels"]
+
+#: Levels of 8-bit images, 0..255: what a model of images assumes unless told otherwise.
+IMAGE_LEVELS = 256
+#: The default ``num_levels`` of every model: `IMAGE_LEVELS` for images (events of
+#: shape (height, width, channels)), None (continuous) for other shapes.
+AUTO_LEVELS = "auto"
 
 
 def check_positive_int(name, value):
@@ -28,6 +35,45 @@ def hook_options(hook):
     """Names of the keyword options a ``_log_prob`` / ``_sample`` hook takes."""
     params = list(inspect.signature(hook).parameters.values())
     return [p.name for p in params if p.default is not inspect.Parameter.empty]
+
+
+def resolve_num_levels(num_levels, event_shape, model_class):
+    """The one ``num_levels`` rule of every model; returns an int L >= 2 or None.
+
+    * ``"auto"`` (every constructor's default): 256 levels (8-bit images) when the
+      event is an image (height, width, channels); None (continuous data) for
+      vectors and other shapes.
+    * an int L: discrete data, integer levels 0..L-1.
+    * None: continuous data.
+
+    A family that needs discrete levels (``supports_continuous = False``:
+    autoregressive and sequence models) refuses None; a family of real vectors
+    only (``supports_discrete = False``: `MLPGAN`) refuses an int. Both errors
+    name ``num_levels`` and the family's hint (``levels_hint``).
+    """
+    name = model_class.__name__
+    hint = getattr(model_class, "levels_hint", "")
+    if isinstance(num_levels, str):
+        if num_levels != AUTO_LEVELS:
+            raise ValueError(f"`num_levels` must be an int >= 2, None (continuous data) or "
+                             f"'auto', got {num_levels!r}.")
+        num_levels = IMAGE_LEVELS if len(event_shape) == 3 else None
+        if num_levels is None and not model_class.supports_continuous:
+            raise ValueError(f"{name} needs `num_levels` for data of shape {event_shape} "
+                             f"(only images default to {IMAGE_LEVELS} levels). {hint}".strip())
+    if num_levels is None:
+        if not model_class.supports_continuous:
+            raise ValueError(f"{name} needs `num_levels`: it is a distribution over discrete "
+                             f"levels and cannot model continuous data (num_levels=None). "
+                             f"{hint}".strip())
+        return None
+    num_levels = check_positive_int("num_levels", num_levels)
+    if num_levels < 2:
+        raise ValueError(f"`num_levels` must be at least 2, got {num_levels}.")
+    if not model_class.supports_discrete:
+        raise ValueError(f"{name} models real vectors: pass num_levels=None (the default "
+                         f"for vectors), got num_levels={num_levels}. {hint}".strip())
+    return num_levels
 
 
 class InputChecksMixin:
@@ -57,6 +103,13 @@ class InputChecksMixin:
             )
         if self.num_levels is not None:
             self._validate_levels(x)
+        elif x.dtype == np.uint8:
+            raise errors.DataError(
+                f"The data are uint8 (8-bit levels 0..255), but {type(self).__name__} was "
+                f"built with num_levels=None for continuous data. Build it with "
+                f"num_levels={IMAGE_LEVELS} (the default for images), or with the "
+                f"dataset's levels (unigen.datasets.info(name).num_levels); to model "
+                f"the values as continuous, pass floats (x.astype('float32')).")
 
     def _check_call_options(self, hook, method, options, batch):
         """Checks ``options`` against what ``hook`` takes and the shared option rules."""

@@ -16,6 +16,8 @@ and ``log_prob`` is a log density. With ``num_levels=L`` the data are discrete
 pixel levels {0, ..., L-1} (as `unigen.datasets` yields them: digits have 17
 levels, Fashion-MNIST 256) and ``log_prob`` is a log probability mass (or a
 documented bound on it), so numbers from different families are comparable.
+Every model's default is ``num_levels="auto"``: 256 levels (8-bit images) for an
+image event (height, width, channels), continuous data for other shapes.
 
 The contract. Subclasses write the hooks ``_log_prob(x, **options)``,
 ``_sample(num_samples, seed, **options)`` and ``build``; no family overrides the
@@ -50,7 +52,13 @@ import numpy as np
 import tensorflow as tf
 
 from unigen import _seeding, errors
-from unigen._checks import InputChecksMixin, check_positive_int, hook_options
+from unigen._checks import (
+    AUTO_LEVELS,
+    InputChecksMixin,
+    check_positive_int,
+    hook_options,
+    resolve_num_levels,
+)
 from unigen._model_state import LatentDecoder, ModelStateMixin
 from unigen.training._distribute import scale_loss_for_replicas
 
@@ -103,9 +111,13 @@ class GenerativeModel(InputChecksMixin, ModelStateMixin, keras.Model):
 
     Args:
         event_shape: shape of one example, for example ``(8, 8, 1)`` or ``(2,)``.
-        num_levels: number of discrete levels of each data value, or None for
-            continuous data. With L levels the data are integers 0..L-1 and
-            ``log_prob`` is a log probability mass.
+        num_levels: the data domain, by one rule for every model
+            (`unigen._checks.resolve_num_levels`): ``"auto"`` (the default)
+            means 256 levels (8-bit images) for an image event (height, width,
+            channels) and None for vectors; an int L means integer data 0..L-1
+            and ``log_prob`` is a log probability mass; None means continuous
+            data and ``log_prob`` is a log density. Families that need discrete
+            data (autoregressive, sequence models) refuse None.
         seed: int seeding the model's initial weights and noise streams (see
             "Seeds" above), or None for Keras's global random state.
         **kwargs: passed to `keras.Model` (for example ``name``). ``dtype``
@@ -122,6 +134,12 @@ class GenerativeModel(InputChecksMixin, ModelStateMixin, keras.Model):
     has_log_prob = True
     #: Classes of a conditional model (labels 0..K-1), None when unconditional.
     num_classes = None
+    #: The family models continuous data (``num_levels=None``).
+    supports_continuous = True
+    #: The family models discrete levels (``num_levels=L``).
+    supports_discrete = True
+    #: What the ``num_levels`` errors of the family add (see `resolve_num_levels`).
+    levels_hint = ""
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -129,18 +147,14 @@ class GenerativeModel(InputChecksMixin, ModelStateMixin, keras.Model):
         if init is not None and not getattr(init, "_unigen_seeded", False):
             cls.__init__ = _seeding.seeded_init(init, default_seed=0)
 
-    def __init__(self, event_shape, num_levels=None, seed=0, **kwargs):
+    def __init__(self, event_shape, num_levels=AUTO_LEVELS, seed=0, **kwargs):
         dtype = kwargs.pop("dtype", None)
         self._precision_policy = (keras.config.dtype_policy() if dtype is None
                                   else keras.dtype_policies.get(dtype))
         # Densities and losses are computed by the model itself: always float32.
         super().__init__(dtype="float32", **kwargs)
         self.event_shape = _as_event_shape(event_shape)
-        if num_levels is not None:
-            num_levels = _check_positive_int("num_levels", num_levels)
-            if num_levels < 2:
-                raise ValueError(f"`num_levels` must be at least 2, got {num_levels}.")
-        self.num_levels = num_levels
+        self.num_levels = resolve_num_levels(num_levels, self.event_shape, type(self))
         self.seed = _seeding.check_seed(seed)
         # The training noise of every family (latent codes, dequantization and
         # reparameterisation noise, penalty weights): one seeded stream, checkpointed.

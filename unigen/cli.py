@@ -113,6 +113,11 @@ def _parser():
                          help="directory holding the dataset's files, for file-based datasets")
     compare.add_argument("--no-references", action="store_true",
                          help="leave out the noise-mixture and memoriser reference models")
+    compare.add_argument("--inception-weights", default=None, metavar="PATH",
+                         help="score sample quality on Keras's InceptionV3 ImageNet "
+                         "features, from this weights file (inception_v3_weights_tf_dim_"
+                         "ordering_tf_kernels.h5; never downloaded) instead of the "
+                         "dataset's own feature network")
 
     sub.add_parser("datasets", help="list the built-in datasets",
                    description="List the built-in datasets with their shapes and splits.")

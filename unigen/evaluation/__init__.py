@@ -19,7 +19,7 @@ from unigen.evaluation._class_scores import am_score, mode_score
 from unigen.evaluation._compare import compare
 from unigen.evaluation._evaluate import EvaluationData, MetricNotApplicableError, evaluate
 from unigen.evaluation._features import FeatureNetwork, feature_network
-from unigen.evaluation._likelihood import estimators, likelihood
+from unigen.evaluation._likelihood import estimators, importance_estimate, likelihood
 from unigen.evaluation._metrics import (
     Score,
     c2st,
@@ -71,6 +71,7 @@ __all__ = [
     "fid",
     "frechet_distance",
     "heldout_nll",
+    "importance_estimate",
     "inception_score",
     "kid",
     "likelihood",

@@ -196,6 +196,11 @@ def run_compare(args):
     if not specs:
         raise ValueError("--models must name at least one model or .keras path.")
     data = compare_data(args.data, seed=args.seed, data_dir=args.data_dir)
+    inception = getattr(args, "inception_weights", None)
+    if inception is not None:  # a missing file fails before any training
+        from unigen.evaluation._inception import inception_weights_path
+
+        inception = inception_weights_path(inception)
     models, seconds = {}, {}
     for spec in specs:
         print(f"[compare] {'loading' if spec.endswith('.keras') else 'training'} {spec} ...",
@@ -211,7 +216,9 @@ def run_compare(args):
             seconds[name] = budget
     ctx = EvaluationData(data.test, dataset=data.name if data.builtin else None,
                          train=data.train, validation=data.validation,
-                         num_levels=data.num_levels, seed=args.seed, data_dir=args.data_dir)
+                         num_levels=data.num_levels, seed=args.seed, data_dir=args.data_dir,
+                         features="inception_v3" if inception else None,
+                         inception_weights=inception)
     if not data.builtin:
         ctx.dataset = data.name  # the report's title and the feature cache's name
     print("[compare] evaluating ...", flush=True)

@@ -55,7 +55,7 @@ def compare(models, data, *, output_dir=None, metrics=None, references=True, dat
             train=None, validation=None, features=None, cache_dir=None, seed=0,
             num_samples=None, importance_samples=100, parzen_samples=1000,
             ais_steps=100, ais_chains=4, ais_examples=100, training_seconds=None,
-            training=None, title=None, verbose=None):
+            training=None, title=None, verbose=None, inception_weights=None):
     """Evaluates several models on the same held-out data and writes a report.
 
     Every model is scored with `unigen.evaluate` against one `EvaluationData`
@@ -79,7 +79,7 @@ def compare(models, data, *, output_dir=None, metrics=None, references=True, dat
         metrics: as for `unigen.evaluate` (default: all that apply).
         references: add the noise-mixture and memoriser reference models.
         dataset: as for `unigen.evaluate` (also ``train``, ``validation``,
-            ``features``, ``cache_dir``, ``seed``, ``num_samples``,
+            ``features``, ``inception_weights``, ``cache_dir``, ``seed``, ``num_samples``,
             ``importance_samples``, ``parzen_samples``, ``ais_steps``,
             ``ais_chains`` and ``ais_examples``).
         training_seconds: optional dict name -> training time to report.
@@ -103,7 +103,8 @@ def compare(models, data, *, output_dir=None, metrics=None, references=True, dat
         raise ValueError("`models` must name at least one model.")
     ctx = data if isinstance(data, EvaluationData) else EvaluationData(
         data, dataset=dataset, train=train, validation=validation, features=features,
-        cache_dir=cache_dir, seed=seed, verbose=1 if verbose is None else verbose)
+        cache_dir=cache_dir, seed=seed, verbose=1 if verbose is None else verbose,
+        inception_weights=inception_weights)
     verbose = ctx.verbose if verbose is None else verbose
     if ctx.info is not None and ctx.info.kind == "sequence":  # token data: own metrics
         from unigen.evaluation._sequence_compare import compare_sequences

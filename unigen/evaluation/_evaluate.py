@@ -17,7 +17,7 @@ _MODEL_ONLY = ("nll", _translation.METRIC)  # no floor: scored on models only
 _IMAGE_ONLY = {"fid": "FID", "kid": "KID", "inception_score": "the Inception Score",
                "mode_score": "the MODE score", "am_score": "the AM score"}
 _CLASS_METRICS = ("inception_score", "mode_score", "am_score")
-_FEATURES = ("classifier", "contrastive")
+_FEATURES = ("classifier", "contrastive", "inception_v3")
 
 
 class MetricNotApplicableError(ValueError):
@@ -80,8 +80,14 @@ class EvaluationData:
             classifier of a built-in dataset or of labelled ``train=(x, y)``;
             with unlabelled ``train=x`` a network trained self-supervised on
             those images), "classifier", "contrastive" (self-supervised even
-            when labels exist), a `FeatureNetwork`, or a callable mapping
-            images to feature vectors.
+            when labels exist), "inception_v3" (Keras's InceptionV3 with the
+            ImageNet weights file you supply as ``inception_weights``: pool3
+            features and ImageNet class probabilities; never downloaded), a
+            `FeatureNetwork`, or a callable mapping images to feature vectors.
+        inception_weights: path of Keras's InceptionV3 ImageNet weights file
+            (``inception_v3_weights_tf_dim_ordering_tf_kernels.h5``) for
+            ``features="inception_v3"``; default ``$UNIGEN_INCEPTION_WEIGHTS``.
+            A missing file raises FileNotFoundError saying where to get it.
         cache_dir: cache of trained feature networks.
         num_levels: pixel levels of user images (default: the dataset's, or
             256 for uint8 arrays).
@@ -92,7 +98,8 @@ class EvaluationData:
     """
 
     def __init__(self, data, *, dataset=None, train=None, validation=None, features=None,
-                 cache_dir=None, num_levels=None, seed=0, data_dir=None, verbose=1):
+                 cache_dir=None, num_levels=None, seed=0, data_dir=None, verbose=1,
+                 inception_weights=None):
         from unigen import datasets
 
         if isinstance(data, str):
@@ -120,6 +127,14 @@ class EvaluationData:
         if isinstance(features, str) and features not in _FEATURES:
             raise ValueError(f"`features` must be one of {sorted(_FEATURES)}, a "
                              f"FeatureNetwork or a callable; got {features!r}.")
+        if inception_weights is not None and features != "inception_v3":
+            raise ValueError("`inception_weights` is used only with "
+                             "features='inception_v3'; pass both.")
+        if features == "inception_v3":  # a missing file fails now, before any work
+            from unigen.evaluation._inception import inception_weights_path
+
+            inception_weights = inception_weights_path(inception_weights)
+        self.inception_weights = inception_weights
         self._features = features
         self.verbose = verbose
         self._cache = {}
@@ -129,9 +144,16 @@ class EvaluationData:
     def feature_network(self):
         from unigen.evaluation._features import FeatureNetwork, feature_network
 
-        if isinstance(self._features, FeatureNetwork) or callable(self._features):
+        if isinstance(self._features, FeatureNetwork) or callable(self._features) or (
+                hasattr(self._features, "features")):
             return self._features
         objective = self._features
+        if objective == "inception_v3":
+            from unigen.evaluation._inception import InceptionFeatures
+
+            self._features = InceptionFeatures(self.inception_weights,
+                                               num_levels=self.num_levels)
+            return self._features
         common = dict(cache_dir=self.cache_dir, seed=self.seed, verbose=self.verbose)
         if self.info is not None and self.info.num_classes is not None and (
                 objective != "contrastive"):
@@ -301,7 +323,7 @@ def floor_scores(ctx, metrics):
 def evaluate(model, data, metrics=None, *, dataset=None, train=None, validation=None,
              num_samples=None, features=None, cache_dir=None, seed=0,
              importance_samples=100, parzen_samples=1000, ais_steps=100, ais_chains=4,
-             ais_examples=100, samples=None, verbose=None):
+             ais_examples=100, samples=None, verbose=None, inception_weights=None):
     """Scores a generative model on held-out data with every applicable metric.
 
     Likelihood ("nll") is labelled with how it was obtained (exact,
@@ -337,7 +359,9 @@ def evaluate(model, data, metrics=None, *, dataset=None, train=None, validation=
             for a model with ``translate`` on a translation set, scores its
             translations against the true targets: ``translation_error``,
             ``cycle_error``, ``domain_accuracy``).
-        dataset, train, validation, features, cache_dir: see `EvaluationData`.
+        dataset, train, validation, features, cache_dir, inception_weights:
+            see `EvaluationData` (``features="inception_v3"`` with
+            ``inception_weights=path``: ImageNet InceptionV3 features).
         num_samples: model samples for sample metrics (default: as many as the
             validation split, so that the floor is computed at the same size).
         seed: seed of the samples and of every metric.
@@ -367,7 +391,8 @@ def evaluate(model, data, metrics=None, *, dataset=None, train=None, validation=
     """
     ctx = data if isinstance(data, EvaluationData) else EvaluationData(
         data, dataset=dataset, train=train, validation=validation, features=features,
-        cache_dir=cache_dir, seed=seed, verbose=1 if verbose is None else verbose)
+        cache_dir=cache_dir, seed=seed, verbose=1 if verbose is None else verbose,
+        inception_weights=inception_weights)
     if ctx.info is not None and ctx.info.kind == "sequence":  # token data: own metrics
         from unigen.evaluation._sequence_compare import evaluate_sequences
 

@@ -90,7 +90,7 @@ def available():
     return sorted(_BUILDERS)
 
 
-def create(name, dataset=None, *, event_shape=None, num_levels=None, **kwargs):
+def create(name, dataset=None, *, event_shape=None, num_levels="auto", **kwargs):
     """Builds the model registered as ``name`` for a dataset or for data of a given shape.
 
     Example: ``create("stargan", "digits_domains")`` (shape, levels and the four
@@ -103,8 +103,9 @@ def create(name, dataset=None, *, event_shape=None, num_levels=None, **kwargs):
             registered with ``labels=True`` reads its label set from it.
         event_shape: shape of one example, for example ``info.event_shape`` of
             `unigen.datasets.info` (default: the dataset's).
-        num_levels: discrete levels of the data, or None for continuous data
-            (default: the dataset's when one is given).
+        num_levels: levels L of integer data 0..L-1, None for continuous data, or
+            "auto" (default): the dataset's levels when a dataset is given, else 256
+            (8-bit) for images and None for vectors.
         **kwargs: passed to the model's constructor.
     """
     key = str(name).lower().replace("-", "_")
@@ -117,7 +118,7 @@ def create(name, dataset=None, *, event_shape=None, num_levels=None, **kwargs):
         info = datasets.info(dataset)
     if info is not None:
         event_shape = info.event_shape if event_shape is None else event_shape
-        num_levels = info.num_levels if num_levels is None else num_levels
+        num_levels = info.num_levels if num_levels == "auto" else num_levels
     if event_shape is None:
         raise TypeError(f"create({name!r}) needs the data's shape: pass a dataset, for "
                         f"example create({name!r}, 'digits'), or event_shape=.")

@@ -11,7 +11,7 @@ def image_builder(cls):
     a shape that is not (height, width, channels) is refused with the model's name.
     """
 
-    def build(event_shape, num_levels=None, **kwargs):
+    def build(event_shape, num_levels="auto", **kwargs):
         event_shape = tuple(int(d) for d in event_shape)
         if len(event_shape) != 3:
             raise ValueError(f"{cls.__name__} models images: `event_shape` must be (height, "

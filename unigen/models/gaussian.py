@@ -37,7 +37,8 @@ class Gaussian(GenerativeModel):
     Args:
         event_shape: shape of one example.
         covariance: "diagonal" or "full".
-        num_levels: number of discrete levels, or None for continuous data.
+        num_levels: levels L of integer data 0..L-1, None for continuous data, or
+            "auto" (default): 256 (8-bit) for images, None for vectors.
         min_scale: lower bound on every standard deviation (full: on the
             diagonal of L). Default: 0.5 levels for discrete data (without it a
             pixel that is constant in the training data gets a scale near 0 and
@@ -46,21 +47,21 @@ class Gaussian(GenerativeModel):
         **kwargs: passed to `unigen.GenerativeModel`.
     """
 
-    def __init__(self, event_shape, covariance="diagonal", num_levels=None,
+    def __init__(self, event_shape, covariance="diagonal", num_levels="auto",
                  min_scale=None, **kwargs):
         super().__init__(event_shape, num_levels=num_levels, **kwargs)
         if covariance not in _COVARIANCES:
             raise ValueError(
                 f"`covariance` must be one of {list(_COVARIANCES)}, got {covariance!r}."
             )
-        if covariance == "full" and num_levels is not None:
+        if covariance == "full" and self.num_levels is not None:
             raise ValueError(
                 "covariance='full' is a continuous density; for discrete data "
                 "(num_levels set) use covariance='diagonal', which gives an exact "
                 "probability mass, or pass num_levels=None."
             )
         if min_scale is None:
-            min_scale = 0.5 if num_levels is not None else 1e-3
+            min_scale = 0.5 if self.num_levels is not None else 1e-3
         if not min_scale > 0:
             raise ValueError(f"`min_scale` must be positive, got {min_scale!r}.")
         self.covariance = covariance

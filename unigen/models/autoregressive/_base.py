@@ -43,18 +43,18 @@ class AutoregressiveModel(GenerativeModel):
 
     Args:
         event_shape: shape of one example.
-        num_levels: L, the number of pixel levels (required: these models
-            are distributions over discrete levels).
+        num_levels: L, the number of pixel levels; the default ``"auto"`` is
+            256 (8-bit) for images. These models are distributions over
+            discrete levels: None (continuous data) is refused.
         **kwargs: passed to `unigen.GenerativeModel` (``seed``, ``name``, ``dtype``).
     """
 
-    def __init__(self, event_shape, num_levels=None, **kwargs):
-        if num_levels is None:
-            raise ValueError(
-                f"{type(self).__name__} is a categorical distribution over discrete pixel "
-                f"levels and needs `num_levels` (17 for digits, 256 for uint8 images; "
-                f"unigen.datasets.info(name).num_levels). For continuous data use a flow "
-                f"(unigen.models.MAF, RealNVP) or a Gaussian.")
+    supports_continuous = False
+    levels_hint = ("Pass the data's levels (17 for digits, 256 for uint8 images; "
+                   "unigen.datasets.info(name).num_levels). For continuous data use a "
+                   "flow (unigen.models.MAF, RealNVP) or a Gaussian.")
+
+    def __init__(self, event_shape, num_levels="auto", **kwargs):
         super().__init__(event_shape, num_levels=num_levels, **kwargs)
 
     # ----------------------------------------------------------------- hooks

@@ -28,7 +28,8 @@ class CategoricalMADE(AutoregressiveModel):
 
     Args:
         event_shape: shape of one example (flattened inside).
-        num_levels: L, the levels of each value (17 for digits).
+        num_levels: L, the levels of each value (17 for digits); "auto" (default):
+            256 for images. None is refused (see `AutoregressiveModel`).
         hidden_units: widths of the masked hidden layers.
         ordering: "natural" (raster order 0..D-1), "random" (a permutation
             drawn from the model's seed) or a permutation of 0..D-1 listing
@@ -40,7 +41,7 @@ class CategoricalMADE(AutoregressiveModel):
         Distribution Estimation." ICML 2015.
     """
 
-    def __init__(self, event_shape, num_levels=None, hidden_units=(512, 512),
+    def __init__(self, event_shape, num_levels="auto", hidden_units=(512, 512),
                  ordering="natural", **kwargs):
         super().__init__(event_shape, num_levels=num_levels, **kwargs)
         self.hidden_units = [int(u) for u in hidden_units]

@@ -44,7 +44,7 @@ class PixelCNN(AutoregressiveModel):
             the channel masks of the PixelCNN paper, which this class does not
             implement, so it refuses C > 1.
         num_levels: L, the pixel levels of the data (17 for digits, 256 for
-            Fashion-MNIST).
+            Fashion-MNIST, the default ``"auto"``); None is refused.
         filters: channels of each stack.
         num_blocks: gated blocks (the first included).
         kernel_size: odd kernel size of the blocks after the first.
@@ -61,7 +61,7 @@ class PixelCNN(AutoregressiveModel):
         Networks." ICML 2016.
     """
 
-    def __init__(self, event_shape, num_levels=None, filters=64, num_blocks=5, kernel_size=3,
+    def __init__(self, event_shape, num_levels="auto", filters=64, num_blocks=5, kernel_size=3,
                  first_kernel_size=7, head_units=128, dropout=0.0, **kwargs):
         super().__init__(event_shape, num_levels=num_levels, **kwargs)
         if len(self.event_shape) != 3:

@@ -86,7 +86,8 @@ class DDPM(DDPMTrainingMixin, DDPMSamplingMixin, GenerativeModel):
 
     Args:
         event_shape: shape of one example, ``(H, W, C)`` or ``(D,)``.
-        num_levels: L for integer levels 0..L-1, None for continuous vectors.
+        num_levels: levels L of integer data 0..L-1, None for continuous data, or
+            "auto" (default): 256 (8-bit) for images, None for vectors.
         num_timesteps: T.
         schedule: "cosine" (default) or "linear" (`make_schedule`).
         cosine_offset: s of the cosine schedule; None: 0.008, or for discrete
@@ -128,7 +129,7 @@ class DDPM(DDPMTrainingMixin, DDPMSamplingMixin, GenerativeModel):
         Kingma, Salimans, Poole and Ho. "Variational Diffusion Models." NeurIPS 2021.
     """
 
-    def __init__(self, event_shape, num_levels=None, *, num_timesteps=1000, schedule="cosine",
+    def __init__(self, event_shape, num_levels="auto", *, num_timesteps=1000, schedule="cosine",
                  cosine_offset=None, loss="simple", variance="small", vlb_weight=0.001,
                  architecture=None, channels=32, channel_multipliers=(1, 2),
                  hidden_units=(256, 256, 256), fourier_features=None, network=None,

@@ -66,7 +66,8 @@ class FlowModel(DequantizationMixin, GenerativeModel):
 
     Args:
         event_shape: shape of one example.
-        num_levels: discrete levels L of the data, or None for continuous data.
+        num_levels: levels L of integer data 0..L-1, None for continuous data, or
+            "auto" (default): 256 (8-bit) for images, None for vectors.
         logit_alpha: margin of the logit pre-processing of discrete data, or
             None for Glow's affine map to [-1/2, 1/2).
         warmup_steps: linear learning-rate warm-up of ``compile_for_fit``.
@@ -81,7 +82,7 @@ class FlowModel(DequantizationMixin, GenerativeModel):
         **kwargs: passed to `unigen.GenerativeModel`.
     """
 
-    def __init__(self, event_shape, num_levels=None, logit_alpha=0.05, warmup_steps=100,
+    def __init__(self, event_shape, num_levels="auto", logit_alpha=0.05, warmup_steps=100,
                  gradient_clip_norm=None, seed=0, dequantization="uniform",
                  dequantizer_couplings=4, dequantizer_hidden=32, **kwargs):
         if "divergence" in kwargs:
@@ -100,8 +101,8 @@ class FlowModel(DequantizationMixin, GenerativeModel):
         self.gradient_clip_norm = (None if gradient_clip_norm is None
                                    else float(gradient_clip_norm))
         self.logit = None
-        if num_levels is not None:
-            self.logit = LogitTransform(num_levels, alpha=self.logit_alpha, name="logit")
+        if self.num_levels is not None:
+            self.logit = LogitTransform(self.num_levels, alpha=self.logit_alpha, name="logit")
         self._init_dequantizer(dequantization, dequantizer_couplings, dequantizer_hidden)
     # ---------------------------------------------------------- public API
     def _log_prob(self, x, num_samples=1, seed=None):

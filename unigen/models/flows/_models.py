@@ -39,8 +39,8 @@ class Glow(FlowModel):
             are odd is not squeezed: 28x28 images get 14, 7, 7).
         steps_per_level: steps of flow per level.
         hidden_channels: width of the coupling networks.
-        num_levels: pixel levels L of the data (256 for uint8 images), or None
-            for continuous images.
+        num_levels: levels L of integer data 0..L-1, None for continuous data, or
+            "auto" (default): 256 (8-bit) for images, None for vectors.
         coupling: "affine" or "additive".
         logit_alpha: see `FlowModel` (default None: Glow's x / L - 1/2).
         **kwargs: passed to `FlowModel` (``warmup_steps``, ``divergence``,
@@ -54,7 +54,7 @@ class Glow(FlowModel):
     _permutation = "conv1x1"
 
     def __init__(self, image_shape=None, levels=2, steps_per_level=4, hidden_channels=64,
-                 num_levels=256, coupling="affine", logit_alpha=None, event_shape=None,
+                 num_levels="auto", coupling="affine", logit_alpha=None, event_shape=None,
                  **kwargs):
         shape = image_shape if image_shape is not None else event_shape
         if shape is None or len(tuple(shape)) != 3:
@@ -91,7 +91,8 @@ class RealNVP(FlowModel):
         num_couplings: couplings of the vector flow.
         hidden: width of the coupling networks.
         levels, steps_per_level: the image architecture.
-        num_levels: pixel levels of discrete data, or None.
+        num_levels: levels L of integer data 0..L-1, None for continuous data, or
+            "auto" (default): 256 (8-bit) for images, None for vectors.
         **kwargs: passed to `FlowModel`.
 
     References:
@@ -100,7 +101,7 @@ class RealNVP(FlowModel):
     """
 
     def __init__(self, event_shape, num_couplings=8, hidden=64, levels=2,
-                 steps_per_level=4, num_levels=None, **kwargs):
+                 steps_per_level=4, num_levels="auto", **kwargs):
         super().__init__(event_shape, num_levels=num_levels, **kwargs)
         self.num_couplings = int(num_couplings)
         self.hidden = int(hidden)
@@ -151,7 +152,7 @@ class MAF(FlowModel):
         Density Estimation." NeurIPS 2017.
     """
 
-    def __init__(self, event_shape, num_layers=5, hidden_units=(64, 64), num_levels=None,
+    def __init__(self, event_shape, num_layers=5, hidden_units=(64, 64), num_levels="auto",
                  **kwargs):
         super().__init__(event_shape, num_levels=num_levels, **kwargs)
         if len(self.event_shape) != 1:
@@ -171,7 +172,7 @@ class MAF(FlowModel):
                 "hidden_units": self.hidden_units}
 
 
-def create_flow_gan(event_shape, num_levels=None, divergence="js", likelihood_weight=1.0,
+def create_flow_gan(event_shape, num_levels="auto", divergence="js", likelihood_weight=1.0,
                     discriminator_units=128, gradient_clip_norm=100.0, seed=0, **kwargs):
     """Registry builder of `FlowGAN` around a `Glow` (images) or a `RealNVP` (vectors);
     ``kwargs`` go to the flow."""

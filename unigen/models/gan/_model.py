@@ -123,7 +123,8 @@ class GAN(GANTrainingMixin, GenerativeModel):
             auxiliary classifier uses labels).
         auxiliary_classifier_weight: weight of the AC-GAN class loss (0: off).
         event_shape: shape of one example; default: the generator's output shape.
-        num_levels: discrete levels of image data, or None for real vectors.
+        num_levels: levels L of integer data 0..L-1, None for continuous data, or
+            "auto" (default): 256 (8-bit) for images, None for vectors.
         seed: seed of the initial weights of the networks the GAN builds and of
             its training-noise generator (None: Keras's global random state).
         **kwargs: passed to `unigen.GenerativeModel` (for example ``name``).
@@ -149,7 +150,7 @@ class GAN(GANTrainingMixin, GenerativeModel):
                  label_flip=0.0, feature_matching=0.0, minibatch_discrimination=0,
                  semi_supervised_classes=None, supervised_weight=1.0,
                  orthogonal_regularization=0.0, drift=0.0, event_shape=None,
-                 num_levels=None, seed=0, **kwargs):
+                 num_levels="auto", seed=0, **kwargs):
         self.divergence = ud.get(divergence)
         self.divergence.check_trainable()
         generator = _network(generator, "generator")

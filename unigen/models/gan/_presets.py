@@ -88,7 +88,8 @@ class DCGAN(_Preset):
         gradient_penalty: WGAN-GP weight (divergence "wasserstein" only).
         spectral_norm: spectrally normalise the discriminator's layers (and use
             it as the Lipschitz control of a Wasserstein critic).
-        num_levels: pixel levels of the data (256 for uint8, 17 for digits).
+        num_levels: levels L of integer data 0..L-1, None for continuous data, or
+            "auto" (default): 256 (8-bit) for images, None for vectors.
         base_filters: width of the networks.
         num_classes: classes of a conditional GAN, or None.
         discriminator_batch_norm: batch normalisation after each of the
@@ -111,7 +112,7 @@ class DCGAN(_Preset):
                     "discriminator_batch_norm")
 
     def __init__(self, image_shape=(28, 28, 1), latent_dim=64, divergence="js", *,
-                 gradient_penalty=None, spectral_norm=False, num_levels=256, base_filters=32,
+                 gradient_penalty=None, spectral_norm=False, num_levels="auto", base_filters=32,
                  num_classes=None, event_shape=None, discriminator_batch_norm=False,
                  **kwargs):
         if event_shape is not None:  # the shape argument's name in every family
@@ -176,18 +177,19 @@ class MLPGAN(_Preset):
         **kwargs: the other `unigen.GAN` arguments.
     """
 
+    supports_discrete = False
+    levels_hint = "Use DCGAN for images."
+
     _preset_keys = ("gradient_penalty", "spectral_norm")
 
     def __init__(self, event_shape=(2,), latent_dim=8, divergence="js", *,
                  hidden_units=(128, 128), discriminator_hidden_units=None,
-                 gradient_penalty=None, spectral_norm=False, num_levels=None,
+                 gradient_penalty=None, spectral_norm=False, num_levels="auto",
                  num_classes=None, **kwargs):
         event_shape = tuple(int(d) for d in event_shape)
         if len(event_shape) != 1:
             raise ValueError(f"MLPGAN models vectors: `event_shape` must be (d,), got "
                              f"{event_shape!r}; use DCGAN for images.")
-        if num_levels is not None:
-            raise ValueError("MLPGAN models real vectors: pass num_levels=None.")
         divergence = _resolve_divergence(divergence, gradient_penalty, spectral_norm)
         latent_dim = _check_positive_int("latent_dim", latent_dim)
         self.hidden_units = [int(u) for u in hidden_units]
@@ -207,7 +209,7 @@ class MLPGAN(_Preset):
         self.gradient_penalty = gradient_penalty
         self.spectral_norm = bool(spectral_norm)
         super().__init__(generator, discriminator, latent_dim, divergence,
-                         event_shape=event_shape, num_levels=None,
+                         event_shape=event_shape, num_levels=num_levels,
                          num_classes=num_classes, **kwargs)
 
     def get_config(self):
@@ -218,7 +220,7 @@ class MLPGAN(_Preset):
         return config
 
 
-def create_gan(event_shape, num_levels=None, **kwargs):
+def create_gan(event_shape, num_levels="auto", **kwargs):
     """Registry builder: `DCGAN` for images (rank-3 events), `MLPGAN` for vectors."""
     event_shape = tuple(int(d) for d in event_shape)
     if len(event_shape) == 3:

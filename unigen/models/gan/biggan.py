@@ -216,7 +216,7 @@ class BigGAN(_Preset):
 
     def __init__(self, image_shape=(28, 28, 1), latent_dim=24, divergence="hinge", *,
                  spectral_norm=True, base_filters=32, embedding_dim=16, attention=True,
-                 num_levels=256, num_classes=None, event_shape=None,
+                 num_levels="auto", num_classes=None, event_shape=None,
                  orthogonal_regularization=1e-4, ema_decay=0.999,
                  generator_learning_rate=1e-4, discriminator_learning_rate=4e-4,
                  gradient_penalty=None, **kwargs):

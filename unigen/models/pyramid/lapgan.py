@@ -92,7 +92,8 @@ class LAPGAN(GenerativeModel):
             alone (0 = finest, ``levels - 1`` = the coarse GAN).
         discriminator_learning_rate: the critics' Adam learning rate (None:
             `unigen.fit`'s ``learning_rate``).
-        num_levels: pixel levels of the data.
+        num_levels: levels L of integer data 0..L-1, None for continuous data, or
+            "auto" (default): 256 (8-bit) for images, None for vectors.
         seed: seed of the initial weights and of the training noise.
     """
 
@@ -100,7 +101,7 @@ class LAPGAN(GenerativeModel):
 
     def __init__(self, image_shape=(28, 28, 1), latent_dim=32, divergence="js", *,
                  levels=None, filters=32, coarse_units=128, train_level=None,
-                 discriminator_learning_rate=None, num_levels=256, event_shape=None,
+                 discriminator_learning_rate=None, num_levels="auto", event_shape=None,
                  seed=0, **kwargs):
         if event_shape is not None:
             image_shape = event_shape

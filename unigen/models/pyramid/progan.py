@@ -287,7 +287,8 @@ class ProGAN(_Preset):
             batch must be a multiple of it.
         drift: epsilon_drift, the weight of E_x[D(x)^2] over real images in
             the critic's loss (1e-3 in the paper; 0: off).
-        num_levels: pixel levels of the data.
+        num_levels: levels L of integer data 0..L-1, None for continuous data, or
+            "auto" (default): 256 (8-bit) for images, None for vectors.
         **kwargs: the other `unigen.GAN` arguments (``ema_decay``, ...).
     """
 
@@ -296,7 +297,7 @@ class ProGAN(_Preset):
 
     def __init__(self, image_shape=(28, 28, 1), latent_dim=64, divergence="wasserstein", *,
                  gradient_penalty=10.0, base_filters=16, phase_steps=1000, fade_steps=1000,
-                 group_size=4, num_levels=256, event_shape=None, num_classes=None,
+                 group_size=4, num_levels="auto", event_shape=None, num_classes=None,
                  drift=1e-3, **kwargs):
         if event_shape is not None:
             image_shape = event_shape

@@ -55,7 +55,7 @@ class _SequenceGAN(SequenceGeneratorMixin, GenerativeModel):
 
     _extra_metrics = ()
 
-    def __init__(self, event_shape, num_levels=None, *, divergence="js", embedding_dim=32,
+    def __init__(self, event_shape, num_levels="auto", *, divergence="js", embedding_dim=32,
                  hidden_units=64, cell="gru", critic_filters=64, discriminator=None,
                  discriminator_steps=1, pretrain_steps=0, discriminator_learning_rate=None,
                  seed=0, **kwargs):
@@ -188,7 +188,7 @@ class GumbelGAN(_SequenceGAN):
 
     _extra_metrics = ("temperature",)
 
-    def __init__(self, event_shape, num_levels=None, *, initial_temperature=1.0,
+    def __init__(self, event_shape, num_levels="auto", *, initial_temperature=1.0,
                  final_temperature=0.1, anneal_steps=2000, temperature_schedule="exponential",
                  straight_through=False, **kwargs):
         if temperature_schedule not in SCHEDULES:
@@ -262,7 +262,7 @@ class SeqGAN(_SequenceGAN):
 
     _extra_metrics = ("reward", "baseline")
 
-    def __init__(self, event_shape, num_levels=None, *, baseline_decay=0.9, **kwargs):
+    def __init__(self, event_shape, num_levels="auto", *, baseline_decay=0.9, **kwargs):
         super().__init__(event_shape, num_levels, **kwargs)
         self.baseline_decay = float(baseline_decay)
         if not 0.0 <= self.baseline_decay < 1.0:

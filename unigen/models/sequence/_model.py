@@ -24,6 +24,10 @@ class SequenceGeneratorMixin:
     them (`unigen.datasets.Vocabulary`); float arrays of integer ids work too.
     """
 
+    supports_continuous = False
+    levels_hint = ("Sequence models take num_levels=V, the vocabulary size, as "
+                   "unigen.datasets.info('oracle').num_levels gives it.")
+
     def _init_network(self, embedding_dim, hidden_units, cell):
         if len(self.event_shape) != 1 or self.num_levels is None:
             raise ValueError(
@@ -89,7 +93,7 @@ class SequenceModel(SequenceGeneratorMixin, GenerativeModel):
 
     Args:
         event_shape: ``(T,)``, the sequence length.
-        num_levels: V, the vocabulary size (padding and EOS included).
+        num_levels: V, the vocabulary size (padding and EOS included); required.
         embedding_dim: token embedding size.
         hidden_units: recurrent state size.
         cell: "gru" or "lstm".
@@ -97,7 +101,7 @@ class SequenceModel(SequenceGeneratorMixin, GenerativeModel):
         **kwargs: passed to `unigen.GenerativeModel`.
     """
 
-    def __init__(self, event_shape, num_levels=None, embedding_dim=32, hidden_units=64,
+    def __init__(self, event_shape, num_levels="auto", embedding_dim=32, hidden_units=64,
                  cell="gru", seed=0, **kwargs):
         super().__init__(event_shape, num_levels=num_levels, seed=seed, **kwargs)
         self._init_network(embedding_dim, hidden_units, cell)

@@ -108,7 +108,7 @@ class TranslationModel(GenerativeModel):
     has_log_prob = False
     default_critic_learning_rate = 2e-4
 
-    def __init__(self, event_shape, num_levels=None, *, source_bank_size=256,
+    def __init__(self, event_shape, num_levels="auto", *, source_bank_size=256,
                  generator_learning_rate=None, discriminator_learning_rate=None, seed=0,
                  **kwargs):
         super().__init__(event_shape, num_levels=num_levels, seed=seed, **kwargs)

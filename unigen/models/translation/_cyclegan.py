@@ -50,7 +50,8 @@ class CycleGAN(TranslationModel):
 
     Args:
         event_shape: (h, w, 2c): an image of each domain on the channel axis.
-        num_levels: pixel levels of the data (17 for digits), or None for reals.
+        num_levels: levels L of integer data 0..L-1, None for continuous data, or
+            "auto" (default): 256 (8-bit) for images, None for vectors.
         generator_a_to_b, generator_b_to_a: Keras models ``[n, h, w, c] -> [n, h, w, c]``
             in [-1, 1]; default `networks.translation_generator`.
         critic_a, critic_b: critic networks on ``[n, h, w, c]`` returning raw values
@@ -79,7 +80,7 @@ class CycleGAN(TranslationModel):
         through Adversarial Training." CVPR 2017 (the history buffer).
     """
 
-    def __init__(self, event_shape, num_levels=None, *, generator_a_to_b=None,
+    def __init__(self, event_shape, num_levels="auto", *, generator_a_to_b=None,
                  generator_b_to_a=None, critic_a=None, critic_b=None, divergence="pearson",
                  cycle_weight=10.0, identity_weight=5.0, pool_size=50, filters=32,
                  residual_blocks=2, critic_filters=32, patch=None, seed=0, **kwargs):

@@ -40,7 +40,8 @@ class Pix2Pix(TranslationModel):
 
     Args:
         event_shape: (h, w, 2c).
-        num_levels: pixel levels of the data, or None for reals.
+        num_levels: levels L of integer data 0..L-1, None for continuous data, or
+            "auto" (default): 256 (8-bit) for images, None for vectors.
         generator: Keras model ``[n, h, w, c] -> [n, h, w, c]`` in [-1, 1].
         critic: critic network on ``[n, h, w, 2c]`` pairs, raw values per image or patch.
         divergence: the adversarial game (default "js", the paper's GAN loss).
@@ -56,7 +57,7 @@ class Pix2Pix(TranslationModel):
         Adversarial Networks." CVPR 2017.
     """
 
-    def __init__(self, event_shape, num_levels=None, *, generator=None, critic=None,
+    def __init__(self, event_shape, num_levels="auto", *, generator=None, critic=None,
                  divergence="js", l1_weight=100.0, filters=32, residual_blocks=2,
                  critic_filters=32, patch=None, seed=0, **kwargs):
         super().__init__(event_shape, num_levels=num_levels, seed=seed, **kwargs)

@@ -109,7 +109,8 @@ class StarGAN(TranslationModel):
 
     Args:
         event_shape: (h, w, c) of one image.
-        num_levels: pixel levels of the data, or None for reals.
+        num_levels: levels L of integer data 0..L-1, None for continuous data, or
+            "auto" (default): 256 (8-bit) for images, None for vectors.
         num_domains: K.
         generator: Keras model ``[n, h, w, c + K] -> [n, h, w, c]`` in [-1, 1];
             default `networks.translation_generator`.
@@ -131,7 +132,7 @@ class StarGAN(TranslationModel):
         Multi-Domain Image-to-Image Translation." CVPR 2018.
     """
 
-    def __init__(self, event_shape, num_levels=None, *, num_domains, generator=None,
+    def __init__(self, event_shape, num_levels="auto", *, num_domains, generator=None,
                  critic=None, divergence="wasserstein", domain_weight=1.0,
                  reconstruction_weight=10.0, critic_steps=5, filters=32, residual_blocks=2,
                  critic_filters=32, seed=0, **kwargs):

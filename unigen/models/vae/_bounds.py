@@ -14,6 +14,12 @@ from unigen.models.vae import _objectives as obj
 __all__ = []
 
 _MAX_DECODES = 8192  # decoder evaluations per chunk
+#: K of ``VAE.log_prob`` and ``log_importance_weights`` unless given, as in
+#: ``unigen.evaluate(importance_samples=100)``. On the digits VAE of ``unigen compare``
+#: (benchmarks/vae_importance_samples.py) K = 100 gives 87.06 nats per image with a
+#: Monte Carlo standard error of 0.02 for the test mean (0.48 per example) in 7 s;
+#: K = 1000 gives 86.64 (the bound tightens by 0.43 nats) in 64 s.
+IMPORTANCE_SAMPLES = 100
 
 
 class VAEBoundsMixin:
@@ -47,7 +53,8 @@ class VAEBoundsMixin:
         return obj.log_mean_exp(self._importance_log_weights(x, labels, num_samples, seed),
                                 axis=1)
 
-    def log_importance_weights(self, x, num_samples=100, seed=None, labels=None):
+    def log_importance_weights(self, x, num_samples=IMPORTANCE_SAMPLES, seed=None,
+                               labels=None):
         """log w_k = log p(x | z_k) + log p(z_k) - log q(z_k | x), z_k ~ q(z | x),
         shape ``[batch, num_samples]``: the weights whose log-mean is
         ``log_prob(x, num_samples=K, seed=seed)`` (same draws for the same

