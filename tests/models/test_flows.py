@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import ROOT, run_python
+from conftest import ROOT, run_pythons
 
 import unigen
 from unigen.flows import ActNorm
@@ -155,8 +155,8 @@ def test_keras_round_trip_gives_identical_log_prob(glow, tmp_path):
 
 def test_one_device_equals_two_replicas_and_training_lowers_the_nll(tmp_path):
     job = os.path.join(ROOT, "tests", "models", "jobs_flow.py")
-    run_python([job, "--dump", str(tmp_path / "one.npz")])
-    run_python([job, "--replicas", "2", "--dump", str(tmp_path / "two.npz")])
+    run_pythons([[job, "--dump", str(tmp_path / "one.npz")],
+                 [job, "--replicas", "2", "--dump", str(tmp_path / "two.npz")]])
     with np.load(tmp_path / "one.npz") as one, np.load(tmp_path / "two.npz") as two:
         assert sorted(one.files) == sorted(two.files)
         for key in one.files:

@@ -11,7 +11,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import ROOT, run_python
+from conftest import ROOT, run_pythons
 
 import unigen
 from unigen import divergences as ud
@@ -252,8 +252,8 @@ def test_fit_checkpoints_and_resumes_exactly(tmp_path):
 
 def test_two_replicas_train_both_networks_like_one_device(tmp_path):
     job = os.path.join(ROOT, "tests", "models", "jobs_gan.py")
-    run_python([job, "--dump", str(tmp_path / "one.npz")])
-    run_python([job, "--replicas", "2", "--dump", str(tmp_path / "two.npz")])
+    run_pythons([[job, "--dump", str(tmp_path / "one.npz")],
+                 [job, "--replicas", "2", "--dump", str(tmp_path / "two.npz")]])
     with np.load(tmp_path / "one.npz") as one, np.load(tmp_path / "two.npz") as two:
         assert sorted(one.files) == sorted(two.files)
         nets_seen = {k.split("_")[1] for k in one.files if "loss" not in k}

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import ROOT
+from conftest import ROOT, run_pythons
 
 import unigen
 import unigen.divergences as ud
@@ -286,19 +286,9 @@ def test_registered_builder():
 
 # ------------------------------------------------- 1 device == 2 replicas
 def test_two_replicas_match_one_device(tmp_path):
-    import subprocess
-    import sys
-
     job = os.path.join(ROOT, "tests", "models", "jobs_vae.py")
-    env = {**os.environ, "PYTHONPATH": ROOT, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    # Both fresh processes at once: most of their time is importing TensorFlow.
-    procs = [subprocess.Popen([sys.executable, job, "--replicas", str(r), "--dump",
-                               str(tmp_path / f"r{r}.npz")], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for r in (1, 2)]
-    for p in procs:
-        _, err = p.communicate(timeout=600)
-        assert p.returncode == 0, err[-4000:]
+    run_pythons([[job, "--replicas", str(r), "--dump", str(tmp_path / f"r{r}.npz")]
+                 for r in (1, 2)], timeout=600)
     with np.load(tmp_path / "r1.npz") as one, np.load(tmp_path / "r2.npz") as two:
         assert sorted(one.files) == sorted(two.files)
         for key in one.files:
