@@ -65,6 +65,13 @@ def test_no_budget_runs_all_epochs_and_final_point_once():
     assert [p["steps"] for p in clock.curve] == [4, 8]
 
 
+def test_warmup_steps_are_counted_but_not_timed():
+    fake = _FakeTime()
+    clock = TrainingClock(budget=3, warmup_steps=2, clock=fake)
+    _fit([_Tick(fake), clock])
+    assert clock.steps == 5 and clock.seconds == 3.0
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="`budget` must be a positive"):
         TrainingClock(budget=0)

@@ -109,8 +109,9 @@ class RunWriter(keras.callbacks.Callback):
 class TrainingClock(keras.callbacks.Callback):
     """A training-time budget and evaluations at fixed training times.
 
-    The training time is the wall-clock time since ``fit`` began minus the time
-    spent in ``evaluate``: t = (now - start) - sum of evaluation times. After
+    The training time is the wall-clock time since ``fit`` began (or since the
+    end of the first ``warmup_steps`` batches) minus the time spent in
+    ``evaluate``: t = (now - start) - sum of evaluation times. After
     each batch, once t reaches the next multiple of ``every`` (``every``,
     ``2 every``, ...), ``evaluate(model)`` runs and its result is added to
     `curve`; once t reaches ``budget`` training stops. One last evaluation runs
@@ -131,6 +132,8 @@ class TrainingClock(keras.callbacks.Callback):
         every: seconds of training time between evaluations; None: only the
             final one (if ``evaluate`` is given).
         evaluate: None, or a function of the model returning a dict of floats.
+        warmup_steps: batches before the clock starts (the first one traces
+            and compiles the step); they count in `steps`, not in `seconds`.
         clock: the time function (default `time.perf_counter`).
 
     Attributes:
@@ -142,7 +145,8 @@ class TrainingClock(keras.callbacks.Callback):
             ``steps`` and the entries ``evaluate`` returned.
     """
 
-    def __init__(self, budget=None, every=None, evaluate=None, clock=time.perf_counter):
+    def __init__(self, budget=None, every=None, evaluate=None, warmup_steps=0,
+                 clock=time.perf_counter):
         super().__init__()
         for name, value in (("budget", budget), ("every", every)):
             if value is not None and not float(value) > 0:
@@ -153,6 +157,9 @@ class TrainingClock(keras.callbacks.Callback):
         self.budget = None if budget is None else float(budget)
         self.every = None if every is None else float(every)
         self.evaluate = evaluate
+        self.warmup_steps = int(warmup_steps)
+        if self.warmup_steps < 0:
+            raise ValueError(f"`warmup_steps` must be >= 0, got {warmup_steps!r}.")
         self.clock = clock
         self.steps = 0
         self.seconds = 0.0
@@ -179,6 +186,9 @@ class TrainingClock(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         self.steps += 1
+        if self.steps <= self.warmup_steps:
+            self._started = self.clock()  # the clock starts after the warm-up
+            return
         self.seconds = self._now()
         if self._next is not None and self.seconds >= self._next:
             self._record()
