@@ -1,26 +1,36 @@
-"""GAN systems on digits: semi-supervised accuracy, coarse-to-fine vs DCGAN, BigGAN's truncation.
+"""GAN systems on digits and Fashion-MNIST: semi-supervised accuracy, coarse to fine, truncation.
 
     python benchmarks/gan_systems.py semi       [--seconds 150] [--seeds 0 1 2]
-    python benchmarks/gan_systems.py pyramid    [--seconds 150]
-    python benchmarks/gan_systems.py truncation [--seconds 240]
-    python benchmarks/gan_systems.py table      (the docs table from the JSON files)
+    python benchmarks/gan_systems.py pyramid    [--seconds 150] [--data fashion_mnist]
+                                                [--every S] [--curve-samples 1000]
+    python benchmarks/gan_systems.py truncation [--seconds 240] [--data fashion_mnist]
+    python benchmarks/gan_systems.py table      (the docs tables from the JSON files)
 
-Each part writes ``benchmarks/results/gan_systems_<part>.json``:
+Each part writes ``benchmarks/results/gan_systems_<part>[_fashion_mnist].json``:
 
 - ``semi``: test accuracy (447 digits) of a semi-supervised DCGAN (K+1-class
   critic, feature matching) trained on the 1000 training digits of which 100
   (10 per class) keep their label, against the same critic network trained as
   a plain classifier on those 100 labelled digits alone, for each seed.
-- ``pyramid``: DCGAN, LAPGAN and ProGAN trained for the same wall-clock time,
-  then FID and precision/recall (`unigen.evaluate`, the self-trained digits
-  feature network) on the test split.
+- ``pyramid``: DCGAN, LAPGAN and ProGAN trained for the same training time
+  (digits 8x8; Fashion-MNIST 28x28, where ProGAN grows 7 -> 14 -> 28), then FID
+  and precision/recall (`unigen.evaluate`, the self-trained labelled feature
+  network of the dataset) on the test split. During training, every ``--every``
+  seconds, the FID of ``--curve-samples`` samples against the first as many
+  test images (evaluation time off the clock): the FID-vs-time curve, from
+  which the time to reach an FID target is read (the smallest of `FID_TARGETS`
+  that two models reach, else one), and a figure
+  ``docs/_static/gan_systems/pyramid[_fashion_mnist]_fid_time.png``.
 - ``truncation``: a class-conditional BigGAN trained for a fixed time, then
   FID, Inception Score and precision/recall of class-balanced samples at each
-  truncation t (z in [-t, t]; "none" = untruncated).
+  truncation t (z in [-t, t]; "none" = untruncated); on Fashion-MNIST also the
+  class-conditional FID (intra-FID, the mean over classes of per-class FIDs).
 
 Timing is wall-clock on a shared 2-core machine (the load average is
-recorded); "equal training time" is a callback that stops ``fit`` after the
-budget, so each model gets as many steps as it runs in that time.
+recorded); "equal training time" is `unigen.training.callbacks.TrainingClock`,
+which stops ``fit`` after the budget, so each model gets as many steps as it
+runs in that time (pyramid and Fashion-MNIST truncation: the clock starts after
+the first, traced, step).
 """
 
 import argparse
@@ -265,33 +275,58 @@ def _save_grid(model, filename, num_levels=17, **options):
                      model.sample(64, seed=0, **options).numpy(), num_levels=num_levels)
 
 
+def intra_fid(ctx, samples, labels):
+    """Class-conditional FID (intra-FID, Miyato and Koyama 2018): the mean over
+    classes k of the FID between the held-out images of class k and the samples
+    generated for class k, on the features of ``ctx`` (an `EvaluationData`)."""
+    import unigen
+
+    real, fake = ctx.test_features(), ctx.features(samples)
+    values = [unigen.evaluation.fid(real[ctx.y == k], fake[labels == k],
+                                    num_bootstrap=1).value for k in np.unique(labels)]
+    return float(np.mean(values))
+
+
 def truncation(args):
     import unigen
 
-    x, y, _, _ = _digits()
-    limit = _time_limit(args.seconds)
+    name = args.data
+    info = unigen.datasets.info(name)
+    x, y = unigen.datasets.as_numpy(name, "train", with_labels=True)
+    options = dict(latent_dim=24 if name == "digits" else 32, base_filters=32,
+                   embedding_dim=16, ema_decay=0.99)
+    # Digits: as first measured (clock from the first step, 447 samples);
+    # Fashion-MNIST: the clock starts after the traced first step, 2,000 samples.
+    digits = name == "digits"
+    limit = _time_limit(args.seconds, warmup_steps=0 if digits else 1)
+    epochs = 1000 if digits else -(-20_000 // (len(x) // 64))
     model = unigen.fit(
-        lambda: unigen.models.BigGAN(image_shape=(8, 8, 1), num_levels=17, num_classes=10,
-                                     latent_dim=24, base_filters=32, embedding_dim=16,
-                                     ema_decay=0.99),
-        (x, y), epochs=1000, batch_size=64, seed=0, verbose=0, callbacks=[limit]).model
-    labels = np.arange(447) % 10
+        lambda: unigen.models.BigGAN(image_shape=info.event_shape, num_levels=info.num_levels,
+                                     num_classes=10, **options),
+        (x, y), epochs=epochs, batch_size=64, seed=0, verbose=0, callbacks=[limit]).model
+    num_samples = 447 if digits else args.samples
+    labels = np.arange(num_samples) % 10
+    ctx = unigen.evaluation.EvaluationData(name, cache_dir=args.cache, seed=0, verbose=0)
     rows = []
     for t in (0.25, 0.5, 1.0, 1.5, 2.0, None):
-        samples = model.sample(447, seed=1, labels=labels, truncation=t).numpy()
-        scores = unigen.evaluate(model, "digits",
+        samples = model.sample(num_samples, seed=1, labels=labels, truncation=t).numpy()
+        scores = unigen.evaluate(model, ctx,
                                  metrics=["fid", "inception_score", "precision_recall"],
-                                 samples=samples, cache_dir=args.cache, seed=0)
+                                 samples=samples)
         row = {"truncation": "none" if t is None else t,
-               **{name: float(scores[name].value)
-                  for name in ("fid", "inception_score", "precision", "recall")}}
+               **{key: float(scores[key].value)
+                  for key in ("fid", "inception_score", "precision", "recall")}}
+        if not digits:
+            row["intra_fid"] = intra_fid(ctx, samples, labels)
         rows.append(row)
         print(row, flush=True)
+    prefix = "" if digits else f"{name}_"
     for t in (0.5, None):
-        _save_grid(model, f"biggan_truncation_{'none' if t is None else t}.png",
-                   labels=np.arange(64) % 10, truncation=t)
-    _write("truncation", {"budget_seconds": args.seconds, "steps": limit.steps,
-                          "samples": 447, "curve": rows})
+        _save_grid(model, f"biggan_{prefix}truncation_{'none' if t is None else t}.png",
+                   num_levels=info.num_levels, labels=np.arange(64) % 10, truncation=t)
+    _write("truncation" if digits else f"truncation_{name}",
+           {"data": name, "budget_seconds": args.seconds, "steps": limit.steps,
+            "options": options, "samples": num_samples, "curve": rows})
 
 
 def _rst(header, rows):
@@ -324,12 +359,34 @@ def table(args):
         rows = [[name, r["steps"], f"{r['fid']:.1f}", f"{r['precision']:.2f}",
                  f"{r['recall']:.2f}"] for name, r in record["models"].items()]
         out.append(_rst(["model", "steps", "FID", "precision", "recall"], rows))
-    if os.path.exists(path.format("truncation")):
-        with open(path.format("truncation")) as f:
+    if os.path.exists(path.format("pyramid_fashion_mnist")):
+        with open(path.format("pyramid_fashion_mnist")) as f:
             record = json.load(f)
-        rows = [[r["truncation"], f"{r['fid']:.1f}", f"{r['inception_score']:.2f}",
-                 f"{r['precision']:.2f}", f"{r['recall']:.2f}"] for r in record["curve"]]
-        out.append(_rst(["truncation t", "FID", "IS", "precision", "recall"], rows))
+        target = record["fid_target"]
+
+        def reached(seconds):
+            return "not reached" if seconds is None else f"{seconds:.0f} s"
+
+        rows = [[name, r["steps"], f"{r['steps'] / r['training_seconds']:.2f}",
+                 f"{min(p['fid'] for p in r['curve']):.1f}", reached(
+                     r["seconds_to_fid_target"]),
+                 f"{r['fid']:.1f}", f"{r['precision']:.2f}", f"{r['recall']:.2f}"]
+                for name, r in record["models"].items()]
+        out.append(_rst(["model", "steps", "steps/s", "best curve FID",
+                         f"time to FID <= {target}", "final FID", "precision", "recall"],
+                        rows))
+    for part in ("truncation", "truncation_fashion_mnist"):
+        if not os.path.exists(path.format(part)):
+            continue
+        with open(path.format(part)) as f:
+            record = json.load(f)
+        intra = "intra_fid" in record["curve"][0]
+        rows = [[r["truncation"], f"{r['fid']:.1f}",
+                 *([f"{r['intra_fid']:.1f}"] if intra else []),
+                 f"{r['inception_score']:.2f}", f"{r['precision']:.2f}",
+                 f"{r['recall']:.2f}"] for r in record["curve"]]
+        out.append(_rst(["truncation t", "FID", *(["intra-FID"] if intra else []), "IS",
+                         "precision", "recall"], rows))
     print("\n\n".join(out))
 
 
@@ -350,6 +407,8 @@ def main():
                         help="pyramid: test images and samples of each curve point")
     parser.add_argument("--train-images", type=int, default=None,
                         help="pyramid: train on the first N training images only")
+    parser.add_argument("--samples", type=int, default=2000,
+                        help="truncation on fashion_mnist: class-balanced samples per t")
     args = parser.parse_args()
     if args.seconds is None:
         args.seconds = {"semi": 150, "pyramid": 150, "truncation": 240}.get(args.part, 0)
