@@ -28,8 +28,8 @@ writes input | translated | true target grids to docs/_static/translation/.
 With ``--data fashion_mnist`` the same CycleGAN and pix2pix runs use the 28x28
 Fashion-MNIST sets ``fashion_mnist_<pair>`` / ``fashion_mnist_<pair>_paired``
 (the first ``--train-images`` training examples, scored on the first
-``--test-images`` test examples; StarGAN and the identity-weight run are left
-out unless named in ``--only``) and the domain classifier is trained on the
+``--test-images`` test examples; StarGAN is left out, and the identity-weight
+run unless named in ``--only``) and the domain classifier is trained on the
 first 4,000 images of ``fashion_mnist_domains`` (2 epochs); results go to
 ``translation_fashion_mnist.json`` and figures to ``fashion_mnist_*.png``.
 
