@@ -1,6 +1,8 @@
 """Translation with a known answer: CycleGAN, StarGAN and pix2pix on transformed digits.
 
     python benchmarks/translation.py [--quick] [--figures]
+    python benchmarks/translation.py --data fashion_mnist [--pair inverted]
+        [--train-images 2000] [--epochs 5] [--figures]
 
 Every model is trained on the 8x8 digits translation sets of `unigen.datasets`,
 whose true translations are held back (`unigen.datasets.true_targets`), and
@@ -23,6 +25,14 @@ translated images into their target domain (its own test accuracy on real
 images is given too). Writes benchmarks/results/translation.json; --figures
 writes input | translated | true target grids to docs/_static/translation/.
 
+With ``--data fashion_mnist`` the same CycleGAN and pix2pix runs use the 28x28
+Fashion-MNIST sets ``fashion_mnist_<pair>`` / ``fashion_mnist_<pair>_paired``
+(the first ``--train-images`` training examples, scored on the first
+``--test-images`` test examples; StarGAN is left out, and the identity-weight
+run unless named in ``--only``) and the domain classifier is trained on the
+first 4,000 images of ``fashion_mnist_domains`` (2 epochs); results go to
+``translation_fashion_mnist.json`` and figures to ``fashion_mnist_*.png``.
+
 Time on the shared 2-core machine: about 6 minutes (--quick: about 2).
 """
 
@@ -38,18 +48,20 @@ sys.path.insert(0, ROOT)
 LEVELS = 17
 
 
-def domain_classifier(epochs):
-    """A small CNN on the 4 domains of digits_domains; returns (model, test accuracy)."""
+def domain_classifier(epochs, base="digits", train_images=None):
+    """A small CNN on the 4 domains of <base>_domains; returns (model, test accuracy)."""
     import keras
     import numpy as np
 
     import unigen
 
-    x, y = unigen.datasets.as_numpy("digits_domains", "train", with_labels=True)
-    xt, yt = unigen.datasets.as_numpy("digits_domains", "test", with_labels=True)
+    info = unigen.datasets.info(f"{base}_domains")
+    x, y = unigen.datasets.as_numpy(f"{base}_domains", "train", with_labels=True,
+                                    num_examples=train_images)
+    xt, yt = unigen.datasets.as_numpy(f"{base}_domains", "test", with_labels=True)
     keras.utils.set_random_seed(0)
     net = keras.Sequential([
-        keras.Input((8, 8, 1)), keras.layers.Rescaling(1.0 / 16),
+        keras.Input(info.event_shape), keras.layers.Rescaling(1.0 / (info.num_levels - 1)),
         keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
         keras.layers.Conv2D(32, 3, strides=2, padding="same", activation="relu"),
         keras.layers.Flatten(), keras.layers.Dense(64, activation="relu"),
@@ -90,7 +102,9 @@ def pair_grid(model, dataset, direction, path):
     source = x[..., :c] if direction == "a_to_b" else x[..., c:]
     target = truth[..., :c] if direction == "a_to_b" else truth[..., c:]
     rows = np.concatenate([source, np.asarray(model.translate(source, direction)), target])
-    images.save_png(path, images.make_grid(rows, num_levels=LEVELS, columns=8), scale=8)
+    levels = unigen.datasets.info(dataset).num_levels
+    images.save_png(path, images.make_grid(rows, num_levels=levels, columns=8),
+                    scale=max(1, 64 // x.shape[1]))
 
 
 def run_cyclegan(args, classifier, identity_weight):
@@ -98,19 +112,27 @@ def run_cyclegan(args, classifier, identity_weight):
     from unigen.models import CycleGAN
     from unigen.models.translation import translation_scores
 
-    model = CycleGAN((8, 8, 2), LEVELS, filters=16, residual_blocks=2, critic_filters=16,
-                     divergence=args.cyclegan_divergence, identity_weight=identity_weight)
-    seconds = train(model, unigen.datasets.as_numpy("digits_inverted", "train"), args.epochs)
-    scores = translation_scores(model, "digits_inverted", "test")
-    x = unigen.datasets.as_numpy("digits_inverted", "test")
-    scores["domain_accuracy_a_to_b"] = accuracy(classifier, model.translate(x[..., :1]), 1)
+    unpaired = f"{args.data}_{args.pair}"
+    info = unigen.datasets.info(unpaired)
+    model = CycleGAN(info.event_shape, info.num_levels, filters=16, residual_blocks=2,
+                     critic_filters=16, divergence=args.cyclegan_divergence,
+                     identity_weight=identity_weight)
+    seconds = train(model, unigen.datasets.as_numpy(unpaired, "train",
+                                                    num_examples=args.train_images),
+                    args.epochs)
+    scores = translation_scores(model, unpaired, "test", num_examples=args.test_images)
+    x = unigen.datasets.as_numpy(unpaired, "test", num_examples=args.test_images)
+    target = unigen.datasets.DOMAINS.index(args.pair)
+    c = info.event_shape[-1] // 2
+    scores["domain_accuracy_a_to_b"] = accuracy(classifier, model.translate(x[..., :c]),
+                                                target)
     scores["domain_accuracy_b_to_a"] = accuracy(
-        classifier, model.translate(x[..., 1:], "b_to_a"), 0)
+        classifier, model.translate(x[..., c:], "b_to_a"), 0)
     scores.update(seconds=seconds, epochs=args.epochs, divergence=args.cyclegan_divergence,
-                  identity_weight=identity_weight)
+                  identity_weight=identity_weight, train_examples=args.train_images)
     if args.figures and identity_weight == 0:
-        pair_grid(model, "digits_inverted", "a_to_b", args.figure("cyclegan_a_to_b.png"))
-        pair_grid(model, "digits_inverted", "b_to_a", args.figure("cyclegan_b_to_a.png"))
+        pair_grid(model, unpaired, "a_to_b", args.figure("cyclegan_a_to_b.png"))
+        pair_grid(model, unpaired, "b_to_a", args.figure("cyclegan_b_to_a.png"))
     return scores
 
 
@@ -119,16 +141,22 @@ def run_pix2pix(args, classifier):
     from unigen.models import Pix2Pix
     from unigen.models.translation import translation_scores
 
-    model = Pix2Pix((8, 8, 2), LEVELS, filters=16, residual_blocks=2, critic_filters=16)
-    seconds = train(model, unigen.datasets.as_numpy("digits_inverted_paired", "train"),
+    unpaired = f"{args.data}_{args.pair}"
+    info = unigen.datasets.info(unpaired)
+    model = Pix2Pix(info.event_shape, info.num_levels, filters=16, residual_blocks=2,
+                    critic_filters=16)
+    seconds = train(model, unigen.datasets.as_numpy(f"{unpaired}_paired", "train",
+                                                    num_examples=args.train_images),
                     args.epochs)
     # Scored on the unpaired test split's domain-a images: the same true mapping.
-    scores = translation_scores(model, "digits_inverted", "test")
-    x = unigen.datasets.as_numpy("digits_inverted", "test")
-    scores["domain_accuracy_a_to_b"] = accuracy(classifier, model.translate(x[..., :1]), 1)
-    scores.update(seconds=seconds, epochs=args.epochs)
+    scores = translation_scores(model, unpaired, "test", num_examples=args.test_images)
+    x = unigen.datasets.as_numpy(unpaired, "test", num_examples=args.test_images)
+    c = info.event_shape[-1] // 2
+    scores["domain_accuracy_a_to_b"] = accuracy(classifier, model.translate(x[..., :c]),
+                                                unigen.datasets.DOMAINS.index(args.pair))
+    scores.update(seconds=seconds, epochs=args.epochs, train_examples=args.train_images)
     if args.figures:
-        pair_grid(model, "digits_inverted", "a_to_b", args.figure("pix2pix_a_to_b.png"))
+        pair_grid(model, unpaired, "a_to_b", args.figure("pix2pix_a_to_b.png"))
     return scores
 
 
@@ -184,17 +212,34 @@ def main():
     parser.add_argument("--critic-steps", type=int, default=2)
     parser.add_argument("--cyclegan-divergence", default="pearson")
     parser.add_argument("--figures", action="store_true")
+    parser.add_argument("--data", default="digits", choices=["digits", "fashion_mnist"])
+    parser.add_argument("--pair", default="inverted", choices=["inverted", "rotated",
+                                                                "thickened"],
+                        help="the domain b of CycleGAN / pix2pix (a: original)")
+    parser.add_argument("--train-images", type=int, default=None,
+                        help="first N training examples (default: all for digits, "
+                             "2,000 for fashion_mnist)")
+    parser.add_argument("--test-images", type=int, default=None,
+                        help="first N test examples to score (default: all)")
     parser.add_argument("--only", default=None,
                         help="comma-separated runs to (re)do, merged into an existing JSON")
-    parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results",
-                                                      "translation.json"))
+    parser.add_argument("--out", default=None,
+                        help="default benchmarks/results/translation[_fashion_mnist].json")
     args = parser.parse_args()
-    args.epochs = args.epochs or (3 if args.quick else 40)
+    fashion = args.data == "fashion_mnist"
+    if fashion and args.train_images is None:
+        args.train_images = 2000
+    args.epochs = args.epochs or (3 if args.quick else (5 if fashion else 40))
+    args.out = args.out or os.path.join(ROOT, "benchmarks", "results", "translation" + (
+        "_fashion_mnist.json" if fashion else ".json"))
     folder = os.path.join(ROOT, "docs", "_static", "translation")
-    args.figure = lambda name: os.path.join(folder, name)
+    prefix = "fashion_mnist_" if fashion else ""
+    args.figure = lambda name: os.path.join(folder, prefix + name)
 
     start = time.time()
-    classifier, classifier_accuracy = domain_classifier(5 if args.quick else 15)
+    classifier, classifier_accuracy = domain_classifier(
+        5 if args.quick else (2 if fashion else 15), args.data,
+        train_images=4000 if fashion else None)
     print(f"domain classifier: test accuracy {classifier_accuracy:.3f} on real images",
           flush=True)
     results = {}
@@ -202,8 +247,12 @@ def main():
         with open(args.out) as f:
             results = json.load(f)
     results.update({"command": " ".join(["python", "benchmarks/translation.py", *sys.argv[1:]]),
-                    "classifier_test_accuracy": classifier_accuracy})
+                    "classifier_test_accuracy": classifier_accuracy,
+                    "data": args.data, "pair": args.pair})
     only = None if args.only is None else set(args.only.split(","))
+    if fashion:  # StarGAN is digits-only here
+        only = (only or {"cyclegan", "pix2pix"}) - {
+            "stargan_2", "stargan_4"}
     for key, run in (("cyclegan", lambda: run_cyclegan(args, classifier, 0.0)),
                      ("cyclegan_identity_5", lambda: run_cyclegan(args, classifier, 5.0)),
                      ("pix2pix", lambda: run_pix2pix(args, classifier)),
@@ -214,6 +263,7 @@ def main():
         results[key] = run()
         print(key, json.dumps(results[key]), flush=True)
     results["total_seconds"] = time.time() - start
+    results["load_average_at_end"] = list(os.getloadavg())
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump(results, f, indent=2)

@@ -91,3 +91,32 @@ def test_true_targets_refuse_other_datasets_with_the_list():
         datasets.true_targets("digits")
     with pytest.raises(ValueError, match=r"Unknown `split`"):
         datasets.true_targets("digits_inverted", "nope")
+
+
+def test_fashion_mnist_translation_sets_load_with_their_true_targets():
+    """Needs Debian's dataset-fashion-mnist; asserts everything when it is there."""
+    try:
+        base = datasets.as_numpy("fashion_mnist", "validation")
+    except FileNotFoundError as error:
+        pytest.skip(f"Fashion-MNIST files absent: {error}")
+    assert base.shape == (5000, 28, 28, 1)
+    x = datasets.as_numpy("fashion_mnist_inverted", "validation")
+    assert x.shape == (2500, 28, 28, 2) and x.dtype == np.uint8
+    a, b = x[..., :1], x[..., 1:]
+    source_b = datasets.inverse_transform(b, "inverted", 256)
+    assert _rows(a) <= _rows(base) and _rows(source_b) <= _rows(base)
+    assert not _rows(a) & _rows(source_b)
+    truth = datasets.true_targets("fashion_mnist_inverted", "validation")
+    np.testing.assert_array_equal(truth[..., :1].astype(int), 255 - a.astype(int))
+    np.testing.assert_array_equal(truth[..., 1:], source_b)
+    for kind in ("rotated", "thickened"):
+        paired = datasets.as_numpy(f"fashion_mnist_{kind}_paired", "validation",
+                                   num_examples=200)
+        assert paired.shape == (200, 28, 28, 2)
+        np.testing.assert_array_equal(paired[..., 1:],
+                                      datasets.transform(paired[..., :1], kind, 256))
+    x, y = datasets.as_numpy("fashion_mnist_domains", "validation", with_labels=True,
+                             num_examples=400)
+    truth = datasets.true_targets("fashion_mnist_domains", "validation", num_examples=400)
+    assert truth.shape == (400, 4, 28, 28, 1) and np.bincount(y).tolist() == [100] * 4
+    np.testing.assert_array_equal(truth[np.arange(len(x)), y], x)

@@ -4,6 +4,7 @@ import math
 import os
 import shutil
 import tempfile
+import time
 
 import keras
 import numpy as np
@@ -11,7 +12,7 @@ import numpy as np
 from unigen.images import save_grid
 from unigen.training import _rundir
 
-__all__ = ["RunWriter", "StopOnNonFinite"]
+__all__ = ["RunWriter", "StopOnNonFinite", "TrainingClock"]
 
 
 class StopOnNonFinite(keras.callbacks.Callback):
@@ -103,3 +104,101 @@ class RunWriter(keras.callbacks.Callback):
             _rundir.atomic_write(
                 path, lambda tmp: save_grid(tmp, images, num_levels=grid.get("num_levels")),
                 stage="samples", epoch=done)
+
+
+class TrainingClock(keras.callbacks.Callback):
+    """A training-time budget and evaluations at fixed training times.
+
+    The training time is the wall-clock time since ``fit`` began (or since the
+    end of the first ``warmup_steps`` batches) minus the time spent in
+    ``evaluate``: t = (now - start) - sum of evaluation times. After
+    each batch, once t reaches the next multiple of ``every`` (``every``,
+    ``2 every``, ...), ``evaluate(model)`` runs and its result is added to
+    `curve`; once t reaches ``budget`` training stops. One last evaluation runs
+    when training ends, unless the last batch was just evaluated. Curves of
+    several models measured this way share one time axis ("time to reach a
+    score") however long their evaluations take.
+
+    Example::
+
+        clock = TrainingClock(budget=300, every=30,
+                              evaluate=lambda m: {"fid": score(m)})
+        unigen.fit(gan, x, epochs=1000, callbacks=[clock])
+        clock.curve     # [{"seconds": 30.2, "steps": 171, "fid": ...}, ...]
+
+    Args:
+        budget: seconds of training time after which training stops; None:
+            no limit (``fit`` runs its epochs).
+        every: seconds of training time between evaluations; None: only the
+            final one (if ``evaluate`` is given).
+        evaluate: None, or a function of the model returning a dict of floats.
+        warmup_steps: batches before the clock starts (the first one traces
+            and compiles the step); they count in `steps`, not in `seconds`.
+        clock: the time function (default `time.perf_counter`).
+
+    Attributes:
+        steps: batches trained (counted over all of this callback's ``fit``
+            calls).
+        seconds: training time so far.
+        evaluation_seconds: time spent in ``evaluate``.
+        curve: one dict per evaluation: ``seconds`` (training time),
+            ``steps`` and the entries ``evaluate`` returned.
+    """
+
+    def __init__(self, budget=None, every=None, evaluate=None, warmup_steps=0,
+                 clock=time.perf_counter):
+        super().__init__()
+        for name, value in (("budget", budget), ("every", every)):
+            if value is not None and not float(value) > 0:
+                raise ValueError(f"`{name}` must be a positive number of seconds or None, "
+                                 f"got {value!r}.")
+        if every is not None and evaluate is None:
+            raise ValueError("`every` needs `evaluate`, the function to call.")
+        self.budget = None if budget is None else float(budget)
+        self.every = None if every is None else float(every)
+        self.evaluate = evaluate
+        self.warmup_steps = int(warmup_steps)
+        if self.warmup_steps < 0:
+            raise ValueError(f"`warmup_steps` must be >= 0, got {warmup_steps!r}.")
+        self.clock = clock
+        self.steps = 0
+        self.seconds = 0.0
+        self.evaluation_seconds = 0.0
+        self.curve = []
+        self._next = self.every
+        self._started = None
+
+    def on_train_begin(self, logs=None):
+        # Resumes the count when the same clock is passed to another fit call.
+        self._started = self.clock() - self.seconds
+
+    def _now(self):
+        return self.clock() - self._started
+
+    def _record(self):
+        started = self.clock()
+        point = {"seconds": self.seconds, "steps": self.steps,
+                 **{k: float(v) for k, v in self.evaluate(self.model).items()}}
+        self.curve.append(point)
+        spent = self.clock() - started
+        self.evaluation_seconds += spent
+        self._started += spent  # evaluation time is off the training clock
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps += 1
+        if self.steps <= self.warmup_steps:
+            self._started = self.clock()  # the clock starts after the warm-up
+            return
+        self.seconds = self._now()
+        if self._next is not None and self.seconds >= self._next:
+            self._record()
+            while self._next <= self.seconds:
+                self._next += self.every
+        if self.budget is not None and self.seconds >= self.budget:
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        self.seconds = self._now()
+        if self.evaluate is not None and self.steps and (
+                not self.curve or self.curve[-1]["steps"] != self.steps):
+            self._record()
