@@ -1,6 +1,7 @@
 """`unigen.training.FusedAdam`: Keras's Adam as one ResourceApplyAdam per variable (#18)."""
 
 import os
+import sys
 
 import keras
 import numpy as np
@@ -142,6 +143,18 @@ def test_every_family_defaults_to_the_fused_adam_for_model_and_critics():
     gan.compile(optimizer=mine, critic_optimizer=keras.optimizers.RMSprop(1e-3))
     assert gan.optimizer is mine
     assert type(gan.critics[0].optimizer) is keras.optimizers.RMSprop
+
+
+def test_every_registered_configuration_defaults_to_the_fused_adam():
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "models"))
+    import contract_models
+
+    for name in contract_models.CONFIGS:
+        model = contract_models.build(name)
+        made = [model._default_optimizer(1e-3)]
+        if model.critics:
+            made.append(model._default_critic_optimizer())
+        assert [type(o) for o in made] == [FusedAdam] * len(made), name
 
 
 def test_models_make_their_adam_in_one_place():
