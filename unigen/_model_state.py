@@ -107,7 +107,7 @@ class ModelStateMixin:
         The model's optimizer: ``optimizer`` or `_default_optimizer`
         (Adam(learning_rate) unless a family says otherwise). Each critic:
         Adam(beta_1=0.5) at the model's ``discriminator_learning_rate`` or
-        ``learning_rate``.
+        ``learning_rate``. Every default Adam is `unigen.training.FusedAdam`.
 
         Args:
             learning_rate: learning rate of the default optimizers.
