@@ -40,8 +40,19 @@ class LatentDecoder:
         self.needs_observation_scale = bool(needs_observation_scale)
 
 
-def _adam(learning_rate, beta_1=0.9):
-    return keras.optimizers.Adam(float(learning_rate), beta_1=beta_1)
+def _adam(learning_rate, beta_1=0.9, **options):
+    """unigen's one default optimizer: Adam, as `unigen.training.FusedAdam`.
+
+    Keras's Adam maths and optimizer variables, each variable updated by one
+    fused kernel (issue #18), for every family's model and critic optimizer.
+    ``learning_rate``: a number or a schedule; ``options``: any further
+    `keras.optimizers.Adam` argument (``global_clipnorm``, ``use_ema``, ...).
+    """
+    from unigen.training._optimizers import FusedAdam
+
+    if isinstance(learning_rate, int | float):
+        learning_rate = float(learning_rate)
+    return FusedAdam(learning_rate, beta_1=beta_1, **options)
 
 
 class ModelStateMixin:
@@ -96,7 +107,7 @@ class ModelStateMixin:
         The model's optimizer: ``optimizer`` or `_default_optimizer`
         (Adam(learning_rate) unless a family says otherwise). Each critic:
         Adam(beta_1=0.5) at the model's ``discriminator_learning_rate`` or
-        ``learning_rate``.
+        ``learning_rate``. Every default Adam is `unigen.training.FusedAdam`.
 
         Args:
             learning_rate: learning rate of the default optimizers.

@@ -29,8 +29,11 @@ class FusedAdam(keras.optimizers.Adam):
     (``momentum``/``velocity`` per weight) are Keras's, so checkpoints and
     ``.keras`` files move between the two. Falls back to Keras's update for
     ``amsgrad=True``, sparse gradients and backends other than TensorFlow.
+    Keras applies clipping, weight decay and weight averaging (``use_ema``)
+    around ``update_step``, so they act as with Keras's Adam (tested).
 
-    Takes the arguments of `keras.optimizers.Adam`.
+    Every unigen model's default optimizer (its own and its critics') is this
+    one. Takes the arguments of `keras.optimizers.Adam`.
     """
 
     def update_step(self, gradient, variable, learning_rate):

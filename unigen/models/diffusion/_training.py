@@ -10,6 +10,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from unigen._model_state import _adam
 from unigen.models.diffusion import _schedule as sch
 from unigen.training._distribute import global_batch_noise
 
@@ -90,8 +91,7 @@ class DDPMTrainingMixin:
         """Adam, averaging the weights (``ema_momentum``) when set."""
         if self.ema_momentum is None:
             return super()._default_optimizer(learning_rate)
-        return keras.optimizers.Adam(float(learning_rate), use_ema=True,
-                                     ema_momentum=self.ema_momentum)
+        return _adam(learning_rate, use_ema=True, ema_momentum=self.ema_momentum)
 
     def call(self, x, training=False):
         """Per-example training objective (labels: the null class for a conditional model)."""

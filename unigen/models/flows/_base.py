@@ -23,11 +23,11 @@ import math
 import keras
 import tensorflow as tf
 
+from unigen._model_state import _adam
 from unigen.base import GenerativeModel
 from unigen.flows import LogitTransform
 from unigen.models.flows._dequantization import DequantizationMixin
 from unigen.training._distribute import global_batch_noise
-from unigen.training._optimizers import FusedAdam
 
 __all__ = ["FlowModel", "WarmupSchedule"]
 
@@ -208,13 +208,11 @@ class FlowModel(DequantizationMixin, GenerativeModel):
 
     def _default_optimizer(self, learning_rate):
         """Adam with a linear warm-up over ``warmup_steps`` (Glow's schedule),
-        clipping the gradient's global norm at ``gradient_clip_norm``; the fused
-        update of `unigen.training.FusedAdam` (Keras's Adam in one kernel per
-        variable: a flow has many small variables)."""
+        clipping the gradient's global norm at ``gradient_clip_norm``."""
         rate = learning_rate
         if self.warmup_steps:
             rate = WarmupSchedule(learning_rate, self.warmup_steps)
-        return FusedAdam(rate, global_clipnorm=self.gradient_clip_norm)
+        return _adam(rate, global_clipnorm=self.gradient_clip_norm)
 
     def get_config(self):
         return {

@@ -16,6 +16,7 @@ import keras
 import tensorflow as tf
 
 from unigen import divergences as ud
+from unigen._model_state import _adam
 from unigen.adversarial import Critic, adversarial_loss, mlp_critic
 from unigen.base import GenerativeModel
 from unigen.models.flows._base import FlowModel, WarmupSchedule
@@ -132,7 +133,7 @@ class FlowGAN(GenerativeModel):
         rate = learning_rate
         if self.flow_model.warmup_steps:
             rate = WarmupSchedule(learning_rate, self.flow_model.warmup_steps)
-        return keras.optimizers.Adam(rate, global_clipnorm=self.gradient_clip_norm)
+        return _adam(rate, global_clipnorm=self.gradient_clip_norm)
 
     def _optimizer_variables(self):
         return self.flow_model._likelihood_variables()

@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from unigen import divergences as ud
 from unigen import errors
+from unigen._model_state import _adam
 from unigen.base import GenerativeModel, LatentDecoder, _check_positive_int
 from unigen.models.gan import _ops as ops
 from unigen.models.gan._critic import GANCritic, needs_features
@@ -431,12 +432,11 @@ class GAN(GANTrainingMixin, GenerativeModel):
             generator_optimizer = kwargs.pop("optimizer")
         kwargs.pop("optimizer", None)
         critic_optimizer = kwargs.pop("critic_optimizer", None) or discriminator_optimizer
-        super().compile(generator_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5),
+        super().compile(generator_optimizer or _adam(2e-4, beta_1=0.5),
                         critic_optimizer=critic_optimizer, **kwargs)
 
     def _default_optimizer(self, learning_rate):
-        return keras.optimizers.Adam(float(self.generator_learning_rate or learning_rate),
-                                     beta_1=0.5)
+        return _adam(self.generator_learning_rate or learning_rate, beta_1=0.5)
 
     # -------------------------------------------------------------- config
     def _gan_options(self):

@@ -25,6 +25,7 @@ import keras
 import tensorflow as tf
 
 from unigen import divergences as ud
+from unigen._model_state import _adam
 from unigen.adversarial import Critic, LeakyMax, adversarial_loss
 from unigen.base import GenerativeModel, _check_positive_int
 from unigen.models._builders import image_builder
@@ -253,7 +254,7 @@ class LAPGAN(GenerativeModel):
         return ops.to_generator_range(x, self.num_levels)
 
     def _default_optimizer(self, learning_rate):
-        return keras.optimizers.Adam(float(learning_rate), beta_1=0.5)
+        return _adam(learning_rate, beta_1=0.5)
 
     # ----------------------------------------------------------- sampling
     def _sample(self, num_samples, seed):

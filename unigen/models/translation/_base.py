@@ -12,6 +12,7 @@ import keras
 import tensorflow as tf
 
 from unigen import errors
+from unigen._model_state import _adam
 from unigen.base import GenerativeModel, _check_positive_int
 from unigen.models.gan import _ops as gan_ops
 from unigen.models.translation import _ops
@@ -188,11 +189,10 @@ class TranslationModel(GenerativeModel):
     def compile(self, optimizer=None, *args, **kwargs):
         """`unigen.GenerativeModel.compile`; default Adam(2e-4, beta_1=0.5) for the
         generator(s) and for each critic."""
-        super().compile(optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5), *args, **kwargs)
+        super().compile(optimizer or _adam(2e-4, beta_1=0.5), *args, **kwargs)
 
     def _default_optimizer(self, learning_rate):
-        return keras.optimizers.Adam(float(self.generator_learning_rate or learning_rate),
-                                     beta_1=0.5)
+        return _adam(self.generator_learning_rate or learning_rate, beta_1=0.5)
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         # Fully built by `build`; Keras's symbolic build would call `call` on a batch.
