@@ -22,7 +22,6 @@ Writes benchmarks/results/adam_step_cost[_quick].json.
 """
 
 import argparse
-import collections
 import json
 import os
 import sys
@@ -58,9 +57,9 @@ def _models(name, cfg):
 
 
 def _graph_ops(model, batch, shape):
-    spec = tf.TensorSpec((batch, *shape), tf.float32)
-    graph = tf.function(model.train_step).get_concrete_function(spec).graph
-    ops = collections.Counter(op.type for op in graph.get_operations())
+    from benchmarks.speed.steps import train_step_graph
+
+    _, ops = train_step_graph(model, (batch, *shape))
     return {"ops": sum(ops.values()), "ResourceApplyAdam": ops.get("ResourceApplyAdam", 0),
             "optimizers": [type(model.optimizer).__name__,
                            *(type(c.optimizer).__name__ for c in model.critics)]}
@@ -76,13 +75,8 @@ def run_model(name, cfg, rounds, steps_per_round):
     graphs = {k: _graph_ops(m, batch, cfg["shape"]) for k, m in models.items()}
     dataset = tf.data.Dataset.from_tensor_slices(data).batch(batch, drop_remainder=True)
 
-    def runner(model):
-        iterator = iter(dataset.repeat())
-        model.make_train_function()
-        train = model.train_function
-        return lambda: float(train(iterator)["loss"])
-
-    result = timing.interleave({k: runner(m) for k, m in models.items()}, rounds,
+    result = timing.interleave({k: timing.train_step_runner(m, dataset)
+                                for k, m in models.items()}, rounds,
                                steps_per_round, control="fused")
     figures = {}
     for key, entry in result["contenders"].items():

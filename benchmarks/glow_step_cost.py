@@ -27,7 +27,6 @@ benchmarks/results/glow_step_cost.json.
 """
 
 import argparse
-import collections
 import json
 import os
 import statistics
@@ -84,10 +83,9 @@ def _model(data, batch, legacy=False, optimizer=None, conv_hidden=False):
 def _graph(model, batch):
     """The traced ``train_step``'s graph: op counts and executed FLOPs."""
     from benchmarks.speed.flops import graph_flops
+    from benchmarks.speed.steps import train_step_graph
 
-    spec = tf.TensorSpec((batch, *SHAPE), tf.float32)
-    graph = tf.function(model.train_step).get_concrete_function(spec).graph
-    ops = collections.Counter(op.type for op in graph.get_operations())
+    graph, ops = train_step_graph(model, (batch, *SHAPE))
     return {"ops": sum(ops.values()), "ops_by_type": dict(ops.most_common()),
             "flops": graph_flops(graph)}
 
@@ -106,13 +104,8 @@ def run(rounds=12, steps_per_round=5, batch=64):
     graphs = {name: _graph(m, batch) for name, m in models.items()}
     dataset = tf.data.Dataset.from_tensor_slices(data).batch(batch, drop_remainder=True)
 
-    def runner(model):
-        iterator = iter(dataset.repeat())
-        model.make_train_function()
-        train = model.train_function
-        return lambda: float(train(iterator)["loss"])
-
-    result = timing.interleave({n: runner(m) for n, m in models.items()}, rounds,
+    result = timing.interleave({n: timing.train_step_runner(m, dataset)
+                                for n, m in models.items()}, rounds,
                                steps_per_round, control="unigen", peak=peak_probe(2048))
     figures = {}
     for name, entry in result["contenders"].items():

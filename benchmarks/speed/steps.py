@@ -31,12 +31,36 @@ The measurement (issue #18):
   step does with less of the other processes' noise.
 """
 
+import collections
 import os
 import random
 import statistics
 import time
 
-__all__ = ["compare", "interleave", "noise_floor", "quartiles", "round_order"]
+__all__ = ["compare", "interleave", "noise_floor", "quartiles", "round_order",
+           "train_step_graph", "train_step_runner"]
+
+
+def train_step_runner(model, dataset):
+    """One step of ``model``'s compiled Keras train function per call, on ``dataset`` repeated.
+
+    The call returns once the step's loss is on the host, so `interleave` times
+    the whole step.
+    """
+    iterator = iter(dataset.repeat())
+    model.make_train_function()
+    train = model.train_function
+    return lambda: float(train(iterator)["loss"])
+
+
+def train_step_graph(model, batch_shape):
+    """The graph of ``model.train_step`` traced on float32 batches of ``batch_shape``,
+    and a `collections.Counter` of its op types."""
+    import tensorflow as tf
+
+    spec = tf.TensorSpec(tuple(batch_shape), tf.float32)
+    graph = tf.function(model.train_step).get_concrete_function(spec).graph
+    return graph, collections.Counter(op.type for op in graph.get_operations())
 
 
 def quartiles(values):

@@ -93,3 +93,23 @@ def test_interleave_records_process_cpu_time_and_compares_on_it():
     assert "median" in result["control"]["cpu_ratio"]
     cpu = steps.compare(result, "sleepy", "busy", clock="cpu")
     assert cpu["median"] > 1.0 and "verdict" in cpu  # sleeping costs no CPU time
+
+
+def test_train_step_runner_steps_the_model_and_the_graph_counts_its_ops():
+    import numpy as np
+    import tensorflow as tf
+
+    import unigen
+
+    model = unigen.models.Gaussian((3,))
+    model.compile(optimizer="sgd")
+    data = np.random.default_rng(0).normal(size=(8, 3)).astype("float32")
+    dataset = tf.data.Dataset.from_tensor_slices(data).batch(4)
+    step = steps.train_step_runner(model, dataset)
+    before = [w.numpy().copy() for w in model.trainable_weights]
+    losses = [step() for _ in range(3)]  # three steps: past the end of one pass
+    assert all(isinstance(loss, float) and np.isfinite(loss) for loss in losses)
+    assert any(not np.array_equal(b, w.numpy())
+               for b, w in zip(before, model.trainable_weights, strict=True))
+    graph, ops = steps.train_step_graph(model, (4, 3))
+    assert sum(ops.values()) == len(graph.get_operations()) > 0
