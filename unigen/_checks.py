@@ -15,7 +15,7 @@ import tensorflow as tf
 from unigen import _seeding, errors
 
 __all__ = ["AUTO_LEVELS", "IMAGE_LEVELS", "InputChecksMixin", "check_positive_int",
-           "hook_options", "resolve_num_levels"]
+           "hook_options", "image_shape", "resolve_num_levels"]
 
 #: Levels of 8-bit images, 0..255: what a model of images assumes unless told otherwise.
 IMAGE_LEVELS = 256
@@ -29,6 +29,37 @@ def check_positive_int(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"`{name}` must be a positive int, got {value!r}.")
     return int(value)
+
+
+def image_shape(image_shape, event_shape=None, *, owner=None, hint=""):
+    """The (height, width, channels) of an image model, as a tuple of ints.
+
+    Image models take their shape as ``image_shape``; ``event_shape`` (the
+    shape argument's name in every family, used when models are built by
+    name) wins when given. Raises ValueError naming the argument and the fix
+    unless the shape has three positive integer sizes; ``owner`` (a model's
+    name) and ``hint`` (an alternative for other data) go into the message.
+    """
+    name = "event_shape" if event_shape is not None else "image_shape"
+    shape = event_shape if event_shape is not None else image_shape
+    what = f"{owner} models images: " if owner else ""
+    tail = f" {hint}" if hint else ""
+    if shape is None:
+        raise ValueError(f"{what}`image_shape` is required: pass (height, width, channels), "
+                         f"e.g. (28, 28, 1).{tail}")
+    try:
+        shape = tuple(shape)
+        ints = tuple(int(d) for d in shape)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what}`{name}` must be (height, width, channels) of ints, got "
+                         f"{shape!r}.{tail}") from None
+    if len(ints) == 2:
+        raise ValueError(f"{what}`{name}` must be (height, width, channels), got {shape!r}: "
+                         f"for grey images add the channel axis, {(*ints, 1)!r}.{tail}")
+    if len(ints) != 3 or any(d < 1 or d != s for d, s in zip(ints, shape, strict=True)):
+        raise ValueError(f"{what}`{name}` must be (height, width, channels) of positive ints, "
+                         f"got {shape!r}.{tail}")
+    return ints
 
 
 def hook_options(hook):

@@ -1,5 +1,7 @@
 """Registry builders shared by the families (``event_shape`` to ``image_shape``)."""
 
+from unigen import _checks
+
 __all__ = ["image_builder"]
 
 
@@ -12,10 +14,7 @@ def image_builder(cls):
     """
 
     def build(event_shape, num_levels="auto", **kwargs):
-        event_shape = tuple(int(d) for d in event_shape)
-        if len(event_shape) != 3:
-            raise ValueError(f"{cls.__name__} models images: `event_shape` must be (height, "
-                             f"width, channels), got {event_shape!r}.")
+        event_shape = _checks.image_shape(None, event_shape, owner=cls.__name__)
         return cls(image_shape=event_shape, num_levels=num_levels, **kwargs)
 
     build.__name__ = build.__qualname__ = f"create_{cls.__name__.lower()}"

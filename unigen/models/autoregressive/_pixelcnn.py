@@ -3,6 +3,7 @@
 import keras
 import tensorflow as tf
 
+from unigen import _checks
 from unigen.models.autoregressive._base import AutoregressiveModel
 from unigen.models.autoregressive._layers import GatedBlock
 
@@ -63,11 +64,9 @@ class PixelCNN(AutoregressiveModel):
 
     def __init__(self, event_shape, num_levels="auto", filters=64, num_blocks=5, kernel_size=3,
                  first_kernel_size=7, head_units=128, dropout=0.0, **kwargs):
+        event_shape = _checks.image_shape(None, event_shape, owner="PixelCNN",
+                                          hint="For vectors use unigen.models.CategoricalMADE.")
         super().__init__(event_shape, num_levels=num_levels, **kwargs)
-        if len(self.event_shape) != 3:
-            raise ValueError(f"PixelCNN models images: `event_shape` must be (height, width, "
-                             f"channels), got {self.event_shape}. For vectors use "
-                             f"unigen.models.CategoricalMADE.")
         if self.event_shape[-1] != 1:
             raise ValueError(
                 f"PixelCNN supports one channel, got event_shape={self.event_shape}: "

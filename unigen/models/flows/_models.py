@@ -2,6 +2,7 @@
 
 import keras
 
+from unigen import _checks
 from unigen.flows import (
     ActNorm,
     AffineCoupling,
@@ -56,11 +57,8 @@ class Glow(FlowModel):
     def __init__(self, image_shape=None, levels=2, steps_per_level=4, hidden_channels=64,
                  num_levels="auto", coupling="affine", logit_alpha=None, event_shape=None,
                  **kwargs):
-        shape = image_shape if image_shape is not None else event_shape
-        if shape is None or len(tuple(shape)) != 3:
-            raise ValueError(
-                f"`image_shape` must be (height, width, channels), got {shape!r}.")
-        super().__init__(tuple(shape), num_levels=num_levels, logit_alpha=logit_alpha,
+        shape = _checks.image_shape(image_shape, event_shape, owner=type(self).__name__)
+        super().__init__(shape, num_levels=num_levels, logit_alpha=logit_alpha,
                          **kwargs)
         self.levels = int(levels)
         self.steps_per_level = int(steps_per_level)

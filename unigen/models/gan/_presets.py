@@ -2,6 +2,7 @@
 
 import keras
 
+from unigen import _checks
 from unigen import divergences as ud
 from unigen.base import _check_positive_int
 from unigen.models.gan import networks as nets
@@ -115,12 +116,7 @@ class DCGAN(_Preset):
                  gradient_penalty=None, spectral_norm=False, num_levels="auto", base_filters=32,
                  num_classes=None, event_shape=None, discriminator_batch_norm=False,
                  **kwargs):
-        if event_shape is not None:  # the shape argument's name in every family
-            image_shape = event_shape
-        image_shape = tuple(int(d) for d in image_shape)
-        if len(image_shape) != 3:
-            raise ValueError(f"`image_shape` must be (height, width, channels), got "
-                             f"{image_shape!r}.")
+        image_shape = _checks.image_shape(image_shape, event_shape)
         divergence = _resolve_divergence(divergence, gradient_penalty, spectral_norm)
         if not isinstance(discriminator_batch_norm, bool):
             raise TypeError(f"`discriminator_batch_norm` must be True or False, got "

@@ -27,6 +27,7 @@ References:
 import keras
 import tensorflow as tf
 
+from unigen import _checks
 from unigen.base import _check_positive_int
 from unigen.models._builders import image_builder
 from unigen.models.gan import layers as gl
@@ -220,12 +221,7 @@ class BigGAN(_Preset):
                  orthogonal_regularization=1e-4, ema_decay=0.999,
                  generator_learning_rate=1e-4, discriminator_learning_rate=4e-4,
                  gradient_penalty=None, **kwargs):
-        if event_shape is not None:
-            image_shape = event_shape
-        image_shape = tuple(int(d) for d in image_shape)
-        if len(image_shape) != 3:
-            raise ValueError(f"`image_shape` must be (height, width, channels), got "
-                             f"{image_shape!r}.")
+        image_shape = _checks.image_shape(image_shape, event_shape)
         divergence = _resolve_divergence(divergence, gradient_penalty, spectral_norm)
         if num_classes is not None:
             kwargs.setdefault("conditioning", "projection")

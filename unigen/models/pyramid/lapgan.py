@@ -24,6 +24,7 @@ levels' generator losses), or one level alone (``train_level=k``, set with
 import keras
 import tensorflow as tf
 
+from unigen import _checks
 from unigen import divergences as ud
 from unigen._model_state import _adam
 from unigen.adversarial import Critic, LeakyMax, adversarial_loss
@@ -104,12 +105,7 @@ class LAPGAN(GenerativeModel):
                  levels=None, filters=32, coarse_units=128, train_level=None,
                  discriminator_learning_rate=None, num_levels="auto", event_shape=None,
                  seed=0, **kwargs):
-        if event_shape is not None:
-            image_shape = event_shape
-        image_shape = tuple(int(d) for d in image_shape)
-        if len(image_shape) != 3:
-            raise ValueError(f"`image_shape` must be (height, width, channels), got "
-                             f"{image_shape!r}.")
+        image_shape = _checks.image_shape(image_shape, event_shape)
         super().__init__(image_shape, num_levels=num_levels, seed=seed, **kwargs)
         self.divergence = ud.get(divergence)
         if not self.divergence.uses_critic:

@@ -39,8 +39,8 @@ Section A.1).
 import keras
 import tensorflow as tf
 
+from unigen import _checks, errors
 from unigen import divergences as ud
-from unigen import errors
 from unigen.base import _check_positive_int
 from unigen.models._builders import image_builder
 from unigen.models.gan._presets import _Preset, _resolve_divergence
@@ -299,12 +299,7 @@ class ProGAN(_Preset):
                  gradient_penalty=10.0, base_filters=16, phase_steps=1000, fade_steps=1000,
                  group_size=4, num_levels="auto", event_shape=None, num_classes=None,
                  drift=1e-3, **kwargs):
-        if event_shape is not None:
-            image_shape = event_shape
-        image_shape = tuple(int(d) for d in image_shape)
-        if len(image_shape) != 3:
-            raise ValueError(f"`image_shape` must be (height, width, channels), got "
-                             f"{image_shape!r}.")
+        image_shape = _checks.image_shape(image_shape, event_shape)
         if num_classes is not None:
             raise ValueError("ProGAN is unconditional here: pass num_classes=None.")
         if gradient_penalty is not None and not isinstance(ud.get(divergence),

@@ -11,7 +11,7 @@ model's `keras.random.SeedGenerator`, so R replicas hold what one device holds.
 import keras
 import tensorflow as tf
 
-from unigen import errors
+from unigen import _checks, errors
 from unigen._model_state import _adam
 from unigen.base import GenerativeModel, _check_positive_int
 from unigen.models.gan import _ops as gan_ops
@@ -112,10 +112,8 @@ class TranslationModel(GenerativeModel):
     def __init__(self, event_shape, num_levels="auto", *, source_bank_size=256,
                  generator_learning_rate=None, discriminator_learning_rate=None, seed=0,
                  **kwargs):
+        event_shape = _checks.image_shape(None, event_shape, owner=type(self).__name__)
         super().__init__(event_shape, num_levels=num_levels, seed=seed, **kwargs)
-        if len(self.event_shape) != 3:
-            raise ValueError(f"{type(self).__name__} translates images: `event_shape` must "
-                             f"be (height, width, channels), got {self.event_shape}.")
         self.source_bank_size = _check_positive_int("source_bank_size", source_bank_size)
         self.generator_learning_rate = generator_learning_rate
         self.discriminator_learning_rate = discriminator_learning_rate
