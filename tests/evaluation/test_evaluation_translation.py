@@ -119,3 +119,29 @@ def test_verdict_says_when_the_best_translation_error_is_within_two_standard_err
                           "two standard errors.")
     apart = verdict([row("a", 0.30, 0.005), row("b", 0.32, 0.005)])[0]  # 0.02 > 2 * 0.007
     assert apart.startswith("Best translation error: a") and "not clearly" not in apart
+
+
+def test_multi_domain_translation_scores_carry_their_standard_errors(monkeypatch):
+    import types
+
+    from unigen.evaluation import _translation
+
+    class FixedImages:  # into domain j: the constant image 4 (j + 1)
+        def translate(self, x, target_domain):
+            value = 4.0 * (np.broadcast_to(np.asarray(target_domain), (len(x),)) + 1.0)
+            return np.broadcast_to(value[:, None, None, None], np.shape(x)).copy()
+
+    monkeypatch.setattr(_translation, "_classifier", lambda ctx: types.SimpleNamespace(
+        probabilities=lambda images: np.eye(4)[np.full(len(images), 2)]))  # "rotated"
+    ctx = types.SimpleNamespace(info=datasets.info("digits_domains"), dataset="digits_domains",
+                                data_dir=None)
+    scores = _translation.translation_metric_scores(FixedImages(), ctx)
+    raw = translation_scores(FixedImages(), "digits_domains",
+                             classifier=lambda images: np.eye(4)[np.full(len(images), 2)])
+    for key, raw_key in (("translation_error", "error"), ("cycle_error", "cycle_error"),
+                         ("domain_accuracy", "domain_accuracy")):
+        assert scores[key].value == raw[raw_key]
+        assert scores[key].stderr == raw[raw_key + "_stderr"] > 0
+    # One of the three targets of each image not already rotated is a hit, none of the others'.
+    y = datasets.as_numpy("digits_domains", "test", with_labels=True)[1]
+    assert scores["domain_accuracy"].value == pytest.approx(np.mean(y != 2) / 3)
