@@ -22,8 +22,12 @@ range, 0 = exact) on the test split, the cycle error (back to the source), the
 error of not translating at all (the baseline), and the accuracy with which a
 small CNN trained on ``digits_domains`` (real images, 4 domains) classifies the
 translated images into their target domain (its own test accuracy on real
-images is given too). Writes benchmarks/results/translation.json; --figures
-writes input | translated | true target grids to docs/_static/translation/.
+images is given too), each with its standard error over the test images
+(``*_stderr``), all from `unigen.models.translation.translation_scores`.
+Writes benchmarks/results/translation.json; --figures writes input |
+translated | true target grids to docs/_static/translation/ (with --quick:
+runs/benchmarks/translation_quick.json and runs/benchmarks/translation/, so a
+check that it runs leaves the committed results as they are).
 
 With ``--data fashion_mnist`` the same CycleGAN and pix2pix runs use the 28x28
 Fashion-MNIST sets ``fashion_mnist_<pair>`` / ``fashion_mnist_<pair>_paired``
@@ -49,7 +53,11 @@ LEVELS = 17
 
 
 def domain_classifier(epochs, base="digits", train_images=None):
-    """A small CNN on the 4 domains of <base>_domains; returns (model, test accuracy)."""
+    """A small CNN on the 4 domains of <base>_domains.
+
+    Returns (its scores over the domains as a function of images in levels, the
+    `classifier=` of `translation_scores`; its test accuracy on real images).
+    """
     import keras
     import numpy as np
 
@@ -69,16 +77,11 @@ def domain_classifier(epochs, base="digits", train_images=None):
     net.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                 metrics=["accuracy"])
     net.fit(x.astype("float32"), y, epochs=epochs, batch_size=32, verbose=0)
-    accuracy = float(np.mean(np.argmax(net.predict(xt.astype("float32"), verbose=0), -1) == yt))
-    return net, accuracy
 
+    def classifier(images):
+        return net.predict(np.asarray(images, "float32"), verbose=0)
 
-def accuracy(classifier, images, domain):
-    import numpy as np
-
-    images = np.asarray(images, "float32")
-    predicted = np.argmax(classifier.predict(images, verbose=0), -1)
-    return float(np.mean(predicted == np.asarray(domain)))
+    return classifier, float(np.mean(np.argmax(classifier(xt), -1) == yt))
 
 
 def train(model, data, epochs, batch_size=32, learning_rate=2e-4):
@@ -120,14 +123,8 @@ def run_cyclegan(args, classifier, identity_weight):
     seconds = train(model, unigen.datasets.as_numpy(unpaired, "train",
                                                     num_examples=args.train_images),
                     args.epochs)
-    scores = translation_scores(model, unpaired, "test", num_examples=args.test_images)
-    x = unigen.datasets.as_numpy(unpaired, "test", num_examples=args.test_images)
-    target = unigen.datasets.DOMAINS.index(args.pair)
-    c = info.event_shape[-1] // 2
-    scores["domain_accuracy_a_to_b"] = accuracy(classifier, model.translate(x[..., :c]),
-                                                target)
-    scores["domain_accuracy_b_to_a"] = accuracy(
-        classifier, model.translate(x[..., c:], "b_to_a"), 0)
+    scores = translation_scores(model, unpaired, "test", num_examples=args.test_images,
+                               classifier=classifier)
     scores.update(seconds=seconds, epochs=args.epochs, divergence=args.cyclegan_divergence,
                   identity_weight=identity_weight, train_examples=args.train_images)
     if args.figures and identity_weight == 0:
@@ -149,15 +146,30 @@ def run_pix2pix(args, classifier):
                                                     num_examples=args.train_images),
                     args.epochs)
     # Scored on the unpaired test split's domain-a images: the same true mapping.
-    scores = translation_scores(model, unpaired, "test", num_examples=args.test_images)
-    x = unigen.datasets.as_numpy(unpaired, "test", num_examples=args.test_images)
-    c = info.event_shape[-1] // 2
-    scores["domain_accuracy_a_to_b"] = accuracy(classifier, model.translate(x[..., :c]),
-                                                unigen.datasets.DOMAINS.index(args.pair))
+    scores = translation_scores(model, unpaired, "test", num_examples=args.test_images,
+                               classifier=classifier)
     scores.update(seconds=seconds, epochs=args.epochs, train_examples=args.train_images)
     if args.figures:
         pair_grid(model, unpaired, "a_to_b", args.figure("pix2pix_a_to_b.png"))
     return scores
+
+
+def stargan_grids(model, domains, figure):
+    """Input | translated | true target grids of the first 8 test images into each domain."""
+    import numpy as np
+
+    import unigen
+    from unigen import images
+
+    x, y = unigen.datasets.as_numpy("digits_domains", "test", with_labels=True)
+    truth = unigen.datasets.true_targets("digits_domains", "test")
+    for j, domain in enumerate(domains):
+        other = np.flatnonzero(np.isin(y, domains) & (y != domain))[:8]
+        rows = np.concatenate([x[other], np.asarray(model.translate(x[other], j)),
+                               truth[other, domain]])
+        name = unigen.datasets.DOMAINS[domain]
+        images.save_png(figure(f"stargan{len(domains)}_to_{name}.png"),
+                        images.make_grid(rows, num_levels=LEVELS, columns=8), scale=8)
 
 
 def run_stargan(args, classifier, domains):
@@ -165,6 +177,7 @@ def run_stargan(args, classifier, domains):
 
     import unigen
     from unigen.models import StarGAN
+    from unigen.models.translation import translation_scores
 
     x, y = unigen.datasets.as_numpy("digits_domains", "train", with_labels=True)
     keep = np.isin(y, domains)
@@ -172,36 +185,15 @@ def run_stargan(args, classifier, domains):
                     residual_blocks=2, critic_filters=16, critic_steps=args.critic_steps)
     relabel = np.searchsorted(domains, y[keep]).astype("int32")
     seconds = train(model, (x[keep], relabel), args.epochs, learning_rate=1e-4)
-    xt, yt = unigen.datasets.as_numpy("digits_domains", "test", with_labels=True)
-    truth = unigen.datasets.true_targets("digits_domains", "test")
-    keep = np.isin(yt, domains)
-    xt, yt, truth = xt[keep], np.searchsorted(domains, yt[keep]), truth[keep][:, domains]
-    errors, cycles, baseline, hits, per_domain = [], [], [], [], []
-    for j, domain in enumerate(domains):
-        other = yt != j
-        out = np.asarray(model.translate(xt[other], j))
-        error = np.abs(out - truth[other, j]) / (LEVELS - 1)
-        errors.append(error.reshape(len(out), -1).mean(1))
-        per_domain.append(float(error.mean()))
-        back = np.asarray(model.translate(out, yt[other].astype("int32")))
-        cycles.append(np.abs(back - xt[other]).reshape(len(out), -1).mean(1) / (LEVELS - 1))
-        baseline.append(np.abs(xt[other] - truth[other, j].astype(float)).reshape(
-            len(out), -1).mean(1) / (LEVELS - 1))
-        hits.append(np.argmax(classifier.predict(out.astype("float32"), verbose=0), -1)
-                    == domain)
-        if args.figures:
-            from unigen import images
-
-            rows = np.concatenate([xt[other][:8], out[:8], truth[other, j][:8]])
-            name = unigen.datasets.DOMAINS[domain]
-            images.save_png(args.figure(f"stargan{len(domains)}_to_{name}.png"),
-                            images.make_grid(rows, num_levels=LEVELS, columns=8), scale=8)
-    return {"domains": [unigen.datasets.DOMAINS[d] for d in domains],
-            "error": float(np.mean(np.concatenate(errors))),
-            "error_per_target_domain": per_domain,
-            "cycle_error": float(np.mean(np.concatenate(cycles))),
-            "identity_error": float(np.mean(np.concatenate(baseline))),
-            "domain_accuracy": float(np.mean(np.concatenate(hits))),
+    # Model domain j is digits_domains' domain domains[j]: the test images of these
+    # domains, each into the others of them.
+    scores = translation_scores(model, "digits_domains", "test", num_examples=args.test_images,
+                                classifier=classifier, domains=domains)
+    if args.figures:
+        stargan_grids(model, domains, args.figure)
+    scores["error_per_target_domain"] = scores.pop("error_per_domain")
+    scores["error_per_target_domain_stderr"] = scores.pop("error_per_domain_stderr")
+    return {"domains": [unigen.datasets.DOMAINS[d] for d in domains], **scores,
             "seconds": seconds, "epochs": args.epochs, "critic_steps": args.critic_steps}
 
 
@@ -224,17 +216,24 @@ def main():
     parser.add_argument("--only", default=None,
                         help="comma-separated runs to (re)do, merged into an existing JSON")
     parser.add_argument("--out", default=None,
-                        help="default benchmarks/results/translation[_fashion_mnist].json")
+                        help="default benchmarks/results/translation[_fashion_mnist].json "
+                             "(--quick: runs/benchmarks/translation[_fashion_mnist]_quick.json)")
     args = parser.parse_args()
     fashion = args.data == "fashion_mnist"
     if fashion and args.train_images is None:
         args.train_images = 2000
     args.epochs = args.epochs or (3 if args.quick else (5 if fashion else 40))
-    args.out = args.out or os.path.join(ROOT, "benchmarks", "results", "translation" + (
-        "_fashion_mnist.json" if fashion else ".json"))
-    folder = os.path.join(ROOT, "docs", "_static", "translation")
+    # --quick checks that the script runs: it leaves the committed results and figures be.
+    results_dir = os.path.join(ROOT, *(("runs", "benchmarks") if args.quick else
+                                       ("benchmarks", "results")))
+    args.out = args.out or os.path.join(results_dir, "translation" + (
+        "_fashion_mnist" if fashion else "") + ("_quick" if args.quick else "") + ".json")
+    folder = os.path.join(ROOT, *(("runs", "benchmarks", "translation") if args.quick else
+                                  ("docs", "_static", "translation")))
     prefix = "fashion_mnist_" if fashion else ""
     args.figure = lambda name: os.path.join(folder, prefix + name)
+    if args.figures:
+        os.makedirs(folder, exist_ok=True)
 
     start = time.time()
     classifier, classifier_accuracy = domain_classifier(

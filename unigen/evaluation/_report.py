@@ -38,6 +38,13 @@ def _with_error(value, stderr, spec):
     return text + f" ± {stderr:{spec}}" if math.isfinite(stderr) else text
 
 
+def _raw_cell(raw, key):
+    """``raw[key]`` ± ``raw[key + "_stderr"]`` of a `translation_scores` dict, or "–"."""
+    if key not in raw:
+        return "–"
+    return _with_error(raw[key], raw.get(key + "_stderr", math.nan), ".3f")
+
+
 def _slug(name):
     return "".join(c if c.isalnum() else "_" for c in name).strip("_").lower()
 
@@ -115,7 +122,8 @@ class Report:
         return "\n".join(lines)
 
     def translation_table(self):
-        """Markdown table of the translation scores (translation sets only), or ""."""
+        """Markdown table of the translation scores ± standard errors (translation sets
+        only), or ""."""
         rows = [r for r in self.rows if "translation_error" in r["scores"]]
         if not rows:
             return ""
@@ -124,11 +132,9 @@ class Report:
         for row in rows:
             s = row["scores"]
             raw = s["translation_error"].extra
-            cells = [f"{s['translation_error'].value:.3f}",
-                     f"{raw['b_to_a_error']:.3f}" if "b_to_a_error" in raw else "–",
-                     f"{s['cycle_error'].value:.3f}" if "cycle_error" in s else "–",
-                     f"{s['domain_accuracy'].value:.2f}" if "domain_accuracy" in s else "–",
-                     f"{raw['identity_error']:.3f}"]
+            cells = [_fmt(s["translation_error"], ".3f"), _raw_cell(raw, "b_to_a_error"),
+                     _fmt(s.get("cycle_error"), ".3f"), _fmt(s.get("domain_accuracy"), ".3f"),
+                     _raw_cell(raw, "identity_error")]
             lines.append(f"| {row['name']} | " + " | ".join(cells) + " |")
         return "\n".join(lines)
 
@@ -276,7 +282,9 @@ class Report:
                       "held-back true targets of the test split (unigen.datasets."
                       "true_targets); translation error: a → b for two-domain sets, every "
                       "other target domain for multi-domain sets; not translating: the "
-                      "error of returning the input.", "", self.translation_table()]
+                      "error of returning the input. ± standard errors over the test images "
+                      "(each image's translations averaged first).", "",
+                      self.translation_table()]
         parts += ["", "## Test likelihood", "", self.likelihood_table(), ""]
         note = self._likelihood_note()
         if note:

@@ -4,11 +4,13 @@ On a translation set of `unigen.datasets` (``digits_inverted``,
 ``digits_domains``, ...) a model that translates (``translate``: CycleGAN,
 StarGAN, Pix2Pix) is scored against the held-back true targets by
 `unigen.models.translation.translation_scores`, the one scoring code (the
-benchmark ``benchmarks/translation.py`` scores CycleGAN and pix2pix with it). Its dict becomes three
-`Score` s: ``translation_error``, ``cycle_error`` and ``domain_accuracy``; the
-domain classifier is unigen's feature network of the multi-domain set made
-from the same images (`unigen.models.translation.multi_domain_set`), trained
-and cached like every feature network.
+benchmark ``benchmarks/translation.py`` scores CycleGAN, StarGAN and pix2pix
+with it). Its dict becomes three `Score` s, each with the standard error that
+``translation_scores`` gives (test images as the independent units):
+``translation_error``, ``cycle_error`` and ``domain_accuracy``; the domain
+classifier is unigen's feature network of the multi-domain set made from the
+same images (`unigen.models.translation.multi_domain_set`), trained and cached
+like every feature network.
 """
 
 import math
@@ -50,24 +52,29 @@ def translation_metric_scores(model, ctx):
     domains = ctx.info.layout == "domains"
     what = ("every test image into every other domain" if domains else
             "each test image a -> b")
+    key = "error" if domains else "a_to_b_error"
     baseline = raw["identity_error"]
+    uncertainty = ("; ± standard error over the test images (each image's translations "
+                 "averaged first)")
     out = {"translation_error": Score(
-        "translation_error", raw["error"] if domains else raw["a_to_b_error"],
+        "translation_error", raw[key], raw[key + "_stderr"],
         estimator=(f"mean |translation - true target| per pixel in units of the pixel "
                    f"range (0 exact, 1 worst), {what}; not translating scores "
-                   f"{baseline:.3f}"), higher_is_better=False, extra=dict(raw))}
+                   f"{baseline:.3f}" + uncertainty), higher_is_better=False, extra=dict(raw))}
     if "cycle_error" in raw:
         out["cycle_error"] = Score(
-            "cycle_error", raw["cycle_error"],
-            estimator="mean |translated back - input| per pixel (units of the pixel range)",
-            higher_is_better=False)
+            "cycle_error", raw["cycle_error"], raw["cycle_error_stderr"],
+            estimator=("mean |translated back - input| per pixel (units of the pixel range)"
+                       + uncertainty), higher_is_better=False)
     if "domain_accuracy" in raw:
         accuracy = getattr(classifier, "test_accuracy", None)
         out["domain_accuracy"] = Score(
-            "domain_accuracy", raw["domain_accuracy"],
+            "domain_accuracy", raw["domain_accuracy"], raw["domain_accuracy_stderr"],
             estimator=("share of translations that a classifier of the domains puts in "
                        "their target domain" + (
                            f" (its accuracy on real test images {accuracy:.3f})"
-                           if accuracy is not None and math.isfinite(accuracy) else "")),
+                           if accuracy is not None and math.isfinite(accuracy) else "")
+                       + "; ± binomial over the test images (per image when it gives "
+                       "several translations)"),
             higher_is_better=True)
     return out

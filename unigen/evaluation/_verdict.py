@@ -93,11 +93,13 @@ def _likelihood(models):
 
 
 def _translation(models):
-    """Best translation error (and cycle error, domain accuracy) of the translating models."""
+    """Best translation error (and cycle error, domain accuracy) of the translating models;
+    like the likelihood's, a lead within two standard errors is said to be no lead."""
     rated = [r for r in models if "translation_error" in r["scores"]]
     if not rated:
         return []
-    best = min(rated, key=lambda r: r["scores"]["translation_error"].value)
+    rated = sorted(rated, key=lambda r: r["scores"]["translation_error"].value)
+    best = rated[0]
     score = best["scores"]["translation_error"]
     several = len(rated) > 1
     text = (f"{'Best translation error' if several else 'Translation error'}: "
@@ -112,7 +114,14 @@ def _translation(models):
             value = f"{top['scores'][key].value:.3g}"
             others.append(f"best {label}: {top['name']}, {value}" if several
                           else f"{label} {value}")
-    return [text + (f"; {'; '.join(others)}" if others else "") + "."]
+    text += (f"; {'; '.join(others)}" if others else "") + "."
+    if several:  # as for the likelihood: a lead within two standard errors is no lead
+        second = rated[1]["scores"]["translation_error"]
+        gap, both = second.value - score.value, math.hypot(score.stderr, second.stderr)
+        if math.isfinite(both) and gap < 2 * both:
+            text += (f" It is not clearly ahead of {rated[1]['name']} ({second.value:.3f}): "
+                     f"the gap, {gap:.3f}, is within two standard errors.")
+    return [text]
 
 
 def _best_per_metric(models, metrics):
@@ -232,8 +241,8 @@ def verdict(rows):
 
     Returns:
         list of str, one paragraph each: best translation error (translation
-        sets), best likelihood (with the
-        estimator's caveat), best on each sample metric, the floor, the
+        sets; whether its lead is within two standard errors), best likelihood
+        (with the estimator's caveat), best on each sample metric, the floor, the
         Pareto front of likelihood against FID (MMD² for vectors), the
         reference models' places and the training budgets.
     """
