@@ -226,12 +226,13 @@ def main():
     parser.add_argument("--out", default=None,
                         help="default benchmarks/results/translation[_fashion_mnist].json")
     args = parser.parse_args()
+    from benchmarks import write_result
+
     fashion = args.data == "fashion_mnist"
     if fashion and args.train_images is None:
         args.train_images = 2000
     args.epochs = args.epochs or (3 if args.quick else (5 if fashion else 40))
-    args.out = args.out or os.path.join(ROOT, "benchmarks", "results", "translation" + (
-        "_fashion_mnist.json" if fashion else ".json"))
+    name = "translation" + ("_fashion_mnist" if fashion else "")
     folder = os.path.join(ROOT, "docs", "_static", "translation")
     prefix = "fashion_mnist_" if fashion else ""
     args.figure = lambda name: os.path.join(folder, prefix + name)
@@ -242,13 +243,9 @@ def main():
         train_images=4000 if fashion else None)
     print(f"domain classifier: test accuracy {classifier_accuracy:.3f} on real images",
           flush=True)
-    results = {}
-    if args.only and os.path.exists(args.out):
-        with open(args.out) as f:
-            results = json.load(f)
-    results.update({"command": " ".join(["python", "benchmarks/translation.py", *sys.argv[1:]]),
-                    "classifier_test_accuracy": classifier_accuracy,
-                    "data": args.data, "pair": args.pair})
+    results = {"command": " ".join(["python", "benchmarks/translation.py", *sys.argv[1:]]),
+               "classifier_test_accuracy": classifier_accuracy,
+               "data": args.data, "pair": args.pair}
     only = None if args.only is None else set(args.only.split(","))
     if fashion:  # StarGAN is digits-only here
         only = (only or {"cyclegan", "pix2pix"}) - {
@@ -264,10 +261,9 @@ def main():
         print(key, json.dumps(results[key]), flush=True)
     results["total_seconds"] = time.time() - start
     results["load_average_at_end"] = list(os.getloadavg())
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(results, f, indent=2)
-    print(f"wrote {args.out} ({results['total_seconds']:.0f} s)")
+    print(f"total {results['total_seconds']:.0f} s")
+    # --only reruns some entries: the others stay as they are in the file.
+    write_result(name, results, out=args.out, merge=bool(args.only))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ and one dense layer of similar cost. Writes benchmarks/results/xla_cpu_layers.js
 """
 
 import argparse
-import json
 import os
 import sys
 
@@ -24,10 +23,8 @@ import keras
 import tensorflow as tf
 
 import unigen
+from benchmarks import write_result
 from benchmarks.speed import steps as timing
-
-RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
-                       "xla_cpu_layers.json")
 
 
 def _grad_fns(layer, x_shape):
@@ -59,7 +56,8 @@ def cases():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=8)
-    parser.add_argument("--out", default=RESULTS)
+    parser.add_argument("--out", default=None,
+                        help="JSON file (default benchmarks/results/xla_cpu_layers.json)")
     args = parser.parse_args()
     load_start = list(os.getloadavg())
     fns = cases()
@@ -82,9 +80,7 @@ def main():
               f"XLA speed {ratio['median']:.2f}x [{ratio['quartiles'][0]:.2f}-"
               f"{ratio['quartiles'][1]:.2f}], {ratio['verdict']}")
     print(f"load average {min(result['load_average']):.2f} to {max(result['load_average']):.2f}")
-    with open(args.out, "w") as f:
-        json.dump(out, f, indent=1)
-    print("wrote", args.out)
+    write_result("xla_cpu_layers", out, out=args.out, load_average_start=load_start)
 
 
 if __name__ == "__main__":
