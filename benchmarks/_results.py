@@ -151,6 +151,9 @@ def _jsonable(value):
 def _merged(old, record, meta):
     """``record`` over ``old``; ``meta`` names the keys written now and keeps the
     ``meta`` of earlier runs for the keys they still own."""
+    if not isinstance(old, dict):
+        raise ValueError(f"cannot merge into a record that is a {type(old).__name__}, "
+                         "not a JSON object; write it without merge=True.")
     written = sorted(k for k in record if k != META)
     meta = {**meta, "keys": written}
     earlier = []
@@ -203,9 +206,13 @@ def write_result(name, record, *, out=None, merge=False, load_average_start=None
         record = {**record, META: meta}
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     partial = f"{path}.{os.getpid()}.tmp"
-    with open(partial, "w") as f:
-        json.dump(record, f, indent=1, default=_jsonable)
-    os.replace(partial, path)
+    try:
+        with open(partial, "w") as f:
+            json.dump(record, f, indent=1, default=_jsonable)
+        os.replace(partial, path)
+    finally:
+        if os.path.exists(partial):  # json.dump failed: no half-written file is left
+            os.remove(partial)
     if echo:
         print(json.dumps(record, indent=1, default=_jsonable))
     print(f"wrote {path}", flush=True)

@@ -31,6 +31,7 @@ import tensorflow as tf
 
 from benchmarks import write_result
 from benchmarks.speed import steps as timing
+
 # (batch, height, width, channels in, channels out, kernel): Glow's coupling layers.
 SHAPES = {
     "14x14 3x3 2->64": (64, 14, 14, 2, 64, 3),

@@ -92,11 +92,18 @@ def test_merge_into_a_missing_file_and_a_broken_one(tmp_path):
     assert _load(path)["meta"]["keys"] == ["a"]
     with open(path, "w") as f:
         f.write("{half a record")
-    with pytest.raises(ValueError, match="r.json is not valid JSON"):
+    with pytest.raises(ValueError, match=r"r\.json is not valid JSON"):
         write_result("r", {"a": 2}, out=tmp_path, merge=True)
     assert read_result("absent", tmp_path) is None
     with pytest.raises(ValueError, match="already has a 'meta' key"):
         write_result("r", {"meta": 1}, out=tmp_path)
+
+
+def test_a_failed_write_leaves_the_previous_record(tmp_path):
+    path = write_result("r", {"a": 1}, out=tmp_path)
+    with pytest.raises(TypeError):
+        write_result("r", {"a": object()}, out=tmp_path)
+    assert os.listdir(tmp_path) == ["r.json"] and _load(path)["a"] == 1
 
 
 @pytest.mark.parametrize("git", ["failing", "missing"])
@@ -122,15 +129,14 @@ def _hand_written_json(source):
     """Lines of ``source`` that write JSON without `write_result`: ``json.dump(...)``,
     ``dump`` imported from json, or ``json.dumps(...)`` passed to a write call."""
     tree = ast.parse(source)
-    dumps_from_json = {alias.asname or alias.name for node in ast.walk(tree)
-                       if isinstance(node, ast.ImportFrom) and node.module == "json"
-                       for alias in node.names if alias.name in ("dump", "dumps")}
+    from_json = {alias.asname or alias.name: alias.name for node in ast.walk(tree)
+                 if isinstance(node, ast.ImportFrom) and node.module == "json"
+                 for alias in node.names}
 
     def is_json(func, name):
         return ((isinstance(func, ast.Attribute) and func.attr == name
                  and isinstance(func.value, ast.Name) and func.value.id == "json")
-                or (isinstance(func, ast.Name) and func.id == name
-                    and name in dumps_from_json))
+                or (isinstance(func, ast.Name) and from_json.get(func.id) == name))
 
     lines = []
     for node in ast.walk(tree):
@@ -151,7 +157,9 @@ def test_the_checker_catches_every_way_of_writing_json_by_hand():
     assert _hand_written_json("from json import dump as d\nd({}, f)\n") == [2]
     assert _hand_written_json("import json\nf.write(json.dumps({}))\n") == [2]
     assert _hand_written_json("import json\np.write_text(json.dumps({}) + '\\n')\n") == [2]
+    assert _hand_written_json("from json import dumps\nout.write(dumps({}))\n") == [2]
     assert _hand_written_json("import json\nprint(json.dumps({}))\nx = json.load(f)\n") == []
+    assert _hand_written_json("def dump(x):\n    pass\ndump({})\n") == []
 
 
 def test_no_benchmark_script_writes_json_by_hand():
