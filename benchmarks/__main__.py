@@ -1,10 +1,9 @@
 """``python -m benchmarks speed ...``: the command line of the benchmark suite."""
 
 import argparse
-import os
 import sys
 
-_RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+from benchmarks import RESULTS
 
 
 def _parser():
@@ -27,7 +26,7 @@ def _parser():
                       help="small images and few rounds (about 3 minutes on 2 cores)")
     size.add_argument("--smoke", action="store_true",
                       help="tiny models, 2 steps per figure: checks that the harness runs")
-    speed.add_argument("--out", default=_RESULTS,
+    speed.add_argument("--out", default=RESULTS,
                        help="directory for speed_<device>.json and .md")
     speed.add_argument("--only", default=None,
                        help=f"comma-separated sections to run, from {','.join(SECTIONS)}")

@@ -22,7 +22,6 @@ Writes benchmarks/results/adam_step_cost[_quick].json.
 """
 
 import argparse
-import json
 import os
 import sys
 
@@ -115,12 +114,10 @@ def main():
                   f"{c['quartiles'][1]:.3f}] {c['verdict']}; wall {w['median']:.3f}x "
                   f"[{w['quartiles'][0]:.3f}-{w['quartiles'][1]:.3f}] {w['verdict']}")
     out["load_average_end"] = list(os.getloadavg())
+    from benchmarks import write_result
+
     suffix = "" if args.mode == "full" else f"_{args.mode}"
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
-                        f"adam_step_cost{suffix}.json")
-    with open(path, "w") as f:
-        json.dump(out, f, indent=1)
-    print("wrote", path)
+    write_result(f"adam_step_cost{suffix}", out, load_average_start=out["load_average_start"])
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ depending on their load (--quick: about 1 minute).
 """
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -140,10 +139,9 @@ def main():
     print("sampling, seconds per image (batch of 64):",
           results["sampling_seconds_per_image_other_families"], flush=True)
     if not args.quick:
-        out = os.path.join(ROOT, "benchmarks", "results", "autoregressive_digits.json")
-        with open(out, "w") as f:
-            json.dump(results, f, indent=2)
-        print(f"wrote {out}")
+        from benchmarks import write_result
+
+        write_result("autoregressive_digits", results)
 
 
 if __name__ == "__main__":

@@ -17,9 +17,7 @@ Time on 2 shared CPU cores: about 15 minutes per epoch.
 """
 
 import argparse
-import json
 import os
-import platform
 import sys
 import time
 
@@ -37,16 +35,9 @@ def _device():
     if gpus:
         return "GPU: " + tf.config.experimental.get_device_details(gpus[0]).get(
             "device_name", gpus[0].name)
-    model = platform.processor() or "CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return f"CPU: {model}, {os.cpu_count()} cores"
+    from benchmarks import cpu_model
+
+    return f"CPU: {cpu_model()}, {os.cpu_count()} cores"
 
 
 def main():
@@ -56,7 +47,8 @@ def main():
     parser.add_argument("--jit", action="store_true", help="jit_compile=True (XLA)")
     parser.add_argument("--max-steps", type=int, default=None,
                         help="use only this many steps per epoch (a quicker timing)")
-    parser.add_argument("--out", default=os.path.join("benchmarks", "results"))
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                      "results"))
     args = parser.parse_args()
 
     import keras
@@ -105,11 +97,10 @@ def main():
         "critic_loss_per_epoch": [float(v) for v in history.history["critic_loss"]],
         "samples": os.path.basename(grid),
     }
-    path = os.path.join(args.out, f"{tag}.json")
-    with open(path, "w") as f:
-        json.dump(record, f, indent=1)
-    print(json.dumps(record, indent=1))
-    print(f"wrote {path} and {grid}")
+    from benchmarks import write_result
+
+    write_result(tag, record, out=args.out, echo=True)
+    print(f"wrote {grid}")
 
 
 if __name__ == "__main__":

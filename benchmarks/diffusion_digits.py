@@ -28,7 +28,6 @@ about 7 minutes and gives the better bound (82.0 nats against 108.6).
 
 import argparse
 import itertools
-import json
 import math
 import os
 import sys
@@ -38,7 +37,6 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-RESULTS = os.path.join(ROOT, "benchmarks", "results", "diffusion_digits.json")
 FIGURE = os.path.join(ROOT, "docs", "_static", "diffusion", "digits_samples.png")
 
 
@@ -75,10 +73,12 @@ def main(argv=None):
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--fid-steps", default="10,25,50,100,1000")
-    parser.add_argument("--out", default=RESULTS)
+    parser.add_argument("--out", default=None,
+                        help="JSON file (default benchmarks/results/diffusion_digits.json)")
     parser.add_argument("--figure", default=FIGURE)
     args = parser.parse_args(argv)
     import unigen
+    from benchmarks import write_result
     from unigen.images import save_grid
 
     epochs = args.epochs or (5 if args.quick else 400)
@@ -133,10 +133,7 @@ def main(argv=None):
                 curve[method][steps] = float(score.value)
                 print(f"FID {method} {steps} steps: {score.value:.1f}", flush=True)
         result["fid_vs_steps"] = curve
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=2)
-    print(json.dumps(result, indent=2))
+    write_result("diffusion_digits", result, out=args.out, echo=True)
     return result
 
 

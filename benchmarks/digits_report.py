@@ -61,6 +61,7 @@ def main():
         return
 
     import unigen
+    from benchmarks import write_result
     from unigen.evaluation._cli import run_compare
 
     work = os.path.join(ROOT, "runs", "digits_report")
@@ -90,17 +91,15 @@ def main():
     print()
     print(report.quality_table())
     print(f"\ntotal {total:.0f} s; report in {args.out}")
-    results = os.path.join(ROOT, "benchmarks", "results")
-    os.makedirs(results, exist_ok=True)
-    with open(os.path.join(results, "digits_report.json"), "w") as f:
-        json.dump({"quick": args.quick, "total_seconds": total,
-                   "epochs": {m: 1 if args.quick else unigen.models.recipe(m).epochs
-                              for m in args.models.split(",")},
-                   "machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared)",
-                   "python": sys.version.split()[0],
-                   "likelihood_table": report.likelihood_table(),
-                   "quality_table": report.quality_table(),
-                   **report.as_dict()}, f, indent=1, default=float)
+    write_result("digits_report", {
+        "quick": args.quick, "total_seconds": total,
+        "epochs": {m: 1 if args.quick else unigen.models.recipe(m).epochs
+                   for m in args.models.split(",")},
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared)",
+        "python": sys.version.split()[0],
+        "likelihood_table": report.likelihood_table(),
+        "quality_table": report.quality_table(),
+        **report.as_dict()})
 
 
 if __name__ == "__main__":

@@ -7,26 +7,16 @@ benchmarks/results/fit_epoch.json.
 """
 
 import argparse
-import json
 import os
 import platform
+import sys
 import time
 
-import keras
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import unigen
-
-
-class _EpochTimer(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.seconds = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self._start)
+from benchmarks import write_result
+from benchmarks.speed.timing import EpochTimer
 
 
 def main():
@@ -34,7 +24,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=128)
     args = parser.parse_args()
-    timer = _EpochTimer()
+    timer = EpochTimer()
     start = time.perf_counter()
     history = unigen.fit(unigen.models.Gaussian((8, 8, 1), num_levels=17), "digits",
                          epochs=args.epochs, batch_size=args.batch_size, seed=0,
@@ -46,9 +36,7 @@ def main():
     result = {"model": "Gaussian(num_levels=17)", "data": "digits train (1000)",
               "batch_size": args.batch_size, "epoch_seconds": timer.seconds,
               "fit_seconds": total, "machine": f"{platform.machine()}, {os.cpu_count()} CPUs"}
-    os.makedirs(os.path.join(os.path.dirname(__file__), "results"), exist_ok=True)
-    with open(os.path.join(os.path.dirname(__file__), "results", "fit_epoch.json"), "w") as f:
-        json.dump(result, f, indent=2)
+    write_result("fit_epoch", result)
 
 
 if __name__ == "__main__":

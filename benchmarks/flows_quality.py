@@ -41,9 +41,7 @@ import numpy as np
 import tensorflow as tf
 
 import unigen
-
-RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
-                       "flows_quality.json")
+from benchmarks import read_result, write_result
 
 
 def _bound(model, x, draws=8, batch=500):
@@ -208,10 +206,7 @@ def main():
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         print(json.dumps(figures(os.path.join(root, "docs", "_static", "flows")), indent=1))
         return
-    results = {}
-    if os.path.exists(RESULTS):
-        with open(RESULTS) as f:
-            results = json.load(f)
+    results = read_result("flows_quality") or {}
     parts = args.only.split(",")
     if "moons" in parts:
         fresh = moons(args.quick, args.moons_models.split(","))
@@ -234,22 +229,16 @@ def main():
 
         results["fashion_mnist"] = r = fashion_quality(args.quick, args.fashion_steps,
                                                        args.fashion_repeats)
-        print(json.dumps(r, indent=1))
-        with open(RESULTS.replace(".json", "_fashion.json"), "w") as f:
-            json.dump(r, f, indent=1)
+        write_result("flows_quality_fashion", r, echo=True)
     results["quick"] = args.quick
     results["machine"] = "shared 2-core CPU (4 engineers), no GPU"
-    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
-    if os.path.exists(RESULTS):  # merge with parts another run wrote meanwhile
-        ours = {"moons": "moons", "digits": "digits", "fashion": "fashion_mnist"}
-        mine = {ours[p] for p in parts if p in ours} | {"quick", "machine"}
-        if "digits" in parts and args.digits_dequantization == "variational":
-            mine = (mine - {"digits"}) | {"digits_variational"}
-        with open(RESULTS) as f:
-            results = {**json.load(f), **{k: v for k, v in results.items() if k in mine}}
-    with open(RESULTS, "w") as f:
-        json.dump(results, f, indent=1, default=float)
-    print("wrote", RESULTS)
+    # Only the parts this run measured: the others are merged from the file as it
+    # is now (another run may have written parts meanwhile).
+    ours = {"moons": "moons", "digits": "digits", "fashion": "fashion_mnist"}
+    mine = {ours[p] for p in parts if p in ours} | {"quick", "machine"}
+    if "digits" in parts and args.digits_dequantization == "variational":
+        mine = (mine - {"digits"}) | {"digits_variational"}
+    write_result("flows_quality", {k: v for k, v in results.items() if k in mine}, merge=True)
 
 
 if __name__ == "__main__":

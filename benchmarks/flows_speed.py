@@ -24,7 +24,6 @@ Writes benchmarks/results/flows_speed.json.
 """
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -35,10 +34,8 @@ import numpy as np
 import tensorflow as tf
 
 import unigen
+from benchmarks import write_result
 from benchmarks.speed import glow_vs_tfp
-
-RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
-                       "flows_speed.json")
 
 
 def speed(quick, batch=64):
@@ -115,7 +112,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--out", default=RESULTS)
+    parser.add_argument("--out", default=None,
+                        help="JSON file (default benchmarks/results/flows_speed.json)")
     args = parser.parse_args()
     started = time.time()
     load_start = list(os.getloadavg())
@@ -127,10 +125,7 @@ def main():
                          "load_average_end": list(os.getloadavg())}
     result["seconds"] = time.time() - started
     print("\n".join(_glow_table(result)))
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=1)
-    print("wrote", args.out)
+    write_result("flows_speed", result, out=args.out, load_average_start=load_start)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,6 @@ the first, traced, step).
 """
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -44,7 +43,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-RESULTS = os.path.join("benchmarks", "results")
+from benchmarks import read_result, write_result
 
 
 def _time_limit(seconds, every=None, evaluate=None, warmup_steps=0):
@@ -57,13 +56,8 @@ def _time_limit(seconds, every=None, evaluate=None, warmup_steps=0):
 
 
 def _write(part, record):
-    os.makedirs(RESULTS, exist_ok=True)
-    record = {**record, "load_average_at_end": list(os.getloadavg())}
-    path = os.path.join(RESULTS, f"gan_systems_{part}.json")
-    with open(path, "w") as f:
-        json.dump(record, f, indent=1)
-    print(json.dumps(record, indent=1))
-    print(f"wrote {path}")
+    write_result(f"gan_systems_{part}", {**record, "load_average_at_end": list(os.getloadavg())},
+                 echo=True)
 
 
 def _digits():
@@ -241,8 +235,7 @@ def _curve_figure(part):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    with open(os.path.join(RESULTS, f"gan_systems_{part}.json")) as f:
-        record = json.load(f)
+    record = read_result(f"gan_systems_{part}")
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
     for name, row in record["models"].items():
         curve = row["curve"]
@@ -353,26 +346,22 @@ def _rst(header, rows):
 def table(args):
     """Prints the docs tables (reStructuredText) from the JSON files."""
     del args
-    path = os.path.join(RESULTS, "gan_systems_{}.json")
     out = []
-    if os.path.exists(path.format("semi")):
-        with open(path.format("semi")) as f:
-            record = json.load(f)
+    record = read_result("gan_systems_semi")
+    if record is not None:
         rows = [[r["seed"], f"{r['semi_supervised_gan']:.1%}",
                  f"{r['classifier_100_labels']:.1%}", r["gan_steps"]] for r in record["runs"]]
         rows.append(["mean", f"{record['mean_semi_supervised_gan']:.1%}",
                      f"{record['mean_classifier_100_labels']:.1%}", ""])
         out.append(_rst(["seed", "semi-supervised GAN", "classifier, 100 labels",
                          "GAN steps"], rows))
-    if os.path.exists(path.format("pyramid")):
-        with open(path.format("pyramid")) as f:
-            record = json.load(f)
+    record = read_result("gan_systems_pyramid")
+    if record is not None:
         rows = [[name, r["steps"], f"{r['fid']:.1f}", f"{r['precision']:.2f}",
                  f"{r['recall']:.2f}"] for name, r in record["models"].items()]
         out.append(_rst(["model", "steps", "FID", "precision", "recall"], rows))
-    if os.path.exists(path.format("pyramid_fashion_mnist")):
-        with open(path.format("pyramid_fashion_mnist")) as f:
-            record = json.load(f)
+    record = read_result("gan_systems_pyramid_fashion_mnist")
+    if record is not None:
         target = record["fid_target"]
 
         def reached(seconds):
@@ -392,10 +381,9 @@ def table(args):
                          *[f"time to FID <= {t}" for t in targets], "final FID",
                          "precision", "recall"], rows))
     for part in ("truncation", "truncation_fashion_mnist"):
-        if not os.path.exists(path.format(part)):
+        record = read_result(f"gan_systems_{part}")
+        if record is None:
             continue
-        with open(path.format(part)) as f:
-            record = json.load(f)
         intra = "intra_fid" in record["curve"][0]
         rows = [[r["truncation"], f"{r['fid']:.1f}",
                  *([f"{r['intra_fid']:.1f}"] if intra else []),

@@ -21,7 +21,6 @@ benchmarks/results/glow_convs.json.
 """
 
 import argparse
-import json
 import os
 import sys
 
@@ -30,10 +29,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np
 import tensorflow as tf
 
+from benchmarks import write_result
 from benchmarks.speed import steps as timing
 
-RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
-                       "glow_convs.json")
 # (batch, height, width, channels in, channels out, kernel): Glow's coupling layers.
 SHAPES = {
     "14x14 3x3 2->64": (64, 14, 14, 2, 64, 3),
@@ -93,7 +91,8 @@ def implementations(shape):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=8)
-    parser.add_argument("--out", default=RESULTS)
+    parser.add_argument("--out", default=None,
+                        help="JSON file (default benchmarks/results/glow_convs.json)")
     args = parser.parse_args()
     load_start = list(os.getloadavg())
     contenders = {}
@@ -119,9 +118,7 @@ def main():
               f"({entry['shifted_speed_vs_conv']['median']:.2f}x, "
               f"{entry['shifted_speed_vs_conv']['verdict']})")
     print(f"load average {min(result['load_average']):.2f} to {max(result['load_average']):.2f}")
-    with open(args.out, "w") as f:
-        json.dump(out, f, indent=1)
-    print("wrote", args.out)
+    write_result("glow_convs", out, out=args.out, load_average_start=load_start)
 
 
 if __name__ == "__main__":

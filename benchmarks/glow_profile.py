@@ -14,7 +14,6 @@ benchmarks/results/glow_profile_<contender>.json.
 import argparse
 import collections
 import glob
-import json
 import os
 import sys
 import tempfile
@@ -24,6 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np
 import tensorflow as tf
 
+from benchmarks import write_result
 from benchmarks.speed import glow_vs_tfp
 
 _NOT_OPS = ("Process", "Run", "__inference", "_EagerConst")
@@ -83,11 +83,7 @@ def main():
     for kind, entry in list(result["ops"].items())[:15]:
         print(f"{kind:45s} {entry['ms_per_step']:8.2f} ms/step {entry['per_step']:6.0f}/step "
               f"{entry['share']:6.1%}")
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
-                        f"glow_profile_{args.contender}.json")
-    with open(path, "w") as f:
-        json.dump(result, f, indent=1)
-    print("wrote", path)
+    write_result(f"glow_profile_{args.contender}", result)
 
 
 if __name__ == "__main__":

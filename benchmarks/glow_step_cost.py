@@ -27,7 +27,6 @@ benchmarks/results/glow_step_cost.json.
 """
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -158,12 +157,10 @@ def main():
               f"{r['wall']['quartiles'][1]:.2f}] {r['wall']['verdict']}; cpu "
               f"{r['cpu']['median']:.2f}x [{r['cpu']['quartiles'][0]:.2f}-"
               f"{r['cpu']['quartiles'][1]:.2f}] {r['cpu']['verdict']}")
+    from benchmarks import write_result
+
     suffix = "" if args.size == 28 else f"_{args.size}x{args.size}"
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
-                        f"glow_step_cost{suffix}.json")
-    with open(path, "w") as f:
-        json.dump(result, f, indent=1)
-    print("wrote", path)
+    write_result(f"glow_step_cost{suffix}", result, load_average_start=load_start)
 
 
 if __name__ == "__main__":

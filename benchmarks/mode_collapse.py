@@ -28,7 +28,6 @@ keeps the settings it was measured with).
 """
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -243,10 +242,11 @@ def _write(args, results, complete):
     With ``--merge``, entries of ``--out`` for (dataset, setting) pairs that this
     run did not measure are kept, each with the settings it was measured with.
     """
+    from benchmarks import read_result, write_result
+
     merged = {}
-    if args.merge and os.path.exists(args.out):
-        with open(args.out) as f:
-            old = json.load(f)
+    old = read_result("mode_collapse", args.out) if args.merge else None
+    if old is not None:
         for dataset, per in old.get("results", {}).items():
             for name, entry in per.items():
                 if "settings" not in entry:  # a record from before per-entry settings
@@ -261,9 +261,7 @@ def _write(args, results, complete):
                                    "grid25": {"gan": 17.3, "pacgan4": 24.8}},
         "results": merged,
     }
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(_finite(record), f, indent=1)
+    write_result("mode_collapse", _finite(record), out=args.out)
 
 
 def main():
@@ -273,8 +271,8 @@ def main():
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--datasets", nargs="+", default=["ring8", "grid25"])
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS))
-    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results",
-                                                      "mode_collapse.json"))
+    parser.add_argument("--out", default=None,
+                        help="JSON file (default benchmarks/results/mode_collapse.json)")
     parser.add_argument("--learning-rate", type=float, default=None,
                         help="Adam learning rate of every setting (default 1e-3)")
     parser.add_argument("--merge", action="store_true",
@@ -289,8 +287,9 @@ def main():
                              "samples saved with --samples-out, and exit")
     args = parser.parse_args()
     if args.table:
-        with open(args.out) as f:
-            print(rst_table(json.load(f)))
+        from benchmarks import read_result
+
+        print(rst_table(read_result("mode_collapse", args.out)))
         return
     if args.figures:
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -330,7 +329,6 @@ def main():
     _write(args, results, complete=True)
     if args.samples_out:
         np.savez(args.samples_out, **{k.replace("/", "__"): v for k, v in samples.items()})
-    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ writes benchmarks/results/profile_<model>[_xla].json.
 """
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -24,6 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import keras
 import tensorflow as tf
 
+from benchmarks import write_result
 from benchmarks.glow_profile import op_table
 from benchmarks.speed import configs
 
@@ -72,11 +72,7 @@ def main():
         print(f"{kind:45s} {entry['ms_per_step']:8.2f} ms/step {entry['per_step']:6.0f}/step "
               f"{entry['share']:6.1%}")
     suffix = "_xla" if args.xla else ""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
-                        f"profile_{args.model}{suffix}.json")
-    with open(path, "w") as f:
-        json.dump(result, f, indent=1)
-    print("wrote", path)
+    write_result(f"profile_{args.model}{suffix}", result)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-RESULTS = os.path.join(ROOT, "benchmarks", "results", "sequence_oracle.json")
 STATIC = os.path.join(ROOT, "docs", "_static", "sequences")
 
 
@@ -112,14 +111,9 @@ def main():
     print(json.dumps(training, indent=1))
     if args.smoke:
         return
-    results = {}
-    if os.path.exists(RESULTS):
-        with open(RESULTS) as handle:
-            results = json.load(handle)
-    results[args.data] = result
-    with open(RESULTS, "w") as handle:
-        json.dump(results, handle, indent=1, default=float)
-    print(f"wrote {RESULTS}")
+    from benchmarks import write_result
+
+    write_result("sequence_oracle", {args.data: result}, merge=True)  # one key per dataset
 
 
 if __name__ == "__main__":

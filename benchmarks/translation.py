@@ -219,6 +219,8 @@ def main():
                         help="default benchmarks/results/translation[_fashion_mnist].json "
                              "(--quick: runs/benchmarks/translation[_fashion_mnist]_quick.json)")
     args = parser.parse_args()
+    from benchmarks import write_result
+
     fashion = args.data == "fashion_mnist"
     if fashion and args.train_images is None:
         args.train_images = 2000
@@ -226,8 +228,8 @@ def main():
     # --quick checks that the script runs: it leaves the committed results and figures be.
     results_dir = os.path.join(ROOT, *(("runs", "benchmarks") if args.quick else
                                        ("benchmarks", "results")))
-    args.out = args.out or os.path.join(results_dir, "translation" + (
-        "_fashion_mnist" if fashion else "") + ("_quick" if args.quick else "") + ".json")
+    name = "translation" + ("_fashion_mnist" if fashion else "") + ("_quick" if args.quick else "")
+    args.out = args.out or os.path.join(results_dir, name + ".json")
     folder = os.path.join(ROOT, *(("runs", "benchmarks", "translation") if args.quick else
                                   ("docs", "_static", "translation")))
     prefix = "fashion_mnist_" if fashion else ""
@@ -241,13 +243,9 @@ def main():
         train_images=4000 if fashion else None)
     print(f"domain classifier: test accuracy {classifier_accuracy:.3f} on real images",
           flush=True)
-    results = {}
-    if args.only and os.path.exists(args.out):
-        with open(args.out) as f:
-            results = json.load(f)
-    results.update({"command": " ".join(["python", "benchmarks/translation.py", *sys.argv[1:]]),
-                    "classifier_test_accuracy": classifier_accuracy,
-                    "data": args.data, "pair": args.pair})
+    results = {"command": " ".join(["python", "benchmarks/translation.py", *sys.argv[1:]]),
+               "classifier_test_accuracy": classifier_accuracy,
+               "data": args.data, "pair": args.pair}
     only = None if args.only is None else set(args.only.split(","))
     if fashion:  # StarGAN is digits-only here
         only = (only or {"cyclegan", "pix2pix"}) - {
@@ -263,10 +261,9 @@ def main():
         print(key, json.dumps(results[key]), flush=True)
     results["total_seconds"] = time.time() - start
     results["load_average_at_end"] = list(os.getloadavg())
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(results, f, indent=2)
-    print(f"wrote {args.out} ({results['total_seconds']:.0f} s)")
+    print(f"total {results['total_seconds']:.0f} s")
+    # --only reruns some entries: the others stay as they are in the file.
+    write_result(name, results, out=args.out, merge=bool(args.only))
 
 
 if __name__ == "__main__":

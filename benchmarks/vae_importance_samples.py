@@ -30,6 +30,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     import unigen
+    from benchmarks import write_result
     from unigen.evaluation._likelihood import importance_estimate
 
     info = unigen.datasets.info("digits")
@@ -56,10 +57,7 @@ def main(argv=None):
     result = {"model": "unigen.models.create('vae') on digits (17 levels)",
               "epochs": args.epochs, "train_seconds": train_seconds,
               "test_examples": len(test), "rows": rows}
-    out = os.path.join(ROOT, "benchmarks", "results", "vae_importance_samples.json")
-    with open(out, "w") as f:
-        json.dump(result, f, indent=1)
-    print(f"wrote {out}")
+    write_result("vae_importance_samples", result)
 
 
 if __name__ == "__main__":

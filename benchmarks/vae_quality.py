@@ -25,7 +25,6 @@ defaults on 2 shared CPU cores (--quick: about 2 minutes).
 """
 
 import argparse
-import json
 import math
 import os
 import sys
@@ -176,14 +175,10 @@ def main():
             results["fashion_mnist"] = fashion(args)
         except FileNotFoundError as err:
             results["fashion_mnist"] = {"skipped": str(err)}
-    out = os.path.join(ROOT, "benchmarks", "results", "vae_quality.json")
-    if args.skip_fashion and os.path.exists(out):
-        with open(out) as f:
-            previous = json.load(f).get("fashion_mnist")
-        if previous:
-            results["fashion_mnist"] = previous
-    with open(out, "w") as f:
-        json.dump(results, f, indent=2)
+    from benchmarks import write_result
+
+    # --skip-fashion keeps the Fashion-MNIST entry already in the file.
+    write_result("vae_quality", results, merge=args.skip_fashion)
     print(f"{'dataset':<15}{'NLL (nats)':>12}{'-ELBO':>10}{'k':>7}{'s/epoch':>10}")
     for key in ("digits", "fashion_mnist"):
         r = results.get(key)
@@ -191,7 +186,6 @@ def main():
             per_epoch = r.get("seconds_per_epoch", r.get("seconds_per_epoch_on_subset"))
             print(f"{key:<15}{r['test_nll_nats_iw']:>12}{r['test_negative_elbo_nats']:>10}"
                   f"{r['iw_samples']:>7}{per_epoch:>10}")
-    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

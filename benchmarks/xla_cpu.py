@@ -26,7 +26,6 @@ dilated with zeros). Writes benchmarks/results/xla_cpu_models.json.
 """
 
 import argparse
-import json
 import os
 import sys
 
@@ -36,11 +35,8 @@ import keras
 import tensorflow as tf
 
 import unigen
+from benchmarks import write_result
 from benchmarks.speed import steps as timing
-
-RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
-                       "xla_cpu_layers.json")
-MODEL_RESULTS = os.path.join(os.path.dirname(RESULTS), "xla_cpu_models.json")
 
 
 def _grad_fns(layer, x_shape):
@@ -214,16 +210,15 @@ def main():
                         help="decompose the speed suite's DCGAN, VAE and Glow steps")
     parser.add_argument("--mode", default="full", choices=("smoke", "quick", "full"),
                         help="with --models: the speed suite's sizes")
-    parser.add_argument("--out", default=None)
+    parser.add_argument("--out", default=None,
+                        help="JSON file (default benchmarks/results/xla_cpu_layers.json, "
+                             "with --models xla_cpu_models.json)")
     args = parser.parse_args()
     if args.models:
         out = run_models(args)
-        path = args.out or MODEL_RESULTS
-        with open(path, "w") as f:
-            json.dump(out, f, indent=1)
-        print("wrote", path)
+        write_result("xla_cpu_models", out, out=args.out,
+                     load_average_start=out["load_average_start"])
         return
-    args.out = args.out or RESULTS
     load_start = list(os.getloadavg())
     fns = cases()
     contenders = {}
@@ -245,9 +240,7 @@ def main():
               f"XLA speed {ratio['median']:.2f}x [{ratio['quartiles'][0]:.2f}-"
               f"{ratio['quartiles'][1]:.2f}], {ratio['verdict']}")
     print(f"load average {min(result['load_average']):.2f} to {max(result['load_average']):.2f}")
-    with open(args.out, "w") as f:
-        json.dump(out, f, indent=1)
-    print("wrote", args.out)
+    write_result("xla_cpu_layers", out, out=args.out, load_average_start=load_start)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ medians of the rounds (`benchmarks.speed.timing`). Results go to
 ``<out>/speed_<device>.json`` and ``speed_<device>.md``.
 """
 
-import json
 import os
 import statistics
 import time
@@ -68,7 +67,8 @@ def _sections(only):
 
 def run(args):
     """Runs the selected sections and writes the JSON and Markdown results."""
-    from benchmarks.speed import configs, report, timing
+    from benchmarks import describe_machine
+    from benchmarks.speed import configs, report
 
     sections = _sections(args.only)
     _select_device(args.device)  # exits at once, with the cause, when no GPU is seen
@@ -79,7 +79,7 @@ def run(args):
     started = time.perf_counter()
     result = {"command": "python -m benchmarks speed " + " ".join(_argv(args)),
               "mode": mode, "rounds": cfg["rounds"], "sizes": _jsonable(cfg),
-              "machine": timing.machine(args.device), "sections": sections}
+              "machine": describe_machine(args.device), "sections": sections}
     peaks = []
     if "flops" in sections:
         from benchmarks.speed.flops import matmul_peak
@@ -139,9 +139,10 @@ def run(args):
 
 def _run_gpu(args):
     """The GPU plan of `benchmarks.speed.gpu`, written to ``<out>/speed_gpu.json``/.md."""
-    from benchmarks.speed import gpu, report, timing
+    from benchmarks import describe_machine
+    from benchmarks.speed import gpu, report
 
-    info = timing.machine("gpu")
+    info = describe_machine("gpu")
     result = {"command": "python -m benchmarks speed " + " ".join(_argv(args)),
               "mode": "smoke" if args.smoke else "full", "machine": info}
     result.update(gpu.plan(result["mode"], "gpu"))
@@ -150,15 +151,15 @@ def _run_gpu(args):
 
 
 def _write(out, name, result, table):
-    """Writes ``<out>/<name>.json`` and its markdown table, prints the table; returns 0."""
-    os.makedirs(out, exist_ok=True)
-    base = os.path.join(out, name)
-    with open(base + ".json", "w") as f:
-        json.dump(result, f, indent=1)
+    """Writes ``<out>/<name>.json`` (`benchmarks.write_result`) and its Markdown table,
+    prints the table; returns 0."""
+    from benchmarks import write_result
+
+    base = write_result(name, result, out=out, machine_key="machine")[:-len(".json")]
     with open(base + ".md", "w") as f:
         f.write(table)
     print(table)
-    print(f"wrote {base}.json and {base}.md in {result['seconds']:.0f} s")
+    print(f"wrote {base}.md; {result['seconds']:.0f} s")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""A/B timing that shares the machine's noise fairly, and a description of the machine.
+"""A/B timing that shares the machine's noise fairly, and a one-line label of the machine.
 
 Every speed figure of the suite is a ratio of two rates measured in the same
 process and the same minutes: the contenders run in alternating order (A, B,
@@ -7,15 +7,13 @@ the medians of the remaining rounds are compared. Load from other processes
 then hits both sides alike, and the median ignores the odd slow round.
 """
 
-import os
-import platform
 import statistics
 import threading
 import time
 
 import keras
 
-__all__ = ["EpochTimer", "alternate", "alternate_epochs", "label", "machine", "ratio"]
+__all__ = ["EpochTimer", "alternate", "alternate_epochs", "label", "ratio"]
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -195,39 +193,7 @@ def ratio(results, numerator, denominator):
     return a["median"] / b["median"]
 
 
-def _cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def machine(device):
-    """What the figures were measured on: CPU, cores, GPU, versions, load."""
-    import tensorflow as tf
-
-    info = {"device": device, "cpu": _cpu_model(), "cores": os.cpu_count(),
-            "python": platform.python_version(), "tensorflow": tf.__version__,
-            "keras": keras.__version__, "platform": platform.platform()}
-    if device == "gpu":
-        gpus = tf.config.list_physical_devices("GPU")
-        info["gpus"] = [tf.config.experimental.get_device_details(g).get("device_name", g.name)
-                        for g in gpus]
-    try:
-        import tensorflow_probability as tfp
-
-        info["tensorflow_probability"] = tfp.__version__
-    except ImportError:
-        pass
-    info["load_average_start"] = list(os.getloadavg())
-    return info
-
-
 def label(info):
-    """One line naming the device, for the Markdown table."""
+    """One line naming the device of `benchmarks.describe_machine`, for the Markdown table."""
     where = ", ".join(info.get("gpus", [])) or f"{info['cpu']} ({info['cores']} cores)"
     return f"{info['device']}: {where}; TensorFlow {info['tensorflow']}, Keras {info['keras']}"

@@ -26,6 +26,9 @@ def test_speed_smoke_writes_every_section(tmp_path):
 
     assert result["sections"] == list(SECTIONS)
     assert result["machine"]["device"] == "cpu" and result["machine"]["tensorflow"]
+    # Provenance from benchmarks.write_result; the machine stays under "machine" alone.
+    assert {"utc", "git_commit", "git_dirty", "argv"} <= set(result["meta"])
+    assert "machine" not in result["meta"] and len(result["machine"]["load_average_end"]) == 3
     for name in ("dcgan", "vae", "glow"):
         entry = result["fit_vs_plain"][name]
         for contender in ("plain", "unigen", "unigen_xla"):
@@ -80,8 +83,9 @@ def test_speed_gpu_without_a_gpu_says_so(tmp_path, mode):
 def test_gpu_plan_runs_its_sections_on_the_cpu_at_smoke_size():
     """The GPU script's own code, run on the CPU (no GPU here): every section it
     can run with one device is measured, and replicas say why they are skipped."""
-    code = ("import json; from benchmarks.speed import gpu, report, timing; "
-            "r = {'command': 'test', 'mode': 'smoke', 'machine': timing.machine('cpu')}; "
+    code = ("import json; from benchmarks import describe_machine; "
+            "from benchmarks.speed import gpu, report; "
+            "r = {'command': 'test', 'mode': 'smoke', 'machine': describe_machine('cpu')}; "
             "r.update(gpu.plan('smoke', 'cpu')); report.gpu_markdown(r); "
             "print(json.dumps(r))")
     proc = run_python(["-c", code], timeout=600)

@@ -45,6 +45,7 @@ def test_script_writes_a_record_and_merge_keeps_other_entries(tmp_path):
     with open(out) as f:
         record = json.load(f)
     assert record["complete"] is True
+    assert record["meta"]["argv"][-1] == "--merge"  # benchmarks.write_result's provenance
     entries = record["results"]["ring8"]
     assert set(entries) == {"gan_minimax", "unigen_best"}
     for name, entry in entries.items():
