@@ -25,6 +25,7 @@ References:
 import keras
 import tensorflow as tf
 
+from unigen import _random
 from unigen.divergences import _numerics
 
 __all__ = [
@@ -178,7 +179,7 @@ def gradient_penalty(critic_fn, real, fake, seed=None, target=1.0, epsilon=1e-12
 
     ones = (1,) * (real.shape.rank - 1)
     alpha = global_batch_noise(
-        lambda n: keras.random.uniform((n, *ones), dtype=real.dtype, seed=seed),
+        lambda n: _random.uniform((n, *ones), dtype=real.dtype, seed=seed),
         tf.shape(real)[0])
     interpolated = real + alpha * (fake - real)
     with tf.GradientTape() as tape:

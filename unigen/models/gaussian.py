@@ -5,6 +5,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from unigen import _random
 from unigen.base import GenerativeModel
 
 tfd = tfp.distributions
@@ -114,7 +115,7 @@ class Gaussian(GenerativeModel):
         return self.distribution().log_prob(flat)
 
     def _sample(self, num_samples, seed):
-        stream = keras.random.normal((num_samples, self.event_size), seed=seed)
+        stream = _random.normal((num_samples, self.event_size), seed=seed)
         if self.covariance == "full":
             flat = self.loc + tf.linalg.matvec(self._scale_tril(), stream)
         else:

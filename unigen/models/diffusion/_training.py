@@ -6,10 +6,10 @@ the whole global batch), so a step on R replicas is a step on one device; the
 loss is a mean over examples, scaled for replicas by the base ``compute_loss``.
 """
 
-import keras
 import numpy as np
 import tensorflow as tf
 
+from unigen import _random
 from unigen._model_state import _adam
 from unigen.models.diffusion import _schedule as sch
 from unigen.training._distribute import global_batch_noise
@@ -22,8 +22,8 @@ class DDPMTrainingMixin:
     def _training_noise(self, batch, training):
         """(noise [batch, *event], timesteps [batch], dropout uniforms [batch])."""
         def draw(n):
-            normal = keras.random.normal((n, self.event_size), seed=self.noise_generator)
-            uniform = keras.random.uniform((n, 2), seed=self.noise_generator)
+            normal = _random.normal((n, self.event_size), seed=self.noise_generator)
+            uniform = _random.uniform((n, 2), seed=self.noise_generator)
             return tf.concat([normal, uniform], 1)
 
         if training:

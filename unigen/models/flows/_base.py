@@ -23,6 +23,7 @@ import math
 import keras
 import tensorflow as tf
 
+from unigen import _random
 from unigen._model_state import _adam
 from unigen.base import GenerativeModel
 from unigen.flows import LogitTransform
@@ -142,7 +143,7 @@ class FlowModel(DequantizationMixin, GenerativeModel):
         Discrete models return integer levels 0..L-1 (float32): the flow's
         continuous draw y in [0, L) is floored into its bin.
         """
-        z = keras.random.normal((num_samples, self.event_size), seed=seed) * temperature
+        z = _random.normal((num_samples, self.event_size), seed=seed) * temperature
         y = self._from_flow_space(self._flow_inverse(z))
         if self.num_levels is not None:
             y = tf.clip_by_value(tf.floor(y), 0.0, float(self.num_levels - 1))

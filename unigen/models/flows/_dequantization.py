@@ -9,9 +9,9 @@ difference: it returns (u, log q(u | x)), with log q = 0 for uniform noise.
 
 import math
 
-import keras
 import tensorflow as tf
 
+from unigen import _random
 from unigen.flows import VariationalDequantizer
 
 __all__ = []
@@ -49,8 +49,9 @@ class DequantizationMixin:
                 "dequantizer_hidden": self.dequantizer_hidden}
 
     def _noise_fn(self):
-        """keras.random.uniform (uniform) or keras.random.normal (variational)."""
-        return keras.random.uniform if self.dequantizer is None else keras.random.normal
+        """`keras.random.uniform` (uniform) or `keras.random.normal` (variational), as
+        drawn by `unigen._random`."""
+        return _random.uniform if self.dequantizer is None else _random.normal
 
     def _dequantize(self, x, noise):
         """(u, log q(u | x)): the noise itself and 0 (uniform), or q's draw and density."""

@@ -15,6 +15,7 @@ sample quality measured on the same model.
 import keras
 import tensorflow as tf
 
+from unigen import _random
 from unigen import divergences as ud
 from unigen._model_state import _adam
 from unigen.adversarial import Critic, adversarial_loss, mlp_critic
@@ -144,7 +145,7 @@ class FlowGAN(GenerativeModel):
         x = flow._preprocess(data[0] if isinstance(data, tuple | list) else data)
         batch = tf.shape(x)[0]
         z = global_batch_noise(
-            lambda n: keras.random.normal((n, self.event_size), seed=flow.noise_generator), batch)
+            lambda n: _random.normal((n, self.event_size), seed=flow.noise_generator), batch)
         noise = flow._train_noise(x) if self.num_levels is not None else None
         real = flow._critic_view(x if noise is None else x + tf.stop_gradient(
             flow._dequantize(x, noise)[0]))

@@ -23,6 +23,7 @@ hooks (the update itself is `Critic.step`):
 import keras
 import tensorflow as tf
 
+from unigen import _random
 from unigen.adversarial import Critic
 from unigen.models.gan import _ops as ops
 from unigen.models.gan.layers import MinibatchDiscrimination
@@ -174,7 +175,7 @@ class GANCritic(Critic):
 
     def _flips(self, batch, seed):
         noise = global_batch_noise(
-            lambda n: keras.random.uniform((n,), seed=seed), batch)
+            lambda n: _random.uniform((n,), seed=seed), batch)
         return tf.cast(noise < self.label_flip, "float32")
 
     def _extra_terms(self, real_outputs, fake_outputs, context, seed=None, training=True):

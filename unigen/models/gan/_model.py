@@ -13,8 +13,8 @@ import math
 import keras
 import tensorflow as tf
 
+from unigen import _random, errors
 from unigen import divergences as ud
-from unigen import errors
 from unigen._model_state import _adam
 from unigen.base import GenerativeModel, LatentDecoder, _check_positive_int
 from unigen.models.gan import _ops as ops
@@ -373,7 +373,7 @@ class GAN(GANTrainingMixin, GenerativeModel):
         ``num_levels`` come back as integer levels.
         """
         if truncation is None:
-            z = keras.random.normal((num_samples, self.latent_dim), seed=seed)
+            z = _random.normal((num_samples, self.latent_dim), seed=seed)
         else:
             if not float(truncation) > 0:
                 raise ValueError(f"`truncation` must be a positive bound t (z in "

@@ -7,6 +7,8 @@ binds them to its networks and hyperparameters.
 import keras
 import tensorflow as tf
 
+from unigen import _random
+
 __all__ = []
 
 
@@ -180,6 +182,6 @@ def truncated_normal(shape, truncation, seed):
     """
     t = float(truncation)
     low = 0.5 * tf.math.erfc(tf.constant(t / 2**0.5, "float64"))  # Phi(-t)
-    u = tf.cast(keras.random.uniform(shape, seed=seed), "float64")
+    u = tf.cast(_random.uniform(shape, seed=seed), "float64")
     z = tf.math.ndtri(low + u * (1.0 - 2.0 * low))
     return tf.cast(tf.clip_by_value(z, -t, t), "float32")

@@ -10,6 +10,7 @@ exactly as one device does.
 import keras
 import tensorflow as tf
 
+from unigen import _random
 from unigen.adversarial import adversarial_loss
 from unigen.models.gan import _ops as ops
 from unigen.training._distribute import global_batch_noise, minimize
@@ -22,7 +23,7 @@ class GANTrainingMixin:
 
     def _noise(self, per_replica_batch, shape):
         return global_batch_noise(
-            lambda n: keras.random.normal((n, *shape), seed=self.noise_generator),
+            lambda n: _random.normal((n, *shape), seed=self.noise_generator),
             per_replica_batch)
 
     def _with_instance_noise(self, x, batch):
@@ -117,7 +118,7 @@ class GANTrainingMixin:
         real = self._preprocess(x)
         # A fixed stateless seed: validation neither consumes nor depends on the
         # training noise stream, so it does not change the training trajectory.
-        z = global_batch_noise(lambda n: keras.random.normal((n, self.latent_dim), seed=0),
+        z = global_batch_noise(lambda n: _random.normal((n, self.latent_dim), seed=0),
                                tf.shape(real)[0])
         fake = self._generate(z, labels, training=False)
         logs = {"loss": adversarial_loss(self.divergence, self.critic, real, fake, labels)}

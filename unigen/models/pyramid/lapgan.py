@@ -24,7 +24,7 @@ levels' generator losses), or one level alone (``train_level=k``, set with
 import keras
 import tensorflow as tf
 
-from unigen import _checks
+from unigen import _checks, _random
 from unigen import divergences as ud
 from unigen._model_state import _adam
 from unigen.adversarial import Critic, LeakyMax, adversarial_loss
@@ -176,7 +176,7 @@ class LAPGAN(GenerativeModel):
 
     # ------------------------------------------------------------ pieces
     def _noise(self, batch, shape, seed):
-        return global_batch_noise(lambda n: keras.random.normal((n, *shape), seed=seed), batch)
+        return global_batch_noise(lambda n: _random.normal((n, *shape), seed=seed), batch)
 
     def _residual(self, k, coarse_up, noise, training):
         inputs = tf.concat([coarse_up, noise], axis=-1)
@@ -256,11 +256,11 @@ class LAPGAN(GenerativeModel):
     def _sample(self, num_samples, seed):
         """Coarse to fine: I_K = G_K(z), I_k = u(I_{k+1}) + G_k(z_k, u(I_{k+1}))."""
         generator = keras.random.SeedGenerator(seed)
-        image = self._coarse(keras.random.normal((num_samples, self.latent_dim),
+        image = self._coarse(_random.normal((num_samples, self.latent_dim),
                                                  seed=generator), training=False)
         for k in range(self.levels - 2, -1, -1):
             coarse_up = pl.upsample(image)
-            noise = keras.random.normal((num_samples, *self.level_shapes[k][:2], 1),
+            noise = _random.normal((num_samples, *self.level_shapes[k][:2], 1),
                                         seed=generator)
             image = coarse_up + self._residual(k, coarse_up, noise, training=False)
         return ops.from_generator_range(tf.clip_by_value(image, -1.0, 1.0), self.num_levels)

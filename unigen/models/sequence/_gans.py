@@ -21,6 +21,7 @@ by maximum likelihood (or start from a trained `SequenceModel` with ``from_mle``
 import keras
 import tensorflow as tf
 
+from unigen import _random
 from unigen import divergences as ud
 from unigen.adversarial import Critic, adversarial_loss
 from unigen.base import GenerativeModel
@@ -107,7 +108,7 @@ class _SequenceGAN(SequenceGeneratorMixin, GenerativeModel):
     def _gumbel(self, batch):
         shape = (self.event_shape[0], self.num_levels)
         return gumbel_noise(global_batch_noise(
-            lambda n: keras.random.uniform((n, *shape), seed=self.noise_generator), batch))
+            lambda n: _random.uniform((n, *shape), seed=self.noise_generator), batch))
 
     def _pretraining(self):
         return self.optimizer.iterations < self.pretrain_steps

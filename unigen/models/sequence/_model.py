@@ -8,6 +8,7 @@ but the training step.
 import keras
 import tensorflow as tf
 
+from unigen import _random
 from unigen.base import GenerativeModel, _check_positive_int
 from unigen.datasets._sequences import check_canonical
 from unigen.models.sequence._estimators import gumbel_noise
@@ -71,7 +72,7 @@ class SequenceGeneratorMixin:
         """
         shape = (num_samples, self.event_shape[0], self.num_levels)
         if seed is None:
-            seed = int(keras.random.randint((), 0, 2**31 - 1, seed=None))
+            seed = int(_random.randint((), 0, 2**31 - 1, seed=None))
         uniform = tf.random.stateless_uniform(shape, seed=[seed, 0x5EC])
         noise = gumbel_noise(uniform)
         if temperature == 0:  # greedy: argmax of the logits, no noise

@@ -11,7 +11,7 @@ model's `keras.random.SeedGenerator`, so R replicas hold what one device holds.
 import keras
 import tensorflow as tf
 
-from unigen import _checks, errors
+from unigen import _checks, _random, errors
 from unigen._model_state import _adam
 from unigen.base import GenerativeModel, _check_positive_int
 from unigen.models.gan import _ops as gan_ops
@@ -63,8 +63,8 @@ class ImagePool(keras.layers.Layer):
     def query(self, batch, seed):
         """`_ops.query_pool` on the global batch; returns this replica's rows."""
         full = gather_global_batch(batch)
-        row_noise = keras.random.uniform((tf.shape(full)[0],), seed=seed)
-        slot_noise = keras.random.uniform((self.size,), seed=seed)
+        row_noise = _random.uniform((tf.shape(full)[0],), seed=seed)
+        slot_noise = _random.uniform((self.size,), seed=seed)
         out, images, count = _ops.query_pool(self.images, self.count, full, row_noise,
                                              slot_noise)
         self.images.assign(images)
@@ -76,7 +76,7 @@ class ImagePool(keras.layers.Layer):
         count = int(self.count.numpy())
         if count == 0:
             raise RuntimeError("The pool is empty.")
-        index = keras.random.randint((num_samples,), 0, count, seed=seed)
+        index = _random.randint((num_samples,), 0, count, seed=seed)
         return tf.gather(self.images, index)
 
     def get_config(self):

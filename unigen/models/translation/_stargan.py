@@ -3,8 +3,8 @@
 import keras
 import tensorflow as tf
 
+from unigen import _random, errors
 from unigen import divergences as ud
-from unigen import errors
 from unigen.adversarial import Critic, adversarial_loss
 from unigen.base import _check_positive_int
 from unigen.models.gan import _ops as gan_ops
@@ -227,7 +227,7 @@ class StarGAN(TranslationModel):
         batch = tf.shape(real)[0]
         self.source_bank.fill(real)
         target = global_batch_noise(
-            lambda n: keras.random.randint((n,), 0, self.num_domains,
+            lambda n: _random.randint((n,), 0, self.num_domains,
                                            seed=self.noise_generator), batch)
         fake = self._translate(real, target, training=True)
         for _ in range(self.critic_steps):

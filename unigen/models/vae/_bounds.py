@@ -4,9 +4,9 @@ A mixin of `VAE`, computed in chunks of at most ``_MAX_DECODES`` decoder
 evaluations so that large K does not exhaust memory.
 """
 
-import keras
 import tensorflow as tf
 
+from unigen import _random
 from unigen import divergences as ud
 from unigen.base import check_positive_int
 from unigen.models.vae import _objectives as obj
@@ -40,7 +40,7 @@ class VAEBoundsMixin:
         results = []
         for i, start in enumerate(range(0, int(x.shape[0]), rows)):
             xs = x[start:start + rows]
-            eps = keras.random.normal((int(xs.shape[0]), num_samples, self.latent_dim),
+            eps = _random.normal((int(xs.shape[0]), num_samples, self.latent_dim),
                                       seed=None if seed is None else seed + i)
             oh = None if onehot is None else onehot[start:start + rows]
             loc, scale, _, log_px_z, log_pz, log_qz = self._forward(xs, oh, eps)
@@ -81,7 +81,7 @@ class VAEBoundsMixin:
             pieces = []
             for s in range(0, num_samples, chunk):
                 size = min(chunk, num_samples - s)
-                eps = keras.random.normal((int(xs.shape[0]), size, self.latent_dim),
+                eps = _random.normal((int(xs.shape[0]), size, self.latent_dim),
                                           seed=None if seed is None else seed + draw)
                 draw += 1
                 pieces.append(self._log_weights_fn(xs, oh, eps))

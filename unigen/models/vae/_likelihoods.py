@@ -23,6 +23,8 @@ import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from unigen import _random
+
 __all__ = ["LIKELIHOODS", "get_likelihood"]
 
 LIKELIHOODS = ("bernoulli", "gaussian", "logistic", "categorical")
@@ -124,7 +126,7 @@ class BernoulliLikelihood(_Likelihood):
         return t * tf.math.log_sigmoid(logits) + (1.0 - t) * tf.math.log_sigmoid(-logits)
 
     def sample(self, params, seed):
-        u = keras.random.uniform(tf.shape(params[..., 0]), seed=seed)
+        u = _random.uniform(tf.shape(params[..., 0]), seed=seed)
         return tf.cast(u < tf.sigmoid(params[..., 0]), params.dtype) * self._scale()
 
     def mean(self, params):
@@ -211,7 +213,7 @@ class GaussianLikelihood(_Likelihood):
 
     def sample(self, params, seed):
         loc, scale = self.loc_and_scale(params)
-        x = loc + scale * keras.random.normal(tf.shape(loc), seed=seed)
+        x = loc + scale * _random.normal(tf.shape(loc), seed=seed)
         if self.num_levels is not None:
             x = tf.clip_by_value(tf.round(x), 0.0, float(self.num_levels - 1))
         return x
@@ -249,7 +251,7 @@ class LogisticLikelihood(_Likelihood):
 
     def sample(self, params, seed):
         loc, scale = self.loc_and_scale(params)
-        u = keras.random.uniform(tf.shape(loc), minval=1e-5, maxval=1.0 - 1e-5, seed=seed)
+        u = _random.uniform(tf.shape(loc), minval=1e-5, maxval=1.0 - 1e-5, seed=seed)
         x = loc + scale * (tf.math.log(u) - tf.math.log1p(-u))
         return tf.clip_by_value(tf.round(x), 0.0, float(self.num_levels - 1))
 

@@ -5,6 +5,7 @@ import math
 import keras
 import tensorflow as tf
 
+from unigen import _random
 from unigen import divergences as ud
 from unigen.adversarial import Critic
 from unigen.base import GenerativeModel, LatentDecoder, _check_positive_int
@@ -339,8 +340,8 @@ class VAE(VAEBoundsMixin, VAETrainingMixin, GenerativeModel):
         """Draws x ~ p(x | z), z ~ p(z); with ``labels`` for a conditional VAE."""
         onehot = self._one_hot(labels, num_samples)
         seeds = [None] * 3 if seed is None else [seed, seed + 1, seed + 2]
-        normal = keras.random.normal((num_samples, self.latent_dim), seed=seeds[0])
-        uniform = keras.random.uniform((num_samples, 1), seed=seeds[1])
+        normal = _random.normal((num_samples, self.latent_dim), seed=seeds[0])
+        uniform = _random.uniform((num_samples, 1), seed=seeds[1])
         z = self.prior.sample_from_noise(normal, uniform)
         params = self._decoder_params(z, onehot)
         x = self.likelihood.sample(params, seeds[2])

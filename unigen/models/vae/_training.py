@@ -9,9 +9,9 @@ replicas; the latent critic is a `unigen.adversarial.Critic`, whose update and
 penalty are the same on any layout.
 """
 
-import keras
 import tensorflow as tf
 
+from unigen import _random
 from unigen.adversarial import adversarial_loss
 from unigen.models.vae import _objectives as obj
 from unigen.training._distribute import global_batch_noise, minimize
@@ -33,7 +33,7 @@ class VAETrainingMixin:
         x, labels = _split(inputs)
         x = self._preprocess(x)
         onehot = self._one_hot(labels, tf.shape(x)[0])
-        eps = keras.random.normal((tf.shape(x)[0], 1, self.latent_dim),
+        eps = _random.normal((tf.shape(x)[0], 1, self.latent_dim),
                                   seed=self._eval_noise_generator)
         loc, scale, _, log_px_z, log_pz, log_qz = self._forward(x, onehot, eps)
         kl, _ = obj.kl_to_prior(self._kl, loc, scale, self.prior.distribution(),
@@ -43,13 +43,13 @@ class VAETrainingMixin:
     # --------------------------------------------------------------- noise
     def _noise(self, generator, batch, samples):
         def draw(n):
-            return keras.random.normal((n, samples, self.latent_dim), seed=generator)
+            return _random.normal((n, samples, self.latent_dim), seed=generator)
         return global_batch_noise(draw, batch)
 
     def _prior_samples(self, generator, batch):
         def draw(n):
-            normal = keras.random.normal((n, self.latent_dim), seed=generator)
-            uniform = keras.random.uniform((n, 1), seed=generator)
+            normal = _random.normal((n, self.latent_dim), seed=generator)
+            uniform = _random.uniform((n, 1), seed=generator)
             return tf.concat([normal, uniform], 1)
         noise = global_batch_noise(draw, batch)
         return self.prior.sample_from_noise(noise[:, :self.latent_dim],
