@@ -18,10 +18,10 @@ Data held in memory (arrays, built-in dataset names) take a vectorised path:
 each epoch's permutation of the indices 0..n-1 is one tensor, cut into batches
 of indices, and each batch is one `tf.gather` from the arrays followed by one
 cast, instead of n element-wise slices. A `tf.data.Dataset` is batched into
-blocks, each block is permuted by the same permutation and unbatched, so both
-paths give the same batches bit for bit. A user's `tf.data.Dataset` is not
-cached: its map could be random augmentation or its own shuffle, which a cache
-would freeze after the first epoch.
+blocks, each block is permuted by the same permutation and cut into batches
+(`tf.data.Dataset.rebatch`), so both paths give the same batches bit for bit.
+A user's `tf.data.Dataset` is not cached: its map could be random augmentation
+or its own shuffle, which a cache would freeze after the first epoch.
 """
 
 import numpy as np
@@ -144,10 +144,10 @@ def training_batches(ds, *, batch_size, steps, first_epoch, epochs, seed, shuffl
                                     seed=seed, shuffle=shuffle, buffer_size=buffer_size)
     else:
         def one_epoch(epoch):
-            d = ds
-            if shuffle:
-                d = _shuffle_in_blocks(d, buffer_size, _epoch_key(seed, epoch))
-            return d.batch(batch_size, drop_remainder=True).take(steps)
+            if shuffle:  # rebatch: one copy from the permuted blocks into the batches
+                blocks = _permuted_blocks(ds, buffer_size, _epoch_key(seed, epoch))
+                return blocks.rebatch(batch_size, drop_remainder=True).take(steps)
+            return ds.batch(batch_size, drop_remainder=True).take(steps)
 
         batches = epoch_numbers.flat_map(one_epoch).map(_as_float)
     return batches.prefetch(tf.data.AUTOTUNE)
@@ -200,14 +200,14 @@ def _block_permutation(num_examples, block_size, key):
     return tf.concat(parts, 0) if len(parts) > 1 else parts[0]
 
 
-def _shuffle_in_blocks(ds, block_size, key):
-    """``ds`` with each block of ``block_size`` elements permuted as `_block_permutation` does."""
+def _permuted_blocks(ds, block_size, key):
+    """``ds`` batched into blocks of ``block_size``, each permuted as `_block_permutation` does."""
     def permute(block_index, block):
         length = tf.shape(tf.nest.flatten(block)[0], out_type=tf.int64)[0]
         order = _block_order(length, key, block_index)
         return tf.nest.map_structure(lambda t: tf.gather(t, order), block)
 
-    return ds.batch(block_size).enumerate().map(permute).unbatch()
+    return ds.batch(block_size).enumerate().map(permute)
 
 
 def evaluation_batches(ds, *, batch_size, num_replicas):
