@@ -2,10 +2,11 @@
 
 Iterates one epoch of `unigen.training._data.training_batches` (shuffle, batch, cast
 to float32, prefetch) over in-memory uint8 images two ways, alternated: with
-``arrays=`` (shuffled indices, one `tf.gather` per batch: what `unigen.fit`
-does for arrays and dataset names) and without (the examples pushed one by one
-through the shuffle buffer: what it does for a `tf.data.Dataset`). Both give
-the same batches; the check is part of the figure.
+``arrays=`` (one permutation of the indices per epoch, one `tf.gather` per
+batch: what `unigen.fit` does for arrays and dataset names) and without (the
+examples batched into blocks, each block permuted and cut into batches: what it does
+for a `tf.data.Dataset`). Both give the same batches; the check is part of the
+figure.
 """
 
 import time

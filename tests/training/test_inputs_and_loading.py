@@ -26,6 +26,7 @@ def _gauss():
     ({"learning_rate": float("inf")}, ValueError, "positive finite"),
     ({"learning_rate": float("nan")}, ValueError, "positive finite"),
     ({"learning_rate": "fast"}, ValueError, "positive finite"),
+    ({"shuffle_buffer": 0}, ValueError, r"`shuffle_buffer` must be a positive int, got 0"),
 ])
 def test_bad_arguments_get_a_clear_error(kwargs, error, match):
     kwargs = {"data": np.zeros((64, 8, 8, 1), np.uint8), "batch_size": 16, "verbose": 0,

@@ -5,17 +5,22 @@ a `tf.data.Dataset`, batched or not. Everything is unbatched, checked on its
 first batch, and re-batched by the global batch size with the remainder dropped,
 so every replica gets an equal share of every step.
 
-Shuffling is per epoch with a seed derived from (run seed, epoch): epoch e sees
-the same order whether the run is fresh or resumed from a checkpoint.
+Shuffling is per epoch and stateless: the examples are cut into consecutive
+blocks of ``buffer_size`` (the last one shorter; one block when the buffer holds
+the whole data) and each block is permuted by
+`tf.random.experimental.stateless_shuffle` with a seed folded from (run seed,
+epoch, block). Epoch e therefore sees the same order whether the run is fresh
+or resumed from a checkpoint, in any process, whatever TensorFlow's global seed.
+All epochs come from one pipeline, ``Dataset.range(first_epoch, epochs)`` mapped
+to each epoch's batches, whose size does not depend on the number of epochs.
 
 Data held in memory (arrays, built-in dataset names) take a vectorised path:
-the example indices 0..n-1 are shuffled and batched, and each batch is one
-`tf.gather` from the arrays followed by one cast, instead of n element-wise
-slices pushed through the shuffle buffer. Shuffling n indices with the same
-seed and buffer size gives the same permutation as shuffling the n examples,
-so the batches are bit for bit the same as on the element-wise path (about
-1.8x the batches per second for 60,000 28x28 images on 2 CPU cores). A
-user's `tf.data.Dataset` is not cached: its map could be random augmentation
+each epoch's permutation of the indices 0..n-1 is one tensor, cut into batches
+of indices, and each batch is one `tf.gather` from the arrays followed by one
+cast, instead of n element-wise slices. A `tf.data.Dataset` is batched into
+blocks, each block is permuted by the same permutation and cut into batches
+(`tf.data.Dataset.rebatch`), so both paths give the same batches bit for bit.
+A user's `tf.data.Dataset` is not cached: its map could be random augmentation
 or its own shuffle, which a cache would freeze after the first epoch.
 """
 
@@ -26,7 +31,7 @@ from unigen import errors
 
 __all__ = []
 
-_MAX_EPOCH_SEED = 2**31 - 1
+_RNG = "philox"  # stateless RNG named, so the order does not depend on the device kind
 
 
 def to_dataset(data, *, event_rank, split="train", what="data"):
@@ -123,40 +128,89 @@ def training_batches(ds, *, batch_size, steps, first_epoch, epochs, seed, shuffl
                      buffer_size, arrays=None):
     """Batches for epochs ``first_epoch..epochs-1``, reshuffled per epoch.
 
-    Epoch e is shuffled with a seed computed from (seed, e), so its order is the
-    same whether the run is fresh or resumed; the epochs are chained with
-    `tf.data.Dataset.choose_from_datasets` (a shuffle seed must be a Python
-    int: TensorFlow mixes it with the global seed). With ``arrays`` (the
-    in-memory arrays ``ds`` slices, from `in_memory`) the batches are gathered
-    from them by shuffled indices: the same batches, vectorised.
+    One pipeline whatever the number of epochs: ``Dataset.range(first_epoch,
+    epochs)`` mapped to each epoch's ``steps`` batches (remainder dropped).
+    Epoch e is permuted within blocks of ``buffer_size`` examples by stateless
+    random ops seeded from (seed, e) only, so its order is the same whether the
+    run is fresh or resumed, in any process and whatever the global seed; with
+    ``shuffle=False`` the order is the data's. With ``arrays`` (the in-memory
+    arrays ``ds`` slices, from `in_memory`) each epoch's permutation is one
+    tensor of indices and each batch one gather from the arrays: the same
+    batches as from ``ds``, vectorised.
     """
+    epoch_numbers = tf.data.Dataset.range(first_epoch, epochs)
     if arrays is not None:
-        tensors = tuple(tf.convert_to_tensor(a) for a in arrays)
-        source = tf.data.Dataset.range(len(arrays[0]))
+        batches = _gathered_batches(epoch_numbers, arrays, batch_size=batch_size, steps=steps,
+                                    seed=seed, shuffle=shuffle, buffer_size=buffer_size)
     else:
-        source = ds
+        def one_epoch(epoch):
+            if shuffle:  # rebatch: one copy from the permuted blocks into the batches
+                blocks = _permuted_blocks(ds, buffer_size, _epoch_key(seed, epoch))
+                return blocks.rebatch(batch_size, drop_remainder=True).take(steps)
+            return ds.batch(batch_size, drop_remainder=True).take(steps)
 
-    def one_epoch(epoch):
-        d = source
+        batches = epoch_numbers.flat_map(one_epoch).map(_as_float)
+    return batches.prefetch(tf.data.AUTOTUNE)
+
+
+def _gathered_batches(epoch_numbers, arrays, *, batch_size, steps, seed, shuffle,
+                      buffer_size):
+    """Batches of in-memory ``arrays``: one index permutation per epoch, one gather per batch."""
+    num_examples = len(arrays[0])
+    tensors = tuple(tf.convert_to_tensor(a) for a in arrays)
+
+    def epoch_indices(epoch):  # [steps, batch_size]: the example indices of each batch
         if shuffle:
-            d = d.shuffle(buffer_size, seed=_epoch_seed(seed, epoch),
-                          reshuffle_each_iteration=False)
-        d = d.batch(batch_size, drop_remainder=True)
-        if arrays is None:
-            return d.map(_as_float)
-        return d.map(lambda index: _as_float(*(tf.gather(t, index) for t in tensors)))
+            order = _block_permutation(num_examples, buffer_size, _epoch_key(seed, epoch))
+        else:
+            order = tf.range(num_examples, dtype=tf.int64)
+        return tf.reshape(order[:steps * batch_size], [steps, batch_size])
 
-    epoch_datasets = [one_epoch(e) for e in range(first_epoch, epochs)]
-    if len(epoch_datasets) == 1:
-        return epoch_datasets[0].prefetch(tf.data.AUTOTUNE)
-    choice = tf.data.Dataset.range(len(epoch_datasets)).flat_map(
-        lambda i: tf.data.Dataset.from_tensors(i).repeat(steps))
-    chained = tf.data.Dataset.choose_from_datasets(epoch_datasets, choice)
-    return chained.prefetch(tf.data.AUTOTUNE)
+    def gather(index):
+        return _as_float(*(tf.gather(t, index) for t in tensors))
+
+    return epoch_numbers.map(epoch_indices).unbatch().map(gather)
 
 
-def _epoch_seed(seed, epoch):
-    return (int(seed) * 1_000_003 + int(epoch) * 7_919 + 1) % _MAX_EPOCH_SEED
+def _epoch_key(seed, epoch):
+    """The stateless seed of one epoch: the pair (run seed, epoch)."""
+    return tf.stack([tf.constant(int(seed), tf.int64), tf.cast(epoch, tf.int64)])
+
+
+def _block_order(length, key, block):
+    """A uniform permutation of 0..length-1 (int64), drawn from (key, block) only."""
+    block_seed = tf.random.experimental.stateless_fold_in(key, tf.cast(block, tf.int64),
+                                                          alg=_RNG)
+    return tf.random.experimental.stateless_shuffle(
+        tf.range(length, dtype=tf.int64), block_seed, alg=_RNG)
+
+
+def _block_permutation(num_examples, block_size, key):
+    """0..num_examples-1 permuted within consecutive blocks of ``block_size``."""
+    full, rest = divmod(num_examples, block_size)
+    parts = []
+    if full == 1:
+        parts.append(_block_order(block_size, key, 0))
+    elif full > 1:
+        blocks = tf.map_fn(lambda b: b * block_size + _block_order(block_size, key, b),
+                           tf.range(full, dtype=tf.int64), fn_output_signature=tf.int64)
+        parts.append(tf.reshape(blocks, [full * block_size]))
+    if rest:
+        parts.append(full * block_size + _block_order(rest, key, full))
+    return tf.concat(parts, 0) if len(parts) > 1 else parts[0]
+
+
+def _permuted_blocks(ds, block_size, key):
+    """``ds`` batched into blocks of ``block_size``, each permuted as `_block_permutation` does."""
+    def permute(block_index, block):
+        length = tf.shape(tf.nest.flatten(block)[0], out_type=tf.int64)[0]
+        order = _block_order(length, key, block_index)
+        return tf.nest.map_structure(lambda t: tf.gather(t, order), block)
+
+    # Not `ds.enumerate()`: it adds a graph rewrite that runs again at every epoch's
+    # start (about 0.7 ms per epoch on 2 CPU cores, more than the permutation itself).
+    block_numbers = tf.data.Dataset.range(np.iinfo(np.int64).max)
+    return tf.data.Dataset.zip((block_numbers, ds.batch(block_size))).map(permute)
 
 
 def evaluation_batches(ds, *, batch_size, num_replicas):

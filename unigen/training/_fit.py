@@ -62,7 +62,9 @@ def fit(model, data, *, epochs=1, batch_size=128, strategy=None, seed=None,
             own convolution kernels are faster (see the docs page "Benchmarks").
         steps_per_execution: training steps per call into the compiled function.
         shuffle: reshuffle the data every epoch.
-        shuffle_buffer: shuffle buffer size (the whole data when smaller).
+        shuffle_buffer: the examples are shuffled within consecutive blocks of
+            this many (one block, a uniform permutation, when it holds the whole
+            data); a `tf.data.Dataset` holds one block in memory at a time.
         resume: resume from ``output_dir`` when it holds the same run; False
             deletes the run's files there (config, checkpoint, history, model,
             samples) and starts over.
@@ -101,6 +103,7 @@ def fit(model, data, *, epochs=1, batch_size=128, strategy=None, seed=None,
     epochs = _base._check_positive_int("epochs", epochs)
     batch_size = _base._check_positive_int("batch_size", batch_size)
     steps_per_execution = _base._check_positive_int("steps_per_execution", steps_per_execution)
+    shuffle_buffer = _base._check_positive_int("shuffle_buffer", shuffle_buffer)
     _setup.check_mixed_precision(mixed_precision)
     learning_rate = _setup.check_learning_rate(learning_rate)
     seed = _setup.check_seed(seed)
