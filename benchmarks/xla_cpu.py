@@ -89,6 +89,22 @@ def _bijector_grad_fns(bijector, x):
     return tf.function(grads), tf.function(grads, jit_compile=True)
 
 
+def _noise_cases(shape):
+    """One batch of Glow's dequantization noise from a `keras.random.SeedGenerator`,
+    drawn by `keras.random.uniform` and by `unigen._random.uniform` (the same values
+    outside XLA), plain and XLA."""
+    from unigen import _random
+
+    cases = {}
+    for label, draw in (("keras.random", keras.random.uniform),
+                        ("unigen._random", _random.uniform)):
+        generators = keras.random.SeedGenerator(0), keras.random.SeedGenerator(0)
+        fns = tuple(tf.function(lambda g=g, d=draw: [d(shape, seed=g)], jit_compile=jit)
+                    for g, jit in zip(generators, (False, True), strict=True))
+        cases[f"glow noise {'x'.join(map(str, shape))} by {label}"] = fns
+    return cases
+
+
 def _inputs_of(network, layer, x):
     """The tensor ``layer`` of the functional or sequential ``network`` sees for input ``x``."""
     return keras.Model(network.inputs, layer.input)(x)
@@ -134,6 +150,7 @@ def model_cases(mode="full"):
                     x = layer(x)
             from unigen.flows import ActNorm, AffineCoupling, InvertibleConv1x1, SplitPrior, Squeeze
 
+            out.update(_noise_cases((batch, h, h, c)))
             out[f"glow bijector squeeze {h}x{h}x{c}"] = _bijector_grad_fns(
                 Squeeze(), tf.random.stateless_normal([batch, h, h, c], seed=[1, 2]))
             for size, channels in ((h // 2, 4 * c), (h // 4, 8 * c)):
