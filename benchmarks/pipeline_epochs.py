@@ -27,7 +27,6 @@ Writes benchmarks/results/pipeline_epochs.json.
 
 import argparse
 import itertools
-import json
 import os
 import sys
 import time
@@ -141,12 +140,13 @@ def main():
     parser.add_argument("--epochs", default="10,100,1000,10000")
     parser.add_argument("--max-batches", type=int, default=20_000)
     parser.add_argument("--fit-epochs", type=int, default=1000, help="0 skips the fit figure")
-    parser.add_argument("--out", default=os.path.join(
-        os.path.dirname(os.path.abspath(__file__)), "results", "pipeline_epochs.json"))
+    parser.add_argument("--out", default=None,
+                        help="JSON file (default benchmarks/results/pipeline_epochs.json)")
     args = parser.parse_args()
-    from benchmarks.speed.timing import machine
+    from benchmarks import describe_machine, write_result
 
-    info = machine("cpu")
+    load_start = list(os.getloadavg())
+    info = describe_machine("cpu")
     x = _moons()
     impls = _implementations()
     result = {"command": " ".join(["python benchmarks/pipeline_epochs.py", *sys.argv[1:]]),
@@ -172,10 +172,8 @@ def main():
                   f" ({r['fit_cpu_seconds']:.1f} CPU), {1e3 * r['seconds_per_epoch']:.2f} ms/epoch,"
                   f" final loss {r['final_loss']:.3f}", flush=True)
     result["load_average_end"] = list(os.getloadavg())
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=2)
-    print(f"wrote {args.out}")
+    write_result("pipeline_epochs", result, out=args.out, load_average_start=load_start,
+                 machine_key="machine")
 
 
 if __name__ == "__main__":

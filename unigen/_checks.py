@@ -56,7 +56,10 @@ def image_shape(image_shape, event_shape=None, *, owner=None, hint=""):
     if len(ints) == 2:
         raise ValueError(f"{what}`{name}` must be (height, width, channels), got {shape!r}: "
                          f"for grey images add the channel axis, {(*ints, 1)!r}.{tail}")
-    if len(ints) != 3 or any(d < 1 or d != s for d, s in zip(ints, shape, strict=True)):
+    if len(ints) != 3:
+        raise ValueError(f"{what}`{name}` must be (height, width, channels), got {shape!r}."
+                         f"{tail}")
+    if any(d < 1 or d != s for d, s in zip(ints, shape, strict=True)):
         raise ValueError(f"{what}`{name}` must be (height, width, channels) of positive ints, "
                          f"got {shape!r}.{tail}")
     return ints

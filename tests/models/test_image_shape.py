@@ -28,7 +28,7 @@ def test_image_shape_accepts_three_positive_sizes_and_prefers_event_shape():
                r"images add the channel axis, \(28, 28, 1\)"),
     ((28, 28, 0), "positive ints"),
     ((2.5, 3, 1), "positive ints"),
-    ((1, 2, 3, 4), "positive ints"),
+    ((1, 2, 3, 4), r"must be \(height, width, channels\), got \(1, 2, 3, 4\)\.$"),
     ("abc", "of ints"),
     (None, "is required"),
 ])
