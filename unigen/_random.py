@@ -12,7 +12,7 @@ draws bit for bit what `keras.random` would draw (tested).
 Why not call `keras.random`: under XLA on a CPU, a ``tf.random.stateless_*``
 op with ``alg="auto_select"`` whose seed comes from a `SeedGenerator` updated in
 the same compiled step costs about 340 ns per number (17 ms for one 64 x 28 x
-28 batch of dequantization noise, 40 times the plain op), while the same op
+28 batch of dequantization noise, about 30 times the plain op), while the same op
 with ``alg="philox"`` costs what the plain op costs
 (``benchmarks/xla_cpu.py --models`` and ``docs/benchmarks.rst``). Under XLA the
 values differ from the plain path's with either choice (XLA has its own
