@@ -1,4 +1,4 @@
-"""Glow's coupling convolutions three ways: oneDNN convolution, im2col GEMM, shifted GEMM.
+"""Glow's coupling convolutions five ways: oneDNN convolution and four GEMM formulations.
 
     python benchmarks/glow_convs.py [--rounds 8]
 
@@ -12,9 +12,15 @@ channels: 14x14 and 7x7 after squeezing), computed as
 
 * ``conv``: ``tf.nn.conv2d`` (oneDNN's kernels on x86),
 * ``im2col``: ``tf.image.extract_patches`` then one GEMM with the reshaped filter,
-* ``shifted``: the k*k shifted slices of the padded input concatenated, then one GEMM.
+* ``shifted``: the k*k shifted slices of the padded input concatenated, then one GEMM,
+* ``gemm_in``: ``shifted`` with its gradients written by hand (`gemm_in`): the
+  filter gradient one GEMM with the shifted input, the input gradient one GEMM
+  then the k*k shifted slices summed (for thin inputs: 2 or 4 channels in),
+* ``gemm_out``: one 1x1 GEMM to k*k*C_out channels, then k*k shifted slices
+  summed, gradients by hand (`gemm_out`): both are one GEMM with the k*k
+  shifted copies of the output gradient (for thin outputs: 4 or 8 channels out).
 
-All three give the same gradients (checked to 1e-3 relative before timing).
+All five give the same gradients (checked to 1e-3 relative before timing).
 Timed with `benchmarks.speed.steps.interleave` (rounds in a fresh order, the
 plain first convolution repeated as an A/A control). Writes
 benchmarks/results/glow_convs.json.
@@ -33,13 +39,90 @@ from benchmarks import write_result
 from benchmarks.speed import steps as timing
 
 # (batch, height, width, channels in, channels out, kernel): Glow's coupling layers.
+_IMPLS = ("conv", "im2col", "shifted", "gemm_in", "gemm_out")
 SHAPES = {
     "14x14 3x3 2->64": (64, 14, 14, 2, 64, 3),
     "14x14 1x1 64->64": (64, 14, 14, 64, 64, 1),
     "14x14 3x3 64->4": (64, 14, 14, 64, 4, 3),
     "7x7 3x3 4->64": (64, 7, 7, 4, 64, 3),
     "7x7 3x3 64->8": (64, 7, 7, 64, 8, 3),
+    "14x14 3x3 2->4": (64, 14, 14, 2, 4, 3),  # the split prior's convolution
 }
+
+
+def _offsets(k):
+    return [(i, j) for i in range(k) for j in range(k)]
+
+
+def _shifted_copies(x, k, sign):
+    """[B, H, W, k*k*C]: copy (i, j) holds x at (h + sign*(i - k//2), w + sign*(j - k//2)),
+    zero outside the image ("SAME" padding)."""
+    height, width, r = x.shape[1], x.shape[2], k // 2
+    padded = tf.pad(x, [[0, 0], [r, r], [r, r], [0, 0]])
+    starts = [(i, j) if sign > 0 else (2 * r - i, 2 * r - j) for i, j in _offsets(k)]
+    copies = [padded[:, a:a + height, b:b + width, :] for a, b in starts]
+    return tf.concat(copies, axis=-1)
+
+
+def _sum_shifted(z, k, sign, channels):
+    """The adjoint of `_shifted_copies` with the opposite sign:
+    out[p] = sum over copies c of z[p + sign*offset_c, channels of c]."""
+    height, width, r = z.shape[1], z.shape[2], k // 2
+    padded = tf.pad(z, [[0, 0], [r, r], [r, r], [0, 0]])
+    terms = []
+    for c, (i, j) in enumerate(_offsets(k)):
+        a, b = (i, j) if sign > 0 else (2 * r - i, 2 * r - j)
+        terms.append(padded[:, a:a + height, b:b + width, c * channels:(c + 1) * channels])
+    return tf.add_n(terms)
+
+
+def gemm_in(x, kernel):
+    """conv2d(x, kernel, SAME) as [B*H*W, k*k*C_in] x [k*k*C_in, C_out], gradients by hand.
+
+    y = S(x) W with S the k*k shifted copies of x; dW = S(x)^T dy and
+    dx = S^T(dy W^T), S^T summing the shifted slices back.
+    """
+    k, c_in, c_out = kernel.shape[0], kernel.shape[2], kernel.shape[3]
+
+    @tf.custom_gradient
+    def conv(x, kernel):
+        copies = tf.reshape(_shifted_copies(x, k, +1), [-1, k * k * c_in])
+        matrix = tf.reshape(kernel, [k * k * c_in, c_out])
+        y = tf.reshape(tf.matmul(copies, matrix), [-1, x.shape[1], x.shape[2], c_out])
+
+        def grad(dy):
+            dy2 = tf.reshape(dy, [-1, c_out])
+            d_kernel = tf.reshape(tf.matmul(copies, dy2, transpose_a=True), kernel.shape)
+            d_copies = tf.reshape(tf.matmul(dy2, matrix, transpose_b=True),
+                                  [-1, x.shape[1], x.shape[2], k * k * c_in])
+            return _sum_shifted(d_copies, k, -1, c_in), d_kernel
+        return y, grad
+    return conv(x, kernel)
+
+
+def gemm_out(x, kernel):
+    """conv2d(x, kernel, SAME) as z = x V ([B*H*W, C_in] x [C_in, k*k*C_out]), then
+    y[p] = sum over taps c of z[p + offset_c, c]; gradients by hand.
+
+    With D = the k*k oppositely shifted copies of dy: dx = D V^T and dV = x^T D,
+    so both gradients are one GEMM with k*k*C_out columns instead of C_out.
+    """
+    k, c_in, c_out = kernel.shape[0], kernel.shape[2], kernel.shape[3]
+
+    @tf.custom_gradient
+    def conv(x, kernel):
+        matrix = tf.reshape(tf.transpose(kernel, [2, 0, 1, 3]), [c_in, k * k * c_out])
+        flat = tf.reshape(x, [-1, c_in])
+        z = tf.reshape(tf.matmul(flat, matrix), [-1, x.shape[1], x.shape[2], k * k * c_out])
+        y = _sum_shifted(z, k, +1, c_out)
+
+        def grad(dy):
+            d_z = tf.reshape(_shifted_copies(dy, k, -1), [-1, k * k * c_out])
+            dx = tf.reshape(tf.matmul(d_z, matrix, transpose_b=True), tf.shape(x))
+            d_matrix = tf.matmul(flat, d_z, transpose_a=True)
+            return dx, tf.transpose(tf.reshape(d_matrix, [c_in, k, k, c_out]), [1, 2, 0, 3])
+        return y, grad
+    return conv(x, kernel)
 
 
 def _as_gemm(patches, kernel, shape):
@@ -79,7 +162,9 @@ def implementations(shape):
         return grads
 
     fns = {name: gradient_of(f) for name, f in
-           (("conv", conv), ("im2col", im2col), ("shifted", shifted))}
+           (("conv", conv), ("im2col", im2col), ("shifted", shifted),
+            ("gemm_in", lambda x: gemm_in(x, kernel)),
+            ("gemm_out", lambda x: gemm_out(x, kernel)))}
     reference = fns["conv"]()
     for name, fn in fns.items():
         for got, want in zip(fn(), reference, strict=True):
@@ -106,18 +191,20 @@ def main():
            "load_average_start": load_start, "load_average_rounds": result["load_average"],
            "aa_control": result["control"], "cases": {}}
     for label in SHAPES:
-        entry = {impl: 1000 * result["contenders"][f"{label} {impl}"]["step_seconds_median"]
-                 for impl in ("conv", "im2col", "shifted")}
-        for impl in ("im2col", "shifted"):
+        times = {impl: result["contenders"][f"{label} {impl}"] for impl in _IMPLS}
+        entry = {impl: 1000 * t["step_seconds_median"] for impl, t in times.items()}
+        entry["cpu_ms"] = {impl: 1000 * t["cpu_step_seconds_median"] for impl, t in times.items()}
+        line = f"{label:18s} conv {entry['cpu_ms']['conv']:6.2f} CPU ms"
+        for impl in _IMPLS[1:]:
             entry[f"{impl}_speed_vs_conv"] = timing.compare(
                 result, f"{label} {impl}", f"{label} conv")
+            entry[f"{impl}_cpu_speed_vs_conv"] = cpu = timing.compare(
+                result, f"{label} {impl}", f"{label} conv", clock="cpu")
+            line += f"  {impl} {entry['cpu_ms'][impl]:6.2f} ({cpu['median']:.2f}x)"
         out["cases"][label] = entry
-        print(f"{label:18s} conv {entry['conv']:7.2f} ms  im2col {entry['im2col']:7.2f} ms "
-              f"({entry['im2col_speed_vs_conv']['median']:.2f}x, "
-              f"{entry['im2col_speed_vs_conv']['verdict']})  shifted {entry['shifted']:7.2f} ms "
-              f"({entry['shifted_speed_vs_conv']['median']:.2f}x, "
-              f"{entry['shifted_speed_vs_conv']['verdict']})")
-    print(f"load average {min(result['load_average']):.2f} to {max(result['load_average']):.2f}")
+        print(line)
+    print(f"load average {min(result['load_average']):.2f} to {max(result['load_average']):.2f}; "
+          "ratios are conv time / other time per round, in process CPU time")
     write_result("glow_convs", out, out=args.out, load_average_start=load_start)
 
 
