@@ -154,7 +154,7 @@ def _check_names(parser, args):
     own = args.command == "compare" and (os.path.isdir(args.data) or (
         args.data.endswith(".npz") and os.path.isfile(args.data)))
     if args.data not in datasets and not own:
-        parser.error(f"--data: unknown dataset {args.data!r}; available: {', '.join(datasets)}")
+        parser.error(_data_error(args.command, args.data, datasets))
     models = unigen.models.available()
     names = [args.model] if args.command == "train" else [
         m.strip() for m in args.models.split(",") if m.strip() and not m.strip().endswith(".keras")]
@@ -162,6 +162,22 @@ def _check_names(parser, args):
         if name.lower().replace("-", "_") not in models:  # as unigen.models.create reads it
             flag = "--model" if args.command == "train" else "--models"
             parser.error(f"{flag}: unknown model {name!r}; available: {', '.join(models)}")
+
+
+def _data_error(command, data, datasets):
+    """What is wrong with ``--data``, and what it accepts."""
+    names = f"registered datasets: {', '.join(datasets)}"
+    if not (data.endswith(".npz") or os.sep in data or os.path.exists(data)):
+        return f"--data: unknown dataset {data!r}; {names}"
+    if command == "train":
+        return (f"--data: `unigen train` takes a registered dataset, not a path ({data!r}); "
+                f"compare models on your own images with `unigen compare --data {data}`; "
+                f"{names}")
+    if os.path.isfile(data):
+        return (f"--data: {data!r} is a file but not a .npz archive; give a .npz of uint8 "
+                f"[n, h, w(, c)] images or a folder of PNGs")
+    return (f"--data: no file or folder {data!r} (looked in {os.getcwd()}); give an existing "
+            f".npz of uint8 [n, h, w(, c)] images or a folder of PNGs, or one of the {names}")
 
 
 def _train(args):

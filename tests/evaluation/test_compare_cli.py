@@ -113,7 +113,25 @@ def test_unigen_compare_on_own_unlabelled_images(tmp_path, monkeypatch, capsys):
 
 
 def test_unigen_compare_rejects_a_missing_path(tmp_path, capsys):
+    missing = str(tmp_path / "nope.npz")
     with pytest.raises(SystemExit):
-        main(["compare", "--data", str(tmp_path / "nope.npz"), "--models", "gaussian",
+        main(["compare", "--data", missing, "--models", "gaussian",
               "--out", str(tmp_path), "--quick"])
-    assert "unknown dataset" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"no file or folder {missing!r}" in err and "folder of PNGs" in err
+
+
+def test_unigen_data_errors_name_the_problem(tmp_path, capsys):
+    not_npz = tmp_path / "images.txt"
+    not_npz.write_text("x")
+    cases = [(["compare", "--data", "digitz"], "unknown dataset 'digitz'"),
+             (["compare", "--data", str(not_npz)], "is a file but not a .npz archive"),
+             (["train", "--model", "vae", "--data", str(tmp_path / "mine.npz")],
+              "`unigen train` takes a registered dataset")]
+    for argv, message in cases:
+        rest = ["--models", "gaussian"] if argv[0] == "compare" else []
+        with pytest.raises(SystemExit) as exc:
+            main([*argv, *rest, "--out", str(tmp_path / "out")])
+        assert exc.value.code == 2
+        err = capsys.readouterr().err
+        assert message in err, err
