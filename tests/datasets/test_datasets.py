@@ -110,8 +110,12 @@ def test_mode_arrays():
 
 
 def test_unknown_name_and_split():
-    with pytest.raises(ValueError, match=r"Available: digits, .*, fashion_mnist, "):
+    with pytest.raises(ValueError, match=r"Available: digits, .*, fashion_mnist, ") as err:
         datasets.load("cifar10")
+    assert "file path" not in str(err.value)
+    with pytest.raises(ValueError, match=r"looks like a file path.*unigen compare --data "
+                                         r"my/images\.npz"):
+        datasets.load("my/images.npz")
     with pytest.raises(ValueError, match="'train', 'validation', 'test'"):
         datasets.as_numpy("digits", "valid")
     with pytest.raises(ValueError, match="no labels"):

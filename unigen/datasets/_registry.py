@@ -261,8 +261,14 @@ def _entry(name):
         )
     key = name.strip().lower().replace("-", "_")
     if key not in _REGISTRY:
+        hint = ""
+        if name.endswith(".npz") or "/" in name or "\\" in name:
+            hint = (" It looks like a file path: `unigen.datasets` reads registered datasets "
+                    "only; pass your own images as a NumPy array (or a tf.data.Dataset), "
+                    "or compare models on a .npz or PNG folder with "
+                    f"`unigen compare --data {name}`.")
         raise ValueError(
-            f"Unknown dataset `name`={name!r}. Available: {', '.join(available())}."
+            f"Unknown dataset `name`={name!r}. Available: {', '.join(available())}.{hint}"
         )
     return _REGISTRY[key]
 
