@@ -37,7 +37,7 @@ run unless named in ``--only``) and the domain classifier is trained on the
 first 4,000 images of ``fashion_mnist_domains`` (2 epochs); results go to
 ``translation_fashion_mnist.json`` and figures to ``fashion_mnist_*.png``.
 
-Time on the shared 2-core machine: about 6 minutes (--quick: about 2).
+Time on the shared 2-core machine: 87 s at low load, about 6 minutes loaded (--quick: about 2).
 """
 
 import argparse

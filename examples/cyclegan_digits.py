@@ -13,7 +13,7 @@ grid ``translation.png`` with rows input | translated | true target (domain a
 to b, then b to a). Any other two-domain set works with --data, e.g.
 ``digits_rotated`` or ``fashion_mnist_thickened``. The identity term is off by
 default (--identity-weight 0): it asks G(b) = b, which an inversion contradicts
-(benchmarks/translation.py: test error 0.115 without it, 0.347 with weight 5).
+(benchmarks/translation.py: test error 0.118 without it, 0.346 with weight 5).
 
 Time on 2 CPU cores: --smoke about 20 s; 30 epochs about 2 minutes.
 """
@@ -55,8 +55,10 @@ def main():
 
     count = 32 if args.smoke else None
     scores = translation_scores(model, args.data, "test", num_examples=count)
+    print(f"test images scored: {int(scores['num_images'])}")
     for key, value in scores.items():
-        print(f"{key:>16}: {value:.4f}")
+        if key != "num_images" and not key.endswith("_stderr"):
+            print(f"{key:>16}: {value:.4f} ± {scores[key + '_stderr']:.4f}")
 
     test = unigen.datasets.as_numpy(args.data, "test")[:8]
     truth = unigen.datasets.true_targets(args.data, "test")[:8]

@@ -50,10 +50,12 @@ def main():
 
     scores = translation_scores(model, "digits_domains", "test",
                                 num_examples=32 if args.smoke else None)
-    for name, error in zip(domains, scores["error_per_domain"], strict=True):
-        print(f"error into {name:>9}: {error:.4f}")
+    print(f"test images scored: {int(scores['num_images'])}")
+    for name, error, stderr in zip(domains, scores["error_per_domain"],
+                                   scores["error_per_domain_stderr"], strict=True):
+        print(f"error into {name:>9}: {error:.4f} ± {stderr:.4f}")
     for key in ("error", "cycle_error", "identity_error"):
-        print(f"{key:>19}: {scores[key]:.4f}")
+        print(f"{key:>19}: {scores[key]:.4f} ± {scores[key + '_stderr']:.4f}")
 
     test = unigen.datasets.as_numpy("digits_domains", "test")[:8]
     rows = [test] + [np.asarray(model.translate(test, k)) for k in range(len(domains))]
