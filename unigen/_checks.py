@@ -6,6 +6,7 @@ and the keyword options of ``sample`` / ``log_prob`` (``seed``,
 bad argument the same way, before any work is done.
 """
 
+import difflib
 import inspect
 import math
 
@@ -14,8 +15,9 @@ import tensorflow as tf
 
 from unigen import _seeding, errors
 
-__all__ = ["AUTO_LEVELS", "IMAGE_LEVELS", "InputChecksMixin", "check_positive_int",
-           "hook_options", "image_shape", "resolve_num_levels"]
+__all__ = ["AUTO_LEVELS", "IMAGE_LEVELS", "InputChecksMixin", "check_bool", "check_finite",
+           "check_positive_int", "check_widths", "hook_options", "image_shape",
+           "resolve_num_levels", "unknown_options_message"]
 
 #: Levels of 8-bit images, 0..255: what a model of images assumes unless told otherwise.
 IMAGE_LEVELS = 256
@@ -29,6 +31,48 @@ def check_positive_int(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"`{name}` must be a positive int, got {value!r}.")
     return int(value)
+
+
+def check_bool(name, value):
+    """``value`` as a bool; raises TypeError naming ``name`` unless it is True or False.
+
+    A string such as ``"no"`` is truthy, so accepting any value would silently
+    do the opposite of what was meant.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{name}` must be True or False, got {value!r}.")
+    return bool(value)
+
+
+def check_widths(name, values):
+    """``values`` (layer widths) as a non-empty list of positive ints, else ValueError."""
+    try:
+        widths = [int(v) for v in values]
+        ok = bool(widths) and all(w >= 1 and w == v for w, v in zip(widths, values,
+                                                                     strict=True))
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"`{name}` must list positive layer widths, for example (128, 128); "
+                         f"got {values!r}.")
+    return widths
+
+
+def check_finite(x, what="The data"):
+    """Raises `DataError` when the float array ``x`` holds NaN or infinite values.
+
+    ``what`` names the data in the message (for example "`data`").
+    """
+    x = np.asarray(x)
+    if np.issubdtype(x.dtype, np.floating) and not np.all(np.isfinite(x)):
+        bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
+        rows = int(np.count_nonzero(~np.isfinite(x).reshape(len(x), -1).all(axis=1))) \
+            if x.ndim else 1
+        raise errors.DataError(
+            f"{what} contain {bad} NaN or infinite value(s), in {rows} example(s). Remove "
+            f"or impute them first, for example keep x[np.isfinite(x).reshape(len(x), "
+            f"-1).all(axis=1)]."
+        )
 
 
 def image_shape(image_shape, event_shape=None, *, owner=None, hint=""):
@@ -63,6 +107,31 @@ def image_shape(image_shape, event_shape=None, *, owner=None, hint=""):
         raise ValueError(f"{what}`{name}` must be (height, width, channels) of positive ints, "
                          f"got {shape!r}.{tail}")
     return ints
+
+
+def unknown_options_message(model_class, kwargs):
+    """The message for keyword arguments that no constructor of ``model_class`` takes.
+
+    Names the unknown ones, a close match where there is one, and every option
+    of the constructors from ``model_class`` up to `unigen.GenerativeModel`.
+    """
+    options = {"name", "dtype", "trainable"}
+    for klass in model_class.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None or klass.__module__.split(".")[0] != "unigen":
+            continue
+        options |= {p.name for p in inspect.signature(init).parameters.values()
+                    if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "self"}
+    unknown = sorted(set(kwargs) - options) or sorted(kwargs)
+    hints = []
+    for key in unknown:
+        close = difflib.get_close_matches(key, options, n=1)
+        if close:
+            hints.append(f"`{key}` -> `{close[0]}`?")
+    hint = f" Did you mean: {', '.join(hints)}" if hints else ""
+    return (f"{model_class.__name__} got unknown keyword argument(s) "
+            f"{', '.join(f'`{k}`' for k in unknown)}.{hint} It takes: "
+            f"{', '.join(sorted(options))}.")
 
 
 def hook_options(hook):
@@ -129,12 +198,7 @@ class InputChecksMixin:
         self._validate_shape(tuple(x.shape))
         if x.shape[0] == 0:
             raise errors.DataError("The batch is empty (0 examples).")
-        if np.issubdtype(x.dtype, np.floating) and not np.all(np.isfinite(x)):
-            bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
-            raise errors.DataError(
-                f"The data contain {bad} NaN or infinite value(s). Remove or impute "
-                f"them before training (for example x[np.isfinite(x).all(axis=...)])."
-            )
+        check_finite(x)
         if self.num_levels is not None:
             self._validate_levels(x)
         elif x.dtype == np.uint8:

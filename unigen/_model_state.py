@@ -116,6 +116,14 @@ class ModelStateMixin:
         """
         if optimizer is None:
             optimizer = self._default_optimizer(learning_rate)
+        elif not isinstance(optimizer, keras.optimizers.Optimizer):
+            try:
+                optimizer = keras.optimizers.get(optimizer)
+            except ValueError:
+                raise ValueError(
+                    f"`optimizer` must be a keras.optimizers.Optimizer (for example "
+                    f"keras.optimizers.SGD(1e-2)), a Keras optimizer name such as 'sgd' or "
+                    f"'rmsprop', or None for Adam(learning_rate); got {optimizer!r}.") from None
         rate = getattr(self, "discriminator_learning_rate", None) or learning_rate
         self.compile(optimizer, critic_optimizer=lambda: _adam(rate, beta_1=0.5),
                      **compile_kwargs)

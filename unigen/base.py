@@ -58,6 +58,7 @@ from unigen._checks import (
     check_positive_int,
     hook_options,
     resolve_num_levels,
+    unknown_options_message,
 )
 from unigen._model_state import LatentDecoder, ModelStateMixin
 from unigen.training._distribute import scale_loss_for_replicas
@@ -70,6 +71,8 @@ def _as_event_shape(event_shape):
         if isinstance(event_shape, str):
             raise TypeError
         shape = tuple(int(d) for d in event_shape)
+        if shape != tuple(event_shape):  # (2.5,) is not (2,)
+            raise ValueError
     except (TypeError, ValueError):
         raise ValueError(
             f"`event_shape` must be a tuple of positive ints such as (8, 8, 1) or "
@@ -152,7 +155,12 @@ class GenerativeModel(InputChecksMixin, ModelStateMixin, keras.Model):
         self._precision_policy = (keras.config.dtype_policy() if dtype is None
                                   else keras.dtype_policies.get(dtype))
         # Densities and losses are computed by the model itself: always float32.
-        super().__init__(dtype="float32", **kwargs)
+        try:
+            super().__init__(dtype="float32", **kwargs)
+        except ValueError as err:  # Keras names the keys but not the options there are
+            if "Unrecognized keyword arguments" not in str(err):
+                raise
+            raise TypeError(unknown_options_message(type(self), kwargs)) from None
         self.event_shape = _as_event_shape(event_shape)
         self.num_levels = resolve_num_levels(num_levels, self.event_shape, type(self))
         self.seed = _seeding.check_seed(seed)

@@ -18,10 +18,11 @@ from unigen import evaluation as ev
 class _Replay:
     """Plays back a fixed array of images (a stand-in for a model)."""
 
-    has_log_prob, num_levels, event_shape = False, 17, (8, 8, 1)
+    has_log_prob, num_levels = False, 17
 
     def __init__(self, images):
         self.images = np.asarray(images, np.float32)
+        self.event_shape = self.images.shape[1:]  # unigen.evaluate checks it against the data
 
     def sample(self, n, seed=None):
         return np.resize(self.images, (n, *self.images.shape[1:]))

@@ -46,9 +46,16 @@ def _read_pngs(folder):
 
     names = sorted(n for n in os.listdir(folder) if n.lower().endswith(".png"))
     if not names:
-        raise ValueError(f"--data: the folder {folder!r} holds no .png files.")
-    images = [tf.io.decode_png(tf.io.read_file(os.path.join(folder, n))).numpy()
-              for n in names]
+        raise ValueError(f"--data: the folder {folder!r} holds no .png files; put your "
+                         f"images there as PNG files (one size), or give a .npz of uint8 "
+                         f"[n, height, width(, channels)] images.")
+    images = []
+    for n in names:
+        try:
+            images.append(tf.io.decode_png(tf.io.read_file(os.path.join(folder, n))).numpy())
+        except tf.errors.OpError:
+            raise ValueError(f"--data: {os.path.join(folder, n)!r} is not a readable PNG "
+                             f"image; remove it from the folder or re-save it as PNG.") from None
     shapes = {im.shape for im in images}
     if len(shapes) > 1:
         raise ValueError(f"--data: the PNG files in {folder!r} must all have one size and "
@@ -57,8 +64,13 @@ def _read_pngs(folder):
 
 
 def _read_npz(path):
-    with np.load(path) as data:
-        arrays = {k: data[k] for k in data.files}
+    try:
+        with np.load(path) as data:
+            arrays = {k: data[k] for k in data.files}
+    except (OSError, ValueError, EOFError) as err:  # np.load's errors for a non-.npz file
+        raise ValueError(f"--data: {path!r} is not a readable .npz archive ({type(err).__name__}"
+                         f"); write your images with np.savez(path, x=images), uint8 "
+                         f"[n, height, width(, channels)].") from None
     if {"train", "test"} <= set(arrays):
         return arrays
     for key in ("x", "images", "arr_0"):

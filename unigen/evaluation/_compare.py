@@ -6,10 +6,12 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from unigen import _checks
 from unigen.evaluation._evaluate import (
     _MODEL_ONLY,
     EvaluationData,
     _check_metrics,
+    check_model,
     evaluate,
     floor_scores,
 )
@@ -105,6 +107,10 @@ def compare(models, data, *, output_dir=None, metrics=None, references=True, dat
         data, dataset=dataset, train=train, validation=validation, features=features,
         cache_dir=cache_dir, seed=seed, verbose=1 if verbose is None else verbose,
         inception_weights=inception_weights)
+    for name, model in models.items():  # every model, before any is scored
+        check_model(model, ctx, name)
+    if num_samples is not None:
+        num_samples = _checks.check_positive_int("num_samples", num_samples)
     verbose = ctx.verbose if verbose is None else verbose
     if ctx.info is not None and ctx.info.kind == "sequence":  # token data: own metrics
         from unigen.evaluation._sequence_compare import compare_sequences

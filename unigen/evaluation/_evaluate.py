@@ -3,6 +3,7 @@
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from unigen import _checks, errors
 from unigen.evaluation import _class_scores, _metrics, _translation
 from unigen.evaluation._likelihood import estimators, likelihood
 
@@ -107,6 +108,7 @@ class EvaluationData:
             data = datasets.as_numpy(data, "test", with_labels=datasets.info(data).num_classes
                                      is not None)
         self.x, self.y = _to_numpy(data)
+        _check_held_out(self.x, "`data`")
         if dataset is None:
             dataset = _match_dataset(self.x)
         self.dataset, self.seed, self.cache_dir = dataset, seed, cache_dir
@@ -119,6 +121,10 @@ class EvaluationData:
             validation = datasets.as_numpy(dataset, "validation")
         self.train_x, self.train_y = (None, None) if train is None else _to_numpy(train)
         self.validation = None if validation is None else _to_numpy(validation)[0]
+        if self.train_x is not None:
+            _check_held_out(self.train_x, "`train`")
+        if self.validation is not None:
+            _check_held_out(self.validation, "`validation`")
         self.is_image = self.x.ndim == 4
         if num_levels is None:
             num_levels = self.info.num_levels if self.info else (
@@ -226,6 +232,37 @@ class EvaluationData:
     def num_samples(self):
         ref = self.reference_samples()
         return len(ref) if ref is not None else len(self.x)
+
+
+def _check_held_out(x, what):
+    """Numeric, at least one example, finite: checked before any scoring."""
+    from unigen.datasets._loading import _as_numeric
+
+    _checks.check_finite(_as_numeric(x, what.strip("`")), what)
+
+
+def check_model(model, ctx, name=None):
+    """Raises before any scoring when ``model`` cannot be scored on ``ctx``'s data.
+
+    A model must have ``sample`` or ``log_prob``, and a model with an
+    ``event_shape`` must model examples of the data's shape.
+    """
+    label = "`model`" if name is None else f"`models[{name!r}]`"
+    if not (callable(getattr(model, "sample", None)) or callable(getattr(model, "log_prob",
+                                                                         None))):
+        hint = ""
+        if isinstance(model, str):
+            hint = (" To score a saved model, load it first: unigen.load(path); to build one "
+                    "by name, unigen.models.create(name, ...) and train it with unigen.fit.")
+        raise TypeError(f"{label} must be a unigen model (or an object with sample(n, seed=) "
+                        f"and log_prob(x)), got {type(model).__name__} {model!r:.60}.{hint}")
+    shape = getattr(model, "event_shape", None)
+    if shape is not None and tuple(shape) != tuple(ctx.x.shape[1:]):
+        raise errors.DataError(
+            f"{label} ({type(model).__name__}) models examples of shape {tuple(shape)}, but "
+            f"the data's examples have shape {tuple(ctx.x.shape[1:])}. Score the model on "
+            f"data of its own shape, or train a model built with "
+            f"event_shape={tuple(ctx.x.shape[1:])}.")
 
 
 def _check_metrics(metrics, ctx):
@@ -393,6 +430,10 @@ def evaluate(model, data, metrics=None, *, dataset=None, train=None, validation=
         data, dataset=dataset, train=train, validation=validation, features=features,
         cache_dir=cache_dir, seed=seed, verbose=1 if verbose is None else verbose,
         inception_weights=inception_weights)
+    if model is not None or samples is None:  # precomputed samples need no model
+        check_model(model, ctx)
+    if num_samples is not None:
+        num_samples = _checks.check_positive_int("num_samples", num_samples)
     if ctx.info is not None and ctx.info.kind == "sequence":  # token data: own metrics
         from unigen.evaluation._sequence_compare import evaluate_sequences
 

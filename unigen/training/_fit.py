@@ -8,9 +8,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from unigen import _checks, errors
+
 # `unigen.base` imports this package (replica scaling), so its names are looked up at call time.
 from unigen import base as _base
-from unigen import errors
 from unigen.training import _data, _quiet, _runconfig, _rundir, _setup
 from unigen.training._distribute import get_strategy, is_chief, resolve_jit_compile
 from unigen.training.callbacks import RunWriter, StopOnNonFinite
@@ -104,6 +105,12 @@ def fit(model, data, *, epochs=1, batch_size=128, strategy=None, seed=None,
     batch_size = _base._check_positive_int("batch_size", batch_size)
     steps_per_execution = _base._check_positive_int("steps_per_execution", steps_per_execution)
     shuffle_buffer = _base._check_positive_int("shuffle_buffer", shuffle_buffer)
+    sample_every_epoch = _setup.check_sample_every_epoch(sample_every_epoch)
+    resume = _checks.check_bool("resume", resume)
+    shuffle = _checks.check_bool("shuffle", shuffle)
+    tensorboard = _checks.check_bool("tensorboard", tensorboard)
+    verbose = _setup.check_verbose(verbose)
+    callbacks = _setup.check_callbacks(callbacks)
     _setup.check_mixed_precision(mixed_precision)
     learning_rate = _setup.check_learning_rate(learning_rate)
     seed = _setup.check_seed(seed)
@@ -130,7 +137,7 @@ def fit(model, data, *, epochs=1, batch_size=128, strategy=None, seed=None,
             lock = _rundir.RunLock(output_dir)
     options = dict(
         epochs=epochs, batch_size=batch_size, seed=seed, output_dir=output_dir,
-        callbacks=list(callbacks), validation_data=validation_data,
+        callbacks=callbacks, validation_data=validation_data,
         learning_rate=learning_rate, optimizer=optimizer, jit_compile=jit_compile,
         steps_per_execution=steps_per_execution, shuffle=shuffle,
         shuffle_buffer=shuffle_buffer, resume=resume, tensorboard=tensorboard,
@@ -208,7 +215,7 @@ def _prepare_data(model, data, validation_data, batch_size, replicas):
     """The training dataset, its first batch and size, and validation batches."""
     train = _data.to_dataset(data, event_rank=len(model.event_shape))
     first = _data.first_batch(train, batch_size)
-    _setup.check_first_batch(model, first, "data")
+    _setup.check_data(model, data, first, "data")
     num_examples = _data.count(train)
     if num_examples < batch_size:
         raise errors.DataError(
@@ -219,8 +226,8 @@ def _prepare_data(model, data, validation_data, batch_size, replicas):
     if validation_data is not None:
         val = _data.to_dataset(validation_data, event_rank=len(model.event_shape),
                                split="validation", what="validation_data")
-        _setup.check_first_batch(
-            model, _data.first_batch(val, batch_size, "validation_data"), "validation_data")
+        _setup.check_data(model, validation_data,
+                          _data.first_batch(val, batch_size, "validation_data"), "validation_data")
         val = _data.evaluation_batches(val, batch_size=batch_size, num_replicas=replicas)
     return train, first, num_examples, val
 

@@ -50,7 +50,45 @@ def check_mixed_precision(mixed_precision):
         )
 
 
+def check_verbose(verbose):
+    if isinstance(verbose, bool) or verbose not in ("auto", 0, 1, 2):
+        raise ValueError(f'`verbose` must be "auto", 0 (silent), 1 (progress bar) or 2 '
+                         f"(one line per epoch), got {verbose!r}.")
+    return verbose
+
+
+def check_sample_every_epoch(value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"`sample_every_epoch` must be an int >= 0 (samples in each epoch's "
+                         f"PNG grid; 0 turns the grid off), got {value!r}.")
+    return int(value)
+
+
+def check_callbacks(callbacks):
+    """``callbacks`` as a list of `keras.callbacks.Callback`."""
+    if isinstance(callbacks, keras.callbacks.Callback):
+        raise TypeError(f"`callbacks` must be a list of Keras callbacks, got one "
+                        f"{type(callbacks).__name__}; wrap it in a list: callbacks=[callback].")
+    try:
+        callbacks = list(callbacks)
+    except TypeError:
+        raise TypeError(f"`callbacks` must be a list of keras.callbacks.Callback, got "
+                        f"{callbacks!r}.") from None
+    bad = [c for c in callbacks if not isinstance(c, keras.callbacks.Callback)]
+    if bad:
+        raise TypeError(f"`callbacks` must hold keras.callbacks.Callback objects, got "
+                        f"{bad[0]!r} ({type(bad[0]).__name__}); for a function, wrap it in "
+                        f"keras.callbacks.LambdaCallback(on_epoch_end=...).")
+    return callbacks
+
+
 def build_in_scope(model, strategy, mixed_precision=None):
+    if isinstance(model, type) and issubclass(model, _base.GenerativeModel):
+        name = model.__name__
+        raise TypeError(
+            f"`model` is the class {name}, not a model: pass an instance, "
+            f"{name}(event_shape=...), or a zero-argument factory, lambda: {name}(...)."
+        )
     if not isinstance(model, keras.Model) and callable(model):
         policy = mixed_precision or keras.config.dtype_policy()
         # The networks take the policy in force when they are created and
@@ -88,6 +126,19 @@ def build_in_scope(model, strategy, mixed_precision=None):
             model._distribute_strategy = strategy
         model._ensure_built()
     return model
+
+
+def check_data(model, data, first, what):
+    """Checks ``data`` against ``model`` before any training; raises `DataError`.
+
+    Arrays in memory (an array, a list, a pair ``(x, y)``) are checked whole: a
+    NaN or an out-of-range level past the first batch would otherwise show up
+    only as a diverged loss after training time was spent. A dataset name (a
+    built-in, checked by its tests) or a `tf.data.Dataset` (possibly larger
+    than memory) is checked on its first batch ``first``.
+    """
+    arrays = None if isinstance(data, str) else _data.in_memory(data)
+    check_first_batch(model, first if arrays is None else arrays[0], what)
 
 
 def check_first_batch(model, batch, what):

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from unigen import _checks
 from unigen.flows import MADE
 from unigen.models.autoregressive._base import AutoregressiveModel
 
@@ -44,9 +45,7 @@ class CategoricalMADE(AutoregressiveModel):
     def __init__(self, event_shape, num_levels="auto", hidden_units=(512, 512),
                  ordering="natural", **kwargs):
         super().__init__(event_shape, num_levels=num_levels, **kwargs)
-        self.hidden_units = [int(u) for u in hidden_units]
-        if not self.hidden_units or min(self.hidden_units) < 1:
-            raise ValueError(f"`hidden_units` must list positive widths, got {hidden_units!r}.")
+        self.hidden_units = _checks.check_widths("hidden_units", hidden_units)
         self.ordering = _check_ordering(ordering, self.event_size, self.seed)
         self._inverse_ordering = np.argsort(self.ordering).astype("int32")
         self.made = MADE(self.hidden_units, params_per_dim=self.num_levels, seed=self.seed,

@@ -140,6 +140,11 @@ class DDPM(DDPMTrainingMixin, DDPMSamplingMixin, GenerativeModel):
                                      ("schedule", schedule, sch.SCHEDULES)):
             if value not in allowed:
                 raise ValueError(f"`{name}` must be one of {list(allowed)}, got {value!r}.")
+        if len(self.event_shape) not in (1, 3):
+            raise ValueError(
+                f"DDPM models vectors (D,) or images (H, W, C), got event_shape="
+                f"{self.event_shape}: for grey images add the channel axis, "
+                f"{(*self.event_shape, 1)}; flatten other data to (D,).")
         image = len(self.event_shape) == 3
         architecture = architecture or ("unet" if image else "mlp")
         if architecture not in _ARCHITECTURES:

@@ -101,7 +101,7 @@ class RealNVP(FlowModel):
     def __init__(self, event_shape, num_couplings=8, hidden=64, levels=2,
                  steps_per_level=4, num_levels="auto", **kwargs):
         super().__init__(event_shape, num_levels=num_levels, **kwargs)
-        self.num_couplings = int(num_couplings)
+        self.num_couplings = _checks.check_positive_int("num_couplings", num_couplings)
         self.hidden = int(hidden)
         self.levels = int(levels)
         self.steps_per_level = int(steps_per_level)
@@ -155,8 +155,8 @@ class MAF(FlowModel):
         super().__init__(event_shape, num_levels=num_levels, **kwargs)
         if len(self.event_shape) != 1:
             raise ValueError(f"MAF takes vectors, event_shape (D,), got {self.event_shape}.")
-        self.num_layers = int(num_layers)
-        self.hidden_units = [int(u) for u in hidden_units]
+        self.num_layers = _checks.check_positive_int("num_layers", num_layers)
+        self.hidden_units = _checks.check_widths("hidden_units", hidden_units)
         layers = []
         for i in range(self.num_layers):
             layers += [ActNorm(name=f"actnorm_{i}"),

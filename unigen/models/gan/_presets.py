@@ -127,6 +127,7 @@ class DCGAN(_Preset):
                              "gradient penalty (the penalty needs a critic that treats "
                              "examples independently); use spectral_norm=True instead.")
         latent_dim = _check_positive_int("latent_dim", latent_dim)
+        base_filters = _check_positive_int("base_filters", base_filters)
         pack, classes, extra, features = _critic_layout(num_classes, kwargs)
         generator = nets.dcgan_generator(image_shape, latent_dim, base_filters * 2,
                                          extra_inputs=classes)
@@ -188,10 +189,10 @@ class MLPGAN(_Preset):
                              f"{event_shape!r}; use DCGAN for images.")
         divergence = _resolve_divergence(divergence, gradient_penalty, spectral_norm)
         latent_dim = _check_positive_int("latent_dim", latent_dim)
-        self.hidden_units = [int(u) for u in hidden_units]
+        self.hidden_units = _checks.check_widths("hidden_units", hidden_units)
         self.discriminator_hidden_units = (
             None if discriminator_hidden_units is None else
-            [int(u) for u in discriminator_hidden_units])
+            _checks.check_widths("discriminator_hidden_units", discriminator_hidden_units))
         pack, classes, extra, features = _critic_layout(num_classes, kwargs)
         generator = nets.mlp_generator(event_shape, latent_dim, self.hidden_units,
                                        extra_inputs=classes)

@@ -1,0 +1,162 @@
+"""Bad input found by an audit of the public API gets an error naming the problem and the
+fix, raised before any training or scoring work is done."""
+
+import keras
+import numpy as np
+import pytest
+
+import unigen
+from unigen.errors import DataError
+from unigen.evaluation import _cli
+
+
+def _gauss(num_levels=17):
+    return unigen.models.Gaussian((8, 8, 1), num_levels=num_levels)
+
+
+class _NoTraining(keras.callbacks.Callback):
+    """Fails the test if `keras.Model.fit` starts: the error must come first."""
+
+    def on_train_begin(self, logs=None):
+        raise AssertionError("training started before the bad input was reported")
+
+
+def _levels(n=64):
+    return np.random.default_rng(0).integers(0, 17, (n, 8, 8, 1)).astype("float32")
+
+
+# ------------------------------------------------------------------ unigen.fit
+@pytest.mark.parametrize(("value", "match"), [
+    (np.nan, r"1 NaN or infinite value\(s\), in 1 example\(s\).*np\.isfinite"),
+    (99.0, r"num_levels=17 and expects integer values in 0\.\.16, got values in \[0, 99\]"),
+])
+def test_fit_checks_every_example_of_arrays_not_only_the_first_batch(value, match):
+    # Before: the first batch passed, and the run ended in TrainingDivergedError.
+    x = _levels()
+    x[-1, 0, 0, 0] = value
+    with pytest.raises(DataError, match=match):
+        unigen.fit(_gauss(num_levels=None if np.isnan(value) else 17), x, batch_size=16,
+                   verbose=0, callbacks=[_NoTraining()])
+
+
+def test_fit_checks_every_example_of_validation_arrays():
+    val = _levels(32)
+    val[-1] = np.inf
+    with pytest.raises(DataError, match=r"In `validation_data`: .*NaN or infinite"):
+        unigen.fit(_gauss(None), _levels(), validation_data=val, batch_size=16, verbose=0,
+                   callbacks=[_NoTraining()])
+
+
+@pytest.mark.parametrize(("kwargs", "error", "match"), [
+    ({"resume": "no"}, TypeError, r"`resume` must be True or False, got 'no'"),
+    ({"shuffle": "yes"}, TypeError, r"`shuffle` must be True or False"),
+    ({"verbose": "loud"}, ValueError, r"`verbose` must be \"auto\", 0 .* got 'loud'"),
+    ({"sample_every_epoch": -1}, ValueError, r"`sample_every_epoch` must be an int >= 0.*"
+                                             r"0 turns the grid off\), got -1"),
+    ({"sample_every_epoch": "a"}, ValueError, r"`sample_every_epoch` must be an int >= 0"),
+    ({"callbacks": 5}, TypeError, r"`callbacks` must be a list of keras.callbacks.Callback"),
+    ({"callbacks": _NoTraining()}, TypeError, r"wrap it in a list: callbacks=\[callback\]"),
+    ({"callbacks": [print]}, TypeError, r"keras.callbacks.LambdaCallback"),
+    ({"optimizer": "adamm"}, ValueError, r"`optimizer` must be a keras.optimizers.Optimizer.*"
+                                         r"name such as 'sgd'.*got 'adamm'"),
+])
+def test_fit_refuses_bad_options_before_training(kwargs, error, match):
+    kwargs = {"batch_size": 16, "verbose": 0, "callbacks": [_NoTraining()], **kwargs}
+    with pytest.raises(error, match=match):
+        unigen.fit(_gauss(), _levels(), **kwargs)
+
+
+def test_fit_given_a_model_class_says_to_pass_an_instance_or_factory():
+    with pytest.raises(TypeError, match=r"`model` is the class Gaussian, not a model: pass "
+                                        r"an instance.*lambda: Gaussian\(\.\.\.\)"):
+        unigen.fit(unigen.models.Gaussian, _levels(), batch_size=16, verbose=0)
+
+
+# ------------------------------------------------------------------ constructors
+@pytest.mark.parametrize(("name", "kwargs", "error", "match"), [
+    ("gaussian", {"event_shape": (2.5,)}, ValueError, r"`event_shape` must be a tuple of "
+                                                       r"positive ints.*\(2\.5,\)"),
+    ("dcgan", {"event_shape": (8, 8, 1), "base_filters": -5}, ValueError,
+     r"`base_filters` must be a positive int, got -5"),
+    ("gan", {"event_shape": (2,), "hidden_units": (-5,)}, ValueError,
+     r"`hidden_units` must list positive layer widths.*\(-5,\)"),
+    ("made", {"event_shape": (8, 8, 1), "num_levels": 17, "hidden_units": (0,)}, ValueError,
+     r"`hidden_units` must list positive layer widths"),
+    ("maf", {"event_shape": (4,), "num_layers": 0}, ValueError,
+     r"`num_layers` must be a positive int, got 0"),
+    ("maf", {"event_shape": (4,), "hidden_units": (-1,)}, ValueError,
+     r"`hidden_units` must list positive layer widths"),
+    ("realnvp", {"event_shape": (4,), "num_couplings": 0}, ValueError,
+     r"`num_couplings` must be a positive int, got 0"),
+    ("ddpm", {"event_shape": (8, 8), "num_levels": 17}, ValueError,
+     r"DDPM models vectors \(D,\) or images \(H, W, C\).*add the channel axis, \(8, 8, 1\)"),
+    ("glow", {"event_shape": (8, 8, 1), "hidden_channel": 8}, TypeError,
+     r"Glow got unknown keyword argument\(s\) `hidden_channel`\. Did you mean: "
+     r"`hidden_channel` -> `hidden_channels`\?.*It takes: .*steps_per_level"),
+    ("vae", {"event_shape": (8, 8, 1), "foo": 1}, TypeError,
+     r"VAE got unknown keyword argument\(s\) `foo`\. It takes: .*latent_dim"),
+])
+def test_constructors_name_the_bad_argument(name, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        unigen.models.create(name, **kwargs)
+
+
+# ------------------------------------------------------------------ evaluate / compare
+class _Recorder:
+    """A model-like object that records whether it was asked for samples."""
+
+    def __init__(self, event_shape):
+        self.event_shape = event_shape
+        self.calls = 0
+
+    def sample(self, num_samples, seed=None):
+        self.calls += 1
+        return np.zeros((num_samples, *self.event_shape), np.float32)
+
+
+def test_compare_checks_every_models_shape_before_scoring_any():
+    # Before: the first model was scored, then "`real` and `fake` must have the same
+    # feature size, got 2 and 64" came from deep inside the metrics.
+    good, bad = _Recorder((2,)), _Recorder((8, 8, 1))
+    data = np.random.default_rng(0).normal(size=(40, 2)).astype("float32")
+    with pytest.raises(DataError, match=r"`models\['bad'\]` \(_Recorder\) models examples of "
+                                        r"shape \(8, 8, 1\), but the data's examples have "
+                                        r"shape \(2,\).*event_shape=\(2,\)"):
+        unigen.compare({"good": good, "bad": bad}, data, metrics=["mmd"], references=False,
+                       verbose=0)
+    assert good.calls == 0 and bad.calls == 0
+
+
+@pytest.mark.parametrize(("model", "data", "kwargs", "error", "match"), [
+    ("gaussian", np.zeros((20, 2), np.float32), {}, TypeError,
+     r"`model` must be a unigen model .* got str 'gaussian'\. To score a saved model, load "
+     r"it first: unigen\.load\(path\)"),
+    (None, np.zeros((0, 2), np.float32), {}, DataError,
+     r"`data` must hold at least one example"),
+    (None, np.full((20, 2), np.nan, np.float32), {"metrics": ["mmd"]}, DataError,
+     r"`data` contain 40 NaN or infinite value\(s\), in 20 example\(s\)\. Remove or impute"),
+    (None, np.zeros((20, 2), np.float32), {"train": np.full((20, 2), np.inf)}, DataError,
+     r"`train` contain 40 NaN or infinite"),
+    (None, np.zeros((20, 2), np.float32), {"metrics": ["mmd"], "num_samples": 0},
+     ValueError, r"`num_samples` must be a positive int, got 0"),
+])
+def test_evaluate_checks_model_and_data_first(model, data, kwargs, error, match):
+    model = _Recorder((2,)) if model is None else model
+    with pytest.raises(error, match=match):
+        unigen.evaluate(model, data, verbose=0, **kwargs)
+    assert getattr(model, "calls", 0) == 0
+
+
+# ------------------------------------------------------------------ unigen compare --data
+def test_compare_cli_names_an_unreadable_npz_and_png(tmp_path):
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"not an archive")
+    with pytest.raises(ValueError, match=r"'.*broken\.npz' is not a readable \.npz archive.*"
+                                         r"np\.savez\(path, x=images\)"):
+        _cli._read_npz(str(broken))
+    (tmp_path / "pngs").mkdir()
+    with pytest.raises(ValueError, match=r"holds no \.png files; put your images there"):
+        _cli._read_pngs(str(tmp_path / "pngs"))
+    (tmp_path / "pngs" / "a.png").write_bytes(b"not a png")
+    with pytest.raises(ValueError, match=r"'.*a\.png' is not a readable PNG image; remove it"):
+        _cli._read_pngs(str(tmp_path / "pngs"))
