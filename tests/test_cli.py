@@ -62,3 +62,30 @@ def test_train_then_sample_from_the_console_script(tmp_path):
                  "--out", str(tmp_path / "x.npy")]) == 0
     x = np.load(tmp_path / "x.npy")
     assert x.shape == (5, 8, 8, 1) and x.min() >= 0 and x.max() <= 16
+
+
+def test_sample_refuses_a_bad_out_before_loading_anything(tmp_path, capsys):
+    # The extension is checked while parsing: the model file is not even opened.
+    with pytest.raises(SystemExit) as exc:
+        main(["sample", "--model", str(tmp_path / "absent.keras"), "--out",
+              str(tmp_path / "x.txt")])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "must end in .png" in err and ".npy" in err and "absent.keras" not in err
+
+
+def test_sample_png_of_a_non_image_model_is_refused_before_sampling(tmp_path, capsys, monkeypatch):
+    import unigen
+
+    model = unigen.models.Gaussian(event_shape=(2,))
+    unigen.fit(model, np.random.default_rng(0).normal(size=(64, 2)).astype("float32"),
+               epochs=1, batch_size=32, verbose=0)
+    path = str(tmp_path / "g.keras")
+    model.save(path)
+
+    def no_sampling(*args, **kwargs):
+        raise AssertionError("sampled before refusing --out .png")
+    monkeypatch.setattr(unigen.models.Gaussian, "sample", no_sampling)
+    assert main(["sample", "--model", path, "--out", str(tmp_path / "g.png")]) == 1
+    err = capsys.readouterr().err
+    assert "needs an image model" in err and "[2]" in err and "samples.npy" in err

@@ -87,7 +87,8 @@ def _parser():
     sample.add_argument("-n", "--num-samples", type=_positive_int, default=64,
                         help="number of samples")
     sample.add_argument("--seed", type=_seed, default=0, help="random seed of the samples")
-    sample.add_argument("--out", required=True, help="output file: .png (images) or .npy")
+    sample.add_argument("--out", required=True, type=_sample_path,
+                        help="output file: .png (images) or .npy")
 
     compare = sub.add_parser(
         "compare", help="train (if needed) and compare models on held-out data",
@@ -134,6 +135,13 @@ def _seed(text):
     if not 0 <= value <= 2**32 - 1:
         raise argparse.ArgumentTypeError(f"expected a seed in [0, 2**32 - 1], got {value}")
     return value
+
+
+def _sample_path(text):
+    if not text.endswith((".png", ".npy")):
+        raise argparse.ArgumentTypeError(
+            f"must end in .png (a grid, image models) or .npy (any model), got {text!r}")
+    return text
 
 
 def _subparser_class():
@@ -215,18 +223,16 @@ def _sample(args):
     from unigen.images import save_grid
 
     model = unigen.load(args.model, compile=False)
+    if args.out.endswith(".png") and len(model.event_shape) != 3:
+        raise ValueError(
+            f"--out .png needs an image model; this model's samples have shape "
+            f"{list(model.event_shape)}. Use --out samples.npy."
+        )
     x = np.asarray(model.sample(args.num_samples, seed=args.seed))
     if args.out.endswith(".npy"):
         np.save(args.out, x)
-    elif args.out.endswith(".png"):
-        if x.ndim != 4:
-            raise ValueError(
-                f"--out .png needs an image model; this model's samples have shape "
-                f"{list(x.shape[1:])}. Use --out samples.npy."
-            )
-        save_grid(args.out, x, num_levels=model.num_levels)
     else:
-        raise ValueError(f"--out must end in .png or .npy, got {args.out!r}.")
+        save_grid(args.out, x, num_levels=model.num_levels)
     print(f"wrote {args.num_samples} samples to {args.out}")
 
 
