@@ -86,9 +86,10 @@ class RealNVP(FlowModel):
 
     Args:
         event_shape: (D,) or (height, width, channels).
-        num_couplings: couplings of the vector flow.
+        num_couplings: couplings of the vector flow (vectors only: images
+            ignore it and use ``levels`` and ``steps_per_level``).
         hidden: width of the coupling networks.
-        levels, steps_per_level: the image architecture.
+        levels, steps_per_level: the image architecture (images only).
         num_levels: levels L of integer data 0..L-1, None for continuous data, or
             "auto" (default): 256 (8-bit) for images, None for vectors.
         **kwargs: passed to `FlowModel`.
