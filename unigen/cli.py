@@ -174,18 +174,19 @@ def _check_names(parser, args):
 
 def _data_error(command, data, datasets):
     """What is wrong with ``--data``, and what it accepts."""
-    names = f"registered datasets: {', '.join(datasets)}"
+    names = f"available: {', '.join(datasets)}"
     if not (data.endswith(".npz") or os.sep in data or os.path.exists(data)):
         return f"--data: unknown dataset {data!r}; {names}"
     if command == "train":
         return (f"--data: `unigen train` takes a registered dataset, not a path ({data!r}); "
                 f"compare models on your own images with `unigen compare --data {data}`; "
-                f"{names}")
+                f"registered datasets {names}")
     if os.path.isfile(data):
         return (f"--data: {data!r} is a file but not a .npz archive; give a .npz of uint8 "
                 f"[n, h, w(, c)] images or a folder of PNGs")
     return (f"--data: no file or folder {data!r} (looked in {os.getcwd()}); give an existing "
-            f".npz of uint8 [n, h, w(, c)] images or a folder of PNGs, or one of the {names}")
+            f".npz of uint8 [n, h, w(, c)] images or a folder of PNGs, or a registered dataset "
+            f"({names})")
 
 
 def _train(args):
