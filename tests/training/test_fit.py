@@ -224,6 +224,23 @@ def test_nan_loss_stops_cleanly_and_keeps_the_last_good_checkpoint(tmp_path):
     assert len(err.history.history["loss"]) == 2
 
 
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_a_bad_batch_deep_in_a_stream_is_named_when_the_loss_diverges(shuffle):
+    # A tf.data.Dataset is checked on its first batch only; when a later batch
+    # holds a NaN the loss diverges, and the error says which batch and why.
+    x = np.random.default_rng(0).integers(0, 17, size=(64, 8, 8, 1)).astype("float32")
+    x[40, 3, 3, 0] = np.nan
+    stream = tf.data.Dataset.from_tensor_slices(x)
+    model = unigen.models.Gaussian((8, 8, 1), num_levels=17)
+    with pytest.raises(TrainingDivergedError) as info:
+        unigen.fit(model, stream, epochs=2, batch_size=16, seed=0, shuffle=shuffle, verbose=0)
+    message = str(info.value)
+    assert "of epoch 1 of the dataset is bad" in message and "NaN" in message
+    assert "ds.filter" in message and "Lower the learning rate" not in message
+    if not shuffle:  # example 40 is in the third batch of 16
+        assert "epoch 1, batch 3" in message and "Batch 3 of epoch 1" in message
+
+
 def test_nan_without_output_dir_still_raises():
     with pytest.raises(TrainingDivergedError, match="output_dir"):
         unigen.fit(DivergingGaussian((8, 8, 1), num_levels=17, bad_step=3), "digits", epochs=2,

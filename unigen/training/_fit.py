@@ -195,10 +195,11 @@ def _train(model, data, strategy, *, epochs, batch_size, seed, output_dir, resum
                 os.path.join(output_dir, _rundir.MODEL), model):
             _rundir.save_model(output_dir, model, initial_epoch)
         return _history(model, history)
+    batching = dict(batch_size=batch_size, steps=num_examples // batch_size,
+                    seed=data_seed, shuffle=options["shuffle"],
+                    buffer_size=min(options["shuffle_buffer"], num_examples))
     train_batches = _data.training_batches(
-        train, batch_size=batch_size, steps=num_examples // batch_size,
-        first_epoch=initial_epoch, epochs=epochs, seed=data_seed, shuffle=options["shuffle"],
-        buffer_size=min(options["shuffle_buffer"], num_examples), arrays=arrays)
+        train, first_epoch=initial_epoch, epochs=epochs, arrays=arrays, **batching)
     with strategy.scope():
         keras_history = model.fit(
             train_batches, epochs=epochs, initial_epoch=initial_epoch,
@@ -207,8 +208,33 @@ def _train(model, data, strategy, *, epochs, batch_size, seed, output_dir, resum
             shuffle=False)
     result = _history(model, history if writer else keras_history.history)
     if guard.stopped_at is not None:
-        _handle_divergence(model, guard, writer, output_dir, result)
+        # Data held in memory were checked whole before training; a stream only
+        # on its first batch, so look for a bad batch before blaming the step.
+        cause = None if arrays is not None else _bad_batch(model, train, guard, batching)
+        _handle_divergence(model, guard, writer, output_dir, result, cause)
     return result
+
+
+def _bad_batch(model, train, guard, batching):
+    """Why the loss of a streamed dataset became non-finite, if its data say so.
+
+    Rebuilds the batches of the epoch where training stopped (the same ones:
+    the order depends on (seed, epoch) only) up to the batch that reported the
+    loss, and returns the input checks' message for the first one that fails
+    them (NaN, infinite or out-of-range values), or None. Runs only after a
+    divergence; reads at most one epoch of the stream.
+    """
+    epoch, batch, _ = guard.stopped_at
+    batches = _data.training_batches(
+        train, first_epoch=epoch, epochs=epoch + 1,
+        **{**batching, "steps": min(batch + 1, batching["steps"])})
+    for index, element in enumerate(batches):
+        try:
+            _setup.check_first_batch(model, tf.nest.map_structure(np.asarray, element),
+                                     "data")
+        except errors.DataError as err:
+            return f"Batch {index + 1} of epoch {epoch + 1} of the dataset is bad. {err}"
+    return None
 
 
 def _prepare_data(model, data, validation_data, batch_size, replicas):
@@ -267,13 +293,16 @@ def _history(model, history):
     return result
 
 
-def _handle_divergence(model, guard, writer, output_dir, history):
+def _handle_divergence(model, guard, writer, output_dir, history, cause=None):
     epoch, batch, value = guard.stopped_at
     good = writer.last_good_epoch if writer is not None else None
-    message = (
-        f"Training stopped at epoch {epoch + 1}, batch {batch + 1}: the loss became "
-        f"{value}. Lower the learning rate, or check the data for extreme values."
-    )
+    message = f"Training stopped at epoch {epoch + 1}, batch {batch + 1}: the loss became {value}."
+    if cause:
+        message += (f" {cause} A tf.data.Dataset is checked on its first batch only, so "
+                    f"fix the stream itself (for non-finite values, for example "
+                    f"ds.filter(lambda x: tf.reduce_all(tf.math.is_finite(x)))).")
+    else:
+        message += " Lower the learning rate, or check the data for extreme values."
     checkpoint = None
     if output_dir and good:
         checkpoint = os.path.join(output_dir, _rundir.CHECKPOINT)
