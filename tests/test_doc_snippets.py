@@ -463,3 +463,22 @@ def test_a_correct_snippet_passes_and_counts_its_calls():
 def test_shell_blocks_are_not_python(tag):
     text = f".. code-block:: {tag}\n\n    unigen compare --data digits --out runs/x\n"
     assert rst_snippets("x.rst", text) == []
+
+
+def test_docstring_examples_run():
+    # The `>>>` examples in unigen's docstrings reach the API pages through
+    # autodoc: every module that has one is run with doctest.
+    import doctest
+
+    attempted = 0
+    for path in sorted(glob.glob(os.path.join(ROOT, "unigen", "**", "*.py"), recursive=True)):
+        with open(path) as f:
+            if ">>>" not in f.read():
+                continue
+        module = os.path.relpath(path, ROOT)[:-3].replace(os.sep, ".")
+        module = importlib.import_module(module.removesuffix(".__init__"))
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS
+                                 | doctest.NORMALIZE_WHITESPACE)
+        assert result.failed == 0, f"{module.__name__}: {result.failed} docstring example(s) fail"
+        attempted += result.attempted
+    assert attempted >= 6  # the examples of unigen.datasets and its sequences at least
