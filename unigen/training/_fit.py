@@ -161,9 +161,8 @@ def _train(model, data, strategy, *, epochs, batch_size, seed, output_dir, resum
     else:
         data_seed = old["data_seed"] if old else int(np.random.randint(0, 2**31 - 1))
     model = _setup.build_in_scope(model, strategy, options["mixed_precision"])
-    train, first, num_examples, val = _prepare_data(
+    train, arrays, first, num_examples, val = _prepare_data(
         model, data, options["validation_data"], batch_size, strategy.num_replicas_in_sync)
-    arrays = _data.in_memory(data)
     with strategy.scope():
         if model.compiled is False or getattr(model, "optimizer", None) is None:
             model.compile_for_fit(learning_rate=options["learning_rate"],
@@ -238,10 +237,12 @@ def _bad_batch(model, train, guard, batching):
 
 
 def _prepare_data(model, data, validation_data, batch_size, replicas):
-    """The training dataset, its first batch and size, and validation batches."""
+    """The training dataset, its arrays in memory (or None), its first batch and
+    size, and validation batches."""
     train = _data.to_dataset(data, event_rank=len(model.event_shape))
+    arrays = _data.in_memory(data)
     first = _data.first_batch(train, batch_size)
-    _setup.check_data(model, data, first, "data")
+    _setup.check_data(model, arrays, first, "data")
     num_examples = _data.count(train)
     if num_examples < batch_size:
         raise errors.DataError(
@@ -252,10 +253,10 @@ def _prepare_data(model, data, validation_data, batch_size, replicas):
     if validation_data is not None:
         val = _data.to_dataset(validation_data, event_rank=len(model.event_shape),
                                split="validation", what="validation_data")
-        _setup.check_data(model, validation_data,
+        _setup.check_data(model, _data.in_memory(validation_data, split="validation"),
                           _data.first_batch(val, batch_size, "validation_data"), "validation_data")
         val = _data.evaluation_batches(val, batch_size=batch_size, num_replicas=replicas)
-    return train, first, num_examples, val
+    return train, arrays, first, num_examples, val
 
 
 def _restore_or_init(model, output_dir, old, first, chief):

@@ -128,16 +128,16 @@ def build_in_scope(model, strategy, mixed_precision=None):
     return model
 
 
-def check_data(model, data, first, what):
-    """Checks ``data`` against ``model`` before any training; raises `DataError`.
+def check_data(model, arrays, first, what):
+    """Checks the data against ``model`` before any training; raises `DataError`.
 
-    Arrays in memory (an array, a list, a pair ``(x, y)``) are checked whole: a
-    NaN or an out-of-range level past the first batch would otherwise show up
-    only as a diverged loss after training time was spent. A dataset name (a
-    built-in, checked by its tests) or a `tf.data.Dataset` (possibly larger
-    than memory) is checked on its first batch ``first``.
+    ``arrays`` are the data held in memory (`unigen.training._data.in_memory`:
+    an array, a pair ``(x, y)``, a built-in dataset), checked whole: a NaN or
+    an out-of-range level past the first batch would otherwise show up only as
+    a diverged loss after training time was spent. For a `tf.data.Dataset`
+    (``arrays`` None, possibly larger than memory) the first batch ``first`` is
+    checked.
     """
-    arrays = None if isinstance(data, str) else _data.in_memory(data)
     check_first_batch(model, first if arrays is None else arrays[0], what)
 
 
