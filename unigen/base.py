@@ -44,6 +44,7 @@ losses stay float32 (see `unigen.fit`'s ``mixed_precision``).
 """
 
 import contextlib
+import functools
 import math
 import os
 
@@ -101,6 +102,32 @@ def _policy_scope(policy):
         keras.config.set_dtype_policy(previous)
 
 
+def _in_precision(init):
+    """Wraps a model class's ``__init__`` so that the networks it creates take its ``dtype``.
+
+    ``Model(..., dtype="mixed_bfloat16")`` then means what constructing the model
+    under ``keras.config.set_dtype_policy("mixed_bfloat16")`` means (the factory
+    path of ``unigen.fit(..., mixed_precision=...)``): every network the
+    constructor creates computes in that policy, not only those created later
+    when the model is built.
+    """
+
+    @functools.wraps(init)
+    def wrapper(self, *args, **kwargs):
+        dtype = kwargs.get("dtype")
+        try:
+            policy = None if dtype is None else keras.dtype_policies.get(dtype)
+        except (ValueError, TypeError):
+            policy = None  # GenerativeModel.__init__ reports the bad value
+        if policy is None:
+            init(self, *args, **kwargs)
+            return
+        with _policy_scope(policy):
+            init(self, *args, **kwargs)
+
+    return wrapper
+
+
 def _in_multi_worker_replica():
     if not tf.distribute.has_strategy() or tf.distribute.in_cross_replica_context():
         return False
@@ -148,7 +175,7 @@ class GenerativeModel(InputChecksMixin, ModelStateMixin, keras.Model):
         super().__init_subclass__(**kwargs)
         init = cls.__dict__.get("__init__")
         if init is not None and not getattr(init, "_unigen_seeded", False):
-            cls.__init__ = _seeding.seeded_init(init, default_seed=0)
+            cls.__init__ = _seeding.seeded_init(_in_precision(init), default_seed=0)
 
     def __init__(self, event_shape, num_levels=AUTO_LEVELS, seed=0, **kwargs):
         dtype = kwargs.pop("dtype", None)

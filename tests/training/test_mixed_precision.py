@@ -302,3 +302,36 @@ def test_variational_dequantizer_in_mixed_bfloat16_keeps_log_q_float32():
     log_prob = model.log_prob(x[:8], num_samples=4, seed=0)
     assert log_prob.dtype == tf.float32
     assert np.isfinite(log_prob.numpy()).all()
+
+
+def _network_dtypes(model):
+    """The compute dtype of every sub-layer that has weights, in traversal order."""
+    model._ensure_built()
+    return [(type(layer).__name__, layer.compute_dtype)
+            for layer in model._flatten_layers(include_self=False, recursive=True)
+            if layer._trainable_variables]
+
+
+def _contract_names():
+    from tests.models import contract_models
+
+    return sorted(set(contract_models.CONFIGS) - {"gaussian"})  # the Gaussian has no network
+
+
+@pytest.mark.parametrize("name", _contract_names())
+def test_dtype_argument_sets_the_networks_precision_as_the_global_policy_does(name):
+    """``Model(..., dtype=p)`` builds every network in p, like constructing under p.
+
+    The DCGAN's networks, created in its constructor, used to stay float32 while
+    ``precision`` said "mixed_bfloat16" (only networks created at build time took it).
+    """
+    from tests.models import contract_models
+
+    by_argument = contract_models.build(name, dtype="mixed_bfloat16")
+    with global_policy("mixed_bfloat16"):
+        by_policy = contract_models.build(name)
+    assert by_argument.precision == by_policy.precision == "mixed_bfloat16"
+    dtypes = _network_dtypes(by_argument)
+    assert dtypes == _network_dtypes(by_policy)
+    assert any(d == "bfloat16" for _, d in dtypes)  # a network computes in bfloat16
+    assert keras.config.dtype_policy().name == "float32"

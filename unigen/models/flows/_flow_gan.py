@@ -19,7 +19,7 @@ from unigen import _random
 from unigen import divergences as ud
 from unigen._model_state import _adam
 from unigen.adversarial import Critic, adversarial_loss, mlp_critic
-from unigen.base import GenerativeModel
+from unigen.base import GenerativeModel, _policy_scope
 from unigen.models.flows._base import FlowModel, WarmupSchedule
 from unigen.training._distribute import global_batch_noise, minimize
 
@@ -84,7 +84,8 @@ class FlowGAN(GenerativeModel):
             gradient_clip_norm)
         self.discriminator_units = int(discriminator_units)
         units = self.discriminator_units
-        self.critic = Critic(mlp_critic(self.event_size, (units, units)), self.divergence)
+        with _policy_scope(self._precision_policy):  # the flow's precision by default
+            self.critic = Critic(mlp_critic(self.event_size, (units, units)), self.divergence)
         self._trackers = {k: keras.metrics.Mean(name=k)
                           for k in ("loss", "nll", *self.critic.metric_names)}
 
