@@ -68,6 +68,13 @@ def _parser():
                        help="random seed; none draws one (a resumed run keeps the stored one)")
     train.add_argument("--strategy", choices=["default", "mirrored", "multiworker", "tpu"],
                        default="default", help="distribution strategy")
+    train.add_argument("--mixed-precision", choices=["mixed_float16", "mixed_bfloat16"],
+                       default=None, help="compute the networks in 16 bits (float16 on "
+                       "GPUs, bfloat16 on TPUs and CPUs with bfloat16 instructions); "
+                       "densities and losses stay float32; none: the model's float32")
+    train.add_argument("--jit-compile", choices=["auto", "on", "off"], default="auto",
+                       help="compile the training step with XLA; auto: on GPUs and TPUs, "
+                       "off on CPUs")
     train.add_argument("--out", required=True, help="output directory (checkpoints, "
                        "history.json, model.keras, sample grids)")
     train.add_argument("--data-dir", default=None,
@@ -211,7 +218,8 @@ def _train(args):
                          learning_rate=args.learning_rate, seed=args.seed,
                          strategy=strategy, output_dir=args.out,
                          validation_data=val, verbose=args.verbose,
-                         resume=not args.overwrite)
+                         resume=not args.overwrite, mixed_precision=args.mixed_precision,
+                         jit_compile={"on": True, "off": False}.get(args.jit_compile, "auto"))
     last = {k: v[-1] for k, v in history.history.items() if v}
     print("done: " + ", ".join(f"{k}={v:.4f}" for k, v in sorted(last.items())))
     print(f"model saved to {args.out}/model.keras")

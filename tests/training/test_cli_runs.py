@@ -116,3 +116,37 @@ def test_the_device_probe_drops_only_the_no_driver_line(monkeypatch, capfd):
         err = capfd.readouterr().err
         assert "a real error" in err
         assert ("cuInit" in err) == kept
+
+
+def test_train_mixed_precision_and_jit_compile_reach_the_run(tmp_path, capsys):
+    """``--mixed-precision`` builds the networks in bfloat16, recorded in config.json and
+    the saved model; resuming under another precision is refused; ``--jit-compile``."""
+    out = str(tmp_path / "run")
+    base = ["train", "--model", "vae", "--data", "digits", "--epochs", "1",
+            "--out", out, "--verbose", "0", "--no-validation", "--seed", "0"]
+    assert main([*base, "--mixed-precision", "mixed_bfloat16", "--jit-compile", "off"]) == 0
+    with open(os.path.join(out, "config.json")) as f:
+        assert json.load(f)["precision"] == "mixed_bfloat16"
+    model = unigen.load(os.path.join(out, "model.keras"))
+    assert model.precision == "mixed_bfloat16"
+    assert model.encoder.compute_dtype == "bfloat16"
+    capsys.readouterr()
+    assert main(base) == 1  # the same run in float32: a clash, not a silent resume
+    assert "precision" in capsys.readouterr().err
+    assert main([*base, "--mixed-precision", "mixed_bfloat16", "--jit-compile", "off",
+                 "--epochs", "2"]) == 0
+    with open(os.path.join(out, "history.json")) as f:
+        assert len(json.load(f)["loss"]) == 2
+    xla = str(tmp_path / "xla")
+    assert main(["train", "--model", "gaussian", "--data", "digits", "--epochs", "1",
+                 "--out", xla, "--verbose", "0", "--no-validation", "--jit-compile", "on"]) == 0
+    with open(os.path.join(xla, "config.json")) as f:
+        assert json.load(f)["jit_compile"] is True
+
+
+def test_train_refuses_an_unknown_precision(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["train", "--model", "vae", "--data", "digits", "--out", "x",
+              "--mixed-precision", "float16"])
+    assert info.value.code == 2
+    assert "mixed_bfloat16" in capsys.readouterr().err
