@@ -160,3 +160,20 @@ def test_compare_cli_names_an_unreadable_npz_and_png(tmp_path):
     (tmp_path / "pngs" / "a.png").write_bytes(b"not a png")
     with pytest.raises(ValueError, match=r"'.*a\.png' is not a readable PNG image; remove it"):
         _cli._read_pngs(str(tmp_path / "pngs"))
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, 1.5, True, "0"])
+def test_one_seed_rule_for_constructors_sample_log_prob_and_fit(seed):
+    """A seed is None or an int in [0, 2**32 - 1] wherever it is taken (it was only
+    checked for range in `unigen.fit`: ``sample(seed=-1)`` was accepted)."""
+    model = unigen.models.Gaussian((2,))
+    calls = [lambda: unigen.models.Gaussian((2,), seed=seed),
+             lambda: model.sample(2, seed=seed),
+             lambda: unigen.models.VAE((2,), latent_dim=2).log_prob(
+                 np.zeros((1, 2), "float32"), seed=seed),
+             lambda: unigen.fit(model, np.zeros((4, 2), "float32"), epochs=1, seed=seed,
+                                verbose=0)]
+    for call in calls:
+        with pytest.raises(ValueError, match=r"`seed` must be None or an int in \[0, 4294967295\]"):
+            call()
+    assert unigen.models.Gaussian((2,), seed=2**32 - 1).seed == 2**32 - 1

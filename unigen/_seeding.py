@@ -20,12 +20,22 @@ __all__ = []
 _DEPTH = threading.local()
 
 
-def check_seed(seed, what="seed"):
-    """``seed`` as an int, or None; raises ValueError for anything else."""
+MAX_SEED = 2**32 - 1
+
+
+def check_seed(seed, what="seed", hint="Pass for example seed=0."):
+    """``seed`` as an int in [0, 2**32 - 1], or None; raises ValueError for anything else.
+
+    The one seed check of unigen: model constructors, ``sample``/``log_prob``
+    options and `unigen.fit` (which passes its own ``hint``).
+    """
     if seed is None:
         return None
-    if isinstance(seed, bool) or not hasattr(seed, "__index__"):
-        raise ValueError(f"`{what}` must be an int or None, got {seed!r}.")
+    if isinstance(seed, bool) or not hasattr(seed, "__index__") or \
+            not 0 <= int(seed) <= MAX_SEED:
+        kind = "" if isinstance(seed, int) else f" (a {type(seed).__name__})"
+        raise ValueError(f"`{what}` must be None or an int in [0, {MAX_SEED}], got "
+                         f"{seed!r}{kind}. {hint}")
     return int(seed)
 
 

@@ -7,28 +7,19 @@ import numpy as np
 import tensorflow as tf
 
 # `unigen.base` imports this package (replica scaling), so its names are looked up at call time.
+from unigen import _seeding, errors
 from unigen import base as _base
-from unigen import errors
 from unigen.training import _data
 
 __all__ = []
 
 MIXED_PRECISIONS = ("mixed_float16", "mixed_bfloat16")
-_MAX_SEED = 2**32 - 1
 
 
 def check_seed(seed):
-    """``seed`` as an int (None stays None); anything else is a `ValueError`."""
-    if seed is None:
-        return None
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) \
-            or not 0 <= seed <= _MAX_SEED:
-        raise ValueError(
-            f"`seed` must be None or an int in [0, {_MAX_SEED}], got {seed!r}"
-            f"{' (a ' + type(seed).__name__ + ')' if not isinstance(seed, int) else ''}. "
-            f"Pass for example seed=0; None draws one and stores it in config.json."
-        )
-    return int(seed)
+    """``seed`` as an int in [0, 2**32 - 1] (None stays None); else a `ValueError`."""
+    return _seeding.check_seed(
+        seed, hint="Pass for example seed=0; None draws one and stores it in config.json.")
 
 
 def check_learning_rate(learning_rate):
