@@ -95,10 +95,22 @@ def test_fit_given_a_model_class_says_to_pass_an_instance_or_factory():
      r"`hidden_channel` -> `hidden_channels`\?.*It takes: .*steps_per_level"),
     ("vae", {"event_shape": (8, 8, 1), "foo": 1}, TypeError,
      r"VAE got unknown keyword argument\(s\) `foo`\. It takes: .*latent_dim"),
+    ("dcgan", {"event_shape": (8, 8, 1), "generator": None}, TypeError,
+     r"DCGAN builds its own generator and discriminator; got `generator`.*unigen.models.GAN"),
+    ("gan", {"event_shape": (2,), "discriminator": None}, TypeError,
+     r"MLPGAN builds its own generator and discriminator; got `discriminator`"),
 ])
 def test_constructors_name_the_bad_argument(name, kwargs, error, match):
     with pytest.raises(error, match=match):
         unigen.models.create(name, **kwargs)
+
+
+def test_a_presets_unknown_keyword_message_lists_only_its_own_options():
+    with pytest.raises(TypeError, match="Did you mean") as info:
+        unigen.models.DCGAN(image_shape=(8, 8, 1), base_filter=4)
+    listed = set(str(info.value).split("It takes: ")[1].rstrip(".").split(", "))
+    assert {"base_filters", "generator_learning_rate", "image_shape"} <= listed
+    assert not {"generator", "discriminator"} & listed
 
 
 # ------------------------------------------------------------------ evaluate / compare

@@ -122,6 +122,8 @@ def unknown_options_message(model_class, kwargs):
             continue
         options |= {p.name for p in inspect.signature(init).parameters.values()
                     if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "self"}
+    # Arguments of a base class that the subclass sets itself (a preset's networks).
+    options -= set(getattr(model_class, "_not_options", ()))
     unknown = sorted(set(kwargs) - options) or sorted(kwargs)
     hints = []
     for key in unknown:

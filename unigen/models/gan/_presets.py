@@ -57,6 +57,18 @@ class _Preset(GAN):
     """Shared config handling: the networks are rebuilt from the preset's arguments."""
 
     _preset_keys = ()
+    #: `unigen.GAN` arguments the preset sets itself: not options of the preset.
+    _not_options = ("generator", "discriminator")
+
+    @classmethod
+    def _refuse_networks(cls, kwargs):
+        given = [k for k in cls._not_options if k in kwargs]
+        if given:
+            raise TypeError(
+                f"{cls.__name__} builds its own generator and discriminator; got "
+                f"{', '.join(f'`{k}`' for k in given)}. To train networks of your own, use "
+                f"unigen.models.GAN(generator, discriminator, latent_dim, divergence, "
+                f"event_shape=...).")
 
     def get_config(self):
         config = super().get_config()
@@ -116,6 +128,7 @@ class DCGAN(_Preset):
                  gradient_penalty=None, spectral_norm=False, num_levels="auto", base_filters=32,
                  num_classes=None, event_shape=None, discriminator_batch_norm=False,
                  **kwargs):
+        self._refuse_networks(kwargs)
         image_shape = _checks.image_shape(image_shape, event_shape)
         divergence = _resolve_divergence(divergence, gradient_penalty, spectral_norm)
         if not isinstance(discriminator_batch_norm, bool):
@@ -183,6 +196,7 @@ class MLPGAN(_Preset):
                  hidden_units=(128, 128), discriminator_hidden_units=None,
                  gradient_penalty=None, spectral_norm=False, num_levels="auto",
                  num_classes=None, **kwargs):
+        self._refuse_networks(kwargs)
         event_shape = tuple(int(d) for d in event_shape)
         if len(event_shape) != 1:
             raise ValueError(f"MLPGAN models vectors: `event_shape` must be (d,), got "
