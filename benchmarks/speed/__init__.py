@@ -15,6 +15,9 @@ Sections (``--only`` picks some):
   vectorised vs element-wise (`benchmarks.speed.pipeline`).
 * ``curves``: steps/s, images/s and GFLOP/s against batch size and image
   size per family, plotted with the matmul peak (`benchmarks.speed.curves`).
+* ``precision``: float32 against ``mixed_bfloat16`` for each family at 28x28,
+  speed and test bits/dim at the same budget (`benchmarks.speed.precision`;
+  pays on CPUs with bfloat16 instructions, AVX512-BF16 or AMX).
 
 Every figure is a ratio of rates measured in the same run, alternated A/B,
 medians of the rounds (`benchmarks.speed.timing`). Results go to
@@ -27,7 +30,8 @@ import time
 
 __all__ = ["SECTIONS", "run"]
 
-SECTIONS = ("fit_vs_plain", "glow_vs_tfp", "flops", "replicas", "pipeline", "curves")
+SECTIONS = ("fit_vs_plain", "glow_vs_tfp", "flops", "replicas", "pipeline", "curves",
+            "precision")
 
 _GLOW_VS_TFP = {  # shape, levels, steps_per_level, hidden, batch, rounds, steps per round
     "smoke": ((8, 8, 1), 1, 2, 8, 16, 2, 2),
@@ -35,6 +39,11 @@ _GLOW_VS_TFP = {  # shape, levels, steps_per_level, hidden, batch, rounds, steps
     "full": ((28, 28, 1), 2, 4, 64, 64, 16, 6),
 }
 _PIPELINE = {"smoke": 1_000, "quick": 20_000, "full": 60_000}
+_PRECISION = {  # 28x28x1 at the full widths; steps per epoch, timed epochs, scored test images
+    "smoke": None,  # the smoke sizes at 8x8
+    "quick": dict(steps=10, rounds=4, eval_examples=250),
+    "full": dict(steps=20, rounds=12, eval_examples=1000),
+}
 _CURVES = {  # batches at 28x28x1, image shapes at batch 64, timed steps per point
     "smoke": ((16, 32), ((8, 8, 1),), 2),
     "quick": ((32, 64, 128, 256, 512), ((8, 8, 1), (28, 28, 1), (32, 32, 3)), 4),
@@ -127,6 +136,9 @@ def run(args):
                                       device=args.device)
         os.makedirs(args.out, exist_ok=True)
         curves.plot(result["curves"], os.path.join(args.out, f"speed_{args.device}_curves.png"))
+    if "precision" in sections:
+        _log("precision")
+        result["precision"] = _precision(mode, args.device)
     for entry in result.get("fit_vs_plain", {}).values():
         entry.pop("models", None)
     result["seconds"] = time.perf_counter() - started
@@ -148,6 +160,39 @@ def _run_gpu(args):
     result.update(gpu.plan(result["mode"], "gpu"))
     info["load_average_end"] = list(os.getloadavg())
     return _write(args.out, "speed_gpu", result, report.gpu_markdown(result))
+
+
+def _precision(mode, device):
+    """The ``precision`` section on the CPU: float32 against ``mixed_bfloat16``."""
+    import unigen
+    from benchmarks.speed import configs, precision
+    from benchmarks.speed.flops import peak_probe
+
+    if mode == "smoke":
+        cfg = configs.config("smoke")
+        train = configs.training_data(cfg)
+        test = unigen.datasets.as_numpy("digits", "test")
+        eval_examples, source = 32, "digits"
+    else:
+        cfg = {**configs.config("full"), **_PRECISION[mode]}
+        eval_examples = cfg.pop("eval_examples")
+        train, test, source = configs.fashion_mnist(cfg["batch"] * cfg["steps"])
+    out = precision.run("mixed_bfloat16", configs.MODELS, cfg, train, test, eval_examples,
+                        between=peak_probe(n=512 if mode == "smoke" else 2048, device=device))
+    out["data"] = source
+    out["cpu_bfloat16_instructions"] = _bfloat16_flags()
+    return out
+
+
+def _bfloat16_flags():
+    """The CPU's bfloat16 instruction sets (from /proc/cpuinfo), [] when none or unknown."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line.split(":", 1)[1].split() for line in f
+                          if line.startswith("flags")), [])
+    except OSError:
+        return []
+    return sorted(flag for flag in set(flags) if "bf16" in flag)
 
 
 def _write(out, name, result, table):

@@ -8,7 +8,7 @@
 
 import numpy as np
 
-__all__ = ["MODELS", "config", "factory", "training_data"]
+__all__ = ["MODELS", "config", "factory", "fashion_mnist", "training_data"]
 
 MODELS = ("dcgan", "vae", "glow")
 
@@ -47,21 +47,43 @@ def training_data(cfg, seed=0):
     return rng.integers(0, cfg["levels"], size=(n, *cfg["shape"]), dtype=np.uint8)
 
 
-def factory(name, cfg):
-    """A zero-argument function building the unigen model ``name`` at ``cfg``'s size."""
+def factory(name, cfg, **options):
+    """A zero-argument function building the unigen model ``name`` at ``cfg``'s size.
+
+    ``options`` go to the model's constructor too (for example ``seed``).
+    """
     import unigen
 
     shape, levels = cfg["shape"], cfg["levels"]
     if name == "dcgan":
         return lambda: unigen.models.DCGAN(image_shape=shape, num_levels=levels,
                                            latent_dim=cfg["latent"],
-                                           base_filters=cfg["filters"])
+                                           base_filters=cfg["filters"], **options)
     if name == "vae":
         return lambda: unigen.models.VAE(input_shape=shape, num_levels=levels,
-                                         latent_dim=min(16, cfg["latent"]))
+                                         latent_dim=min(16, cfg["latent"]), **options)
     if name == "glow":
         depth, steps, hidden = cfg["glow"]
         return lambda: unigen.models.Glow(image_shape=shape, num_levels=levels, levels=depth,
                                           steps_per_level=steps, hidden_channels=hidden,
-                                          warmup_steps=0)
+                                          warmup_steps=0, **options)
     raise ValueError(f"Unknown model {name!r}; expected one of {MODELS}.")
+
+
+def fashion_mnist(random_examples=55_000):
+    """(train, test, source): Fashion-MNIST's uint8 images, or random levels without it.
+
+    Fashion-MNIST comes from ``unigen.datasets`` (Debian's ``dataset-fashion-mnist``).
+    Without it the speed figures use ``random_examples`` uniform random 28x28
+    levels and ``test`` is None, since bits/dim of random levels mean nothing.
+    """
+    import unigen
+
+    try:
+        train = unigen.datasets.as_numpy("fashion_mnist", "train")
+        test = unigen.datasets.as_numpy("fashion_mnist", "test")
+        return train, test, "fashion_mnist"
+    except Exception as err:  # no Debian package: speed only, on random levels
+        rng = np.random.default_rng(0)
+        train = rng.integers(0, 256, size=(random_examples, 28, 28, 1), dtype=np.uint8)
+        return train, None, f"random levels ({type(err).__name__}: {str(err)[:120]})"

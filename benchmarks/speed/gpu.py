@@ -4,13 +4,15 @@ What it measures on the first GPU (every figure in one process, contenders
 interleaved epoch by epoch with `benchmarks.speed.timing.alternate_epochs`,
 every step timed, tracing epochs dropped and reported apart):
 
-* ``glow_precision``: Glow (28x28x1, 2 levels x 4 steps, 64 hidden channels,
-  batch 256) trained by ``unigen.fit`` in float32, in float32 again (the A/A
-  control) and with ``mixed_precision="mixed_float16"``: images per second,
-  the per-round ratio mixed / float32 with its verdict against the A/A spread,
-  and the test bits/dim each model reaches after the same budget (the same
-  number of steps on the same Fashion-MNIST batches), so the change in
-  bits/dim that float16 causes is measured beside the change in speed.
+* ``precision``: Glow (28x28x1, 2 levels x 4 steps, 64 hidden channels,
+  batch 256) trained by ``unigen.fit`` in float32, in float32 from another
+  seed (the A/A control) and with ``mixed_precision="mixed_float16"``
+  (`benchmarks.speed.precision`, the code of the CPU suite's ``precision``
+  section): images per second, the per-round ratio mixed / float32 with its
+  verdict against the A/A spread, and the test bits/dim each model reaches
+  after the same budget (the same number of steps on the same Fashion-MNIST
+  batches), so the change in bits/dim that float16 causes is measured beside
+  the change in speed and the change another seed causes.
 * ``dcgan_xla``: seconds per Fashion-MNIST epoch (55,000 images, batch 128)
   of ``unigen.fit`` on the DCGAN without and with ``jit_compile=True``.
 * ``replicas``: 1 against 2 replicas (``MirroredStrategy``) at the same global
@@ -31,99 +33,14 @@ same code on the CPU, at the smoke sizes, for the tests.
 import statistics
 import time
 
-import numpy as np
-
 __all__ = ["plan"]
 
 _SIZES = {  # batch, steps per round, rounds, glow (levels, steps, hidden), dcgan batch
     "smoke": dict(batch=16, steps=3, rounds=2, glow=(1, 2, 8), dcgan_batch=16,
-                  dcgan_examples=64, eval_examples=32, filters=4),
+                  dcgan_examples=64, eval_examples=32, filters=4, latent=4),
     "full": dict(batch=256, steps=50, rounds=6, glow=(2, 4, 64), dcgan_batch=128,
-                 dcgan_examples=55_000, eval_examples=2_000, filters=32),
+                 dcgan_examples=55_000, eval_examples=2_000, filters=32, latent=64),
 }
-
-
-def _data(mode):
-    """(train, test, source): Fashion-MNIST, or random levels when it is missing."""
-    import unigen
-
-    try:
-        train = unigen.datasets.as_numpy("fashion_mnist", "train")
-        test = unigen.datasets.as_numpy("fashion_mnist", "test")
-        source = "fashion_mnist"
-    except Exception as err:  # no Debian package: speed only, on random levels
-        rng = np.random.default_rng(0)
-        train = rng.integers(0, 256, size=(55_000 if mode == "full" else 256, 28, 28, 1),
-                             dtype=np.uint8)
-        source = f"random levels ({type(err).__name__}: {str(err)[:120]})"
-        # bits/dim of random levels mean nothing: only the smoke run (tests) computes them
-        test = train[:64] if mode == "smoke" else None
-    return train, test, source
-
-
-def _images_per_second(rates, batch):
-    entry = dict(rates)
-    if "median" in entry:
-        entry["images_per_second"] = batch * entry["median"]
-    return entry
-
-
-def _glow_precision(cfg, train, test, peak):
-    import keras
-
-    import unigen
-    from benchmarks.speed.steps import compare
-    from benchmarks.speed.timing import alternate_epochs
-
-    levels, steps, hidden = cfg["glow"]
-
-    def make():
-        return unigen.models.Glow(image_shape=(28, 28, 1), num_levels=256, levels=levels,
-                                  steps_per_level=steps, hidden_channels=hidden,
-                                  warmup_steps=0, seed=0)
-
-    models = {"float32": make(), "float32 (A/A)": make()}
-    old = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("mixed_float16")
-    try:
-        models["mixed_float16"] = make()
-    finally:
-        keras.config.set_dtype_policy(old)
-    x = train[:cfg["batch"] * cfg["steps"]]
-
-    def trainer(name):
-        precision = "mixed_float16" if name == "mixed_float16" else None
-
-        def train_fn(epochs, callbacks):
-            unigen.fit(models[name], x, epochs=epochs, batch_size=cfg["batch"], seed=None,
-                       verbose=0, callbacks=callbacks, mixed_precision=precision)
-        return train_fn
-
-    rates = alternate_epochs({n: trainer(n) for n in models}, cfg["rounds"], cfg["steps"],
-                             between=peak)
-    peaks = rates.pop("between", [])
-    out = {"batch_size": cfg["batch"], "levels": levels, "steps_per_level": steps,
-           "hidden": hidden, "steps_trained": (1 + cfg["rounds"]) * cfg["steps"],
-           "rates_steps_per_second": {n: _images_per_second(r, cfg["batch"])
-                                      for n, r in rates.items()},
-           "peak_per_round": peaks}
-    if all("round_medians" in r for r in rates.values()):
-        rounds = {"contenders": {n: {"round_medians": r["round_medians"]}
-                                 for n, r in rates.items()}}
-        rounds["control"] = {"ratio": compare(rounds, "float32", "float32 (A/A)",
-                                              with_verdict=False)}
-        out["aa_float32"] = rounds["control"]["ratio"]
-        out["mixed_over_float32"] = compare(rounds, "mixed_float16", "float32")
-    if test is not None:
-        held = test[:cfg["eval_examples"]]
-        out["test_bits_per_dim"] = {
-            n: float(np.mean(np.concatenate([m.bits_per_dim(held[i:i + 500]).numpy()
-                                             for i in range(0, len(held), 500)])))
-            for n, m in models.items()}
-        bpd = out["test_bits_per_dim"]
-        out["bits_per_dim_change_mixed"] = bpd["mixed_float16"] - bpd["float32"]
-        out["bits_per_dim_change_aa"] = bpd["float32 (A/A)"] - bpd["float32"]
-    return out
 
 
 def _dcgan_xla(cfg, train):
@@ -158,15 +75,19 @@ def plan(mode="full", device="gpu", budget_seconds=480.0):
     """Runs the GPU sections (see the module docstring); returns their results."""
     import tensorflow as tf
 
+    from benchmarks.speed import configs, precision
     from benchmarks.speed.flops import peak_probe
 
     started = time.perf_counter()
-    cfg = _SIZES[mode]
-    train, test, source = _data(mode)
+    cfg = dict(_SIZES[mode], shape=(28, 28, 1), levels=256)
+    train, test, source = configs.fashion_mnist(55_000 if mode == "full" else 256)
+    if test is None and mode == "smoke":
+        test = train[:64]  # the tests check that the bits/dim are computed
     n = 512 if mode == "smoke" else 4096
     probe = peak_probe(n=n, device=device)
     result = {"data": source, "sizes": cfg, "budget_seconds": budget_seconds, "skipped": {}}
-    sections = (("glow_precision", lambda: _glow_precision(cfg, train, test, probe), 0.55),
+    sections = (("precision", lambda: precision.run("mixed_float16", ("glow",), cfg, train, test,
+                                                   cfg["eval_examples"], between=probe), 0.55),
                 ("dcgan_xla", lambda: _dcgan_xla(cfg, train), 0.80))
     for name, section, share in sections:
         used = time.perf_counter() - started
@@ -176,7 +97,7 @@ def plan(mode="full", device="gpu", budget_seconds=480.0):
         result[name] = section()
     gpus = tf.config.list_physical_devices("GPU")
     if device == "gpu" and len(gpus) >= 2:
-        from benchmarks.speed import configs, replicas
+        from benchmarks.speed import replicas
 
         result["replicas"] = replicas.run(configs.config("quick"), "gpu", processes=2)
     else:

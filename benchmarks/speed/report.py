@@ -177,7 +177,8 @@ def markdown(result):
     if "fit_vs_plain" in result:
         lines += [*_fit_table(result), ""]
     for key, table in (("glow_vs_tfp", _glow_table), ("replicas", _replica_table),
-                       ("pipeline", _pipeline_table), ("curves", _curves_table)):
+                       ("pipeline", _pipeline_table), ("curves", _curves_table),
+                       ("precision", _precision_table)):
         if key in result:
             lines += [*table(result[key]), ""]
     return "\n".join(lines)
@@ -189,24 +190,8 @@ def gpu_markdown(result):
     lines = [f"# Speed, gpu ({result['mode']} mode)", "", f"Device: {label(machine)}.", "",
              f"Command: `{result['command']}`; {result['seconds']:.0f} s; data: "
              f"{result['data']}.", ""]
-    glow = result.get("glow_precision")
-    if glow:
-        rates = glow["rates_steps_per_second"]
-        bpd = glow.get("test_bits_per_dim", {})
-        lines += ["## Glow: float32 vs mixed_float16 (unigen.fit)", "",
-                  f"Batch {glow['batch_size']}, {glow['levels']} levels x "
-                  f"{glow['steps_per_level']} steps, {glow['hidden']} hidden; each model "
-                  f"trained {glow['steps_trained']} steps on the same batches.", "",
-                  "| contender | steps/s | images/s | trace s | test bits/dim |",
-                  "| --- | ---: | ---: | ---: | ---: |"]
-        for name, r in rates.items():
-            lines.append(f"| {name} | {_median(rates, name)} | "
-                         f"{_num(r.get('images_per_second'), '{:.0f}')} | "
-                         f"{_num(r.get('trace_seconds'))} | {_num(bpd.get(name), '{:.3f}')} |")
-        lines += ["", f"- mixed_float16 / float32: {_ratio(glow.get('mixed_over_float32'))}",
-                  f"- bits/dim change (mixed - float32): "
-                  f"{_num(glow.get('bits_per_dim_change_mixed'), '{:+.3f}')}; A/A: "
-                  f"{_num(glow.get('bits_per_dim_change_aa'), '{:+.3f}')}", ""]
+    if "precision" in result:
+        lines += [*_precision_table(result["precision"]), ""]
     dcgan = result.get("dcgan_xla")
     if dcgan:
         sec = dcgan["seconds_per_epoch"]
@@ -219,3 +204,34 @@ def gpu_markdown(result):
         lines += [*_replica_table(result["replicas"]), ""]
     lines += [f"- {name} skipped: {why}" for name, why in result["skipped"].items()]
     return "\n".join(lines) + "\n"
+
+
+def _precision_table(section):
+    """float32 against a mixed policy per family (`benchmarks.speed.precision`)."""
+    policy = section["policy"]
+    families = [k for k, v in section.items() if isinstance(v, dict) and
+                "rates_steps_per_second" in v]
+    lines = [f"## float32 vs {policy} (unigen.fit, same batches)", "",
+             "Each family's three models train the same steps on the same batches; "
+             "float32 (A/A) is the same network from another seed."
+             + (f" Data: {section['data']}." if "data" in section else "")
+             + (f" The CPU's bfloat16 instructions: "
+                f"{', '.join(section['cpu_bfloat16_instructions']) or 'none'}."
+                if "cpu_bfloat16_instructions" in section else ""), "",
+             "| model | contender | steps/s | images/s | trace s | test bits/dim |",
+             "| --- | --- | ---: | ---: | ---: | ---: |"]
+    notes = []
+    for family in families:
+        entry = section[family]
+        rates, bpd = entry["rates_steps_per_second"], entry.get("test_bits_per_dim", {})
+        for name, r in rates.items():
+            lines.append(f"| {family} | {name} | {_median(rates, name)} | "
+                         f"{_num(r.get('images_per_second'), '{:.0f}')} | "
+                         f"{_num(r.get('trace_seconds'))} | {_num(bpd.get(name), '{:.3f}')} |")
+        note = (f"- {family}, {entry['steps_trained']} steps of batch {entry['batch_size']}: "
+                f"{policy} / float32 {_ratio(entry.get('policy_over_float32'))}")
+        if bpd:
+            note += (f"; bits/dim change {_num(entry['bits_per_dim_change_policy'], '{:+.3f}')}"
+                     f" (another seed: {_num(entry['bits_per_dim_change_seed'], '{:+.3f}')})")
+        notes.append(note)
+    return [*lines, "", *notes]

@@ -16,6 +16,25 @@ def _positive(value):
     return isinstance(value, float) and math.isfinite(value) and value > 0
 
 
+def _check_precision(entry, policy, likelihood):
+    """One family of `benchmarks.speed.precision`: each contender trained in its policy,
+    a verdict on the speed ratio, and (with a likelihood) finite bits/dim changes."""
+    assert entry["precision"] == {"float32": "float32", "float32 (A/A)": "float32",
+                                  policy: policy}
+    for name in ("float32", "float32 (A/A)", policy):
+        assert _positive(entry["rates_steps_per_second"][name]["images_per_second"])
+    assert _positive(entry["policy_over_float32"]["median"])
+    assert entry["policy_over_float32"]["verdict"]
+    if likelihood:
+        for name in ("float32", "float32 (A/A)", policy):
+            assert math.isfinite(entry["test_bits_per_dim"][name])
+        assert math.isfinite(entry["bits_per_dim_change_policy"])
+        # The A/A model starts from another seed: its bits/dim differ.
+        assert entry["bits_per_dim_change_seed"] != 0.0
+    else:
+        assert "test_bits_per_dim" not in entry
+
+
 def test_speed_smoke_writes_every_section(tmp_path):
     proc = run_python(["-m", "benchmarks", "speed", "--device", "cpu", "--smoke",
                        "--out", str(tmp_path)], timeout=600)
@@ -58,10 +77,16 @@ def test_speed_smoke_writes_every_section(tmp_path):
         assert "error" not in p, p
         assert _positive(p["images_per_second"]) and p["gflops_per_step"] > 0
     assert (tmp_path / "speed_cpu_curves.png").stat().st_size > 0
+    precision = result["precision"]
+    assert precision["policy"] == "mixed_bfloat16"
+    assert isinstance(precision["cpu_bfloat16_instructions"], list)
+    for name in ("dcgan", "vae", "glow"):
+        _check_precision(precision[name], "mixed_bfloat16", likelihood=name != "dcgan")
     with open(tmp_path / "speed_cpu.md") as f:
         table = f.read()
     for heading in ("unigen.fit vs a plain Keras loop", "unigen Glow vs tfb.Glow",
-                    "2 replicas vs 1", "Input pipeline", "Cost curves"):
+                    "2 replicas vs 1", "Input pipeline", "Cost curves",
+                    "float32 vs mixed_bfloat16"):
         assert heading in table
     assert result["machine"]["cpu"] in table
 
@@ -90,10 +115,6 @@ def test_gpu_plan_runs_its_sections_on_the_cpu_at_smoke_size():
             "print(json.dumps(r))")
     proc = run_python(["-c", code], timeout=600)
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    glow = result["glow_precision"]
-    for name in ("float32", "float32 (A/A)", "mixed_float16"):
-        assert _positive(glow["rates_steps_per_second"][name]["images_per_second"])
-        assert math.isfinite(glow["test_bits_per_dim"][name])
-    assert glow["mixed_over_float32"]["verdict"]
+    _check_precision(result["precision"]["glow"], "mixed_float16", likelihood=True)
     assert _positive(result["dcgan_xla"]["xla_speedup"])
     assert "needs 2 GPUs" in result["skipped"]["replicas"]
