@@ -65,15 +65,15 @@ def run(policy="mixed_bfloat16", seeds=3, epochs=1, eval_examples=2000, models=M
         for seed in range(seeds):
             for precision in ("float32", policy):
                 started = time.perf_counter()
-                history = unigen.fit(_factory(name, seed, info), train, epochs=epochs, batch_size=64,
-                                     seed=seed, verbose=0, sample_every_epoch=0,
+                history = unigen.fit(_factory(name, seed, info), train, epochs=epochs,
+                                     batch_size=64, seed=seed, verbose=0, sample_every_epoch=0,
                                      mixed_precision=None if precision == "float32"
                                      else precision)
                 seconds[precision].append(time.perf_counter() - started)
                 runs[precision].append(_score(history.model, test))
                 print(f"{name} seed {seed} {precision}: {runs[precision][-1]:.4f} bits/dim, "
                       f"{seconds[precision][-1]:.0f} s", flush=True)
-        diffs = [b - a for a, b in zip(runs["float32"], runs[policy])]
+        diffs = [b - a for a, b in zip(runs["float32"], runs[policy], strict=True)]
         entry = {"test_bits_per_dim": runs, "train_seconds": seconds,
                  "mean": {k: statistics.mean(v) for k, v in runs.items()},
                  "paired_difference": diffs,

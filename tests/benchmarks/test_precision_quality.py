@@ -15,7 +15,7 @@ def test_paired_runs_per_seed_and_their_summary():
     assert len(runs["float32"]) == len(runs["mixed_bfloat16"]) == 2
     assert all(math.isfinite(v) and 0 < v < 8 for v in runs["float32"] + runs["mixed_bfloat16"])
     # Paired: the difference of each seed's two runs, then their mean and standard error.
-    diffs = [b - a for a, b in zip(runs["float32"], runs["mixed_bfloat16"])]
+    diffs = [b - a for a, b in zip(runs["float32"], runs["mixed_bfloat16"], strict=True)]
     assert entry["paired_difference"] == pytest.approx(diffs)
     assert entry["mean_difference"] == pytest.approx(sum(diffs) / 2)
     assert entry["difference_standard_error"] == pytest.approx(abs(diffs[0] - diffs[1]) / 2)
