@@ -258,3 +258,28 @@ def test_compile_for_fit_warms_the_learning_rate_up():
     np.testing.assert_allclose(float(schedule(0)), 1e-4, rtol=1e-6)
     np.testing.assert_allclose(float(schedule(9)), 1e-3, rtol=1e-6)
     np.testing.assert_allclose(float(schedule(500)), 1e-3, rtol=1e-6)
+
+
+def test_realnvp_refuses_the_options_of_the_other_kind_of_data_and_loads_old_configs():
+    """num_couplings on images (and levels/steps_per_level on vectors) used to be
+    ignored silently; files written then, which hold all three, still load."""
+    with pytest.raises(ValueError, match=r"`num_couplings` is the depth of RealNVP on vectors"
+                                         r".*levels=\.\.\. and steps_per_level"):
+        unigen.models.RealNVP((8, 8, 1), num_levels=17, num_couplings=16)
+    with pytest.raises(ValueError, match=r"pass num_couplings=\.\.\. \(default 8\)"):
+        unigen.models.RealNVP((4,), levels=3)
+    image = unigen.models.RealNVP((8, 8, 1), num_levels=17, levels=1, steps_per_level=2,
+                                  hidden=4)
+    vector = unigen.models.RealNVP((4,), hidden=4)
+    assert (image.num_couplings, image.levels, image.steps_per_level) == (None, 1, 2)
+    assert (vector.num_couplings, vector.levels, vector.steps_per_level) == (8, None, None)
+    for model in (image, vector):
+        # A config as 0.2 wrote it: every option, the unused kind's at its old default.
+        old = {**model.get_config(), "num_couplings": 8, "levels": 2, "steps_per_level": 4}
+        old.update({k: v for k, v in model.get_config().items() if v is not None})
+        again = type(model).from_config(old)
+        assert (again.num_couplings, again.levels, again.steps_per_level) == (
+            model.num_couplings, model.levels, model.steps_per_level)
+        model._ensure_built()
+        again._ensure_built()
+        assert [w.shape for w in again.weights] == [w.shape for w in model.weights]

@@ -86,10 +86,12 @@ class RealNVP(FlowModel):
 
     Args:
         event_shape: (D,) or (height, width, channels).
-        num_couplings: couplings of the vector flow (vectors only: images
-            ignore it and use ``levels`` and ``steps_per_level``).
+        num_couplings: couplings of the vector flow (vectors only; default 8).
         hidden: width of the coupling networks.
-        levels, steps_per_level: the image architecture (images only).
+        levels, steps_per_level: the image architecture (images only; default
+            2 levels x 4 steps). Giving an option of the other kind of data
+            (``num_couplings`` for images, ``levels`` or ``steps_per_level``
+            for vectors) is a ``ValueError``, not silently ignored.
         num_levels: levels L of integer data 0..L-1, None for continuous data, or
             "auto" (default): 256 (8-bit) for images, None for vectors.
         **kwargs: passed to `FlowModel`.
@@ -99,15 +101,30 @@ class RealNVP(FlowModel):
         ICLR 2017.
     """
 
-    def __init__(self, event_shape, num_couplings=8, hidden=64, levels=2,
-                 steps_per_level=4, num_levels="auto", **kwargs):
+    def __init__(self, event_shape, num_couplings=None, hidden=64, levels=None,
+                 steps_per_level=None, num_levels="auto", **kwargs):
         super().__init__(event_shape, num_levels=num_levels, **kwargs)
-        self.num_couplings = _checks.check_positive_int("num_couplings", num_couplings)
+        image = len(self.event_shape) == 3
+        if image and num_couplings is not None:
+            raise ValueError(
+                f"`num_couplings` is the depth of RealNVP on vectors; on images "
+                f"(event_shape {self.event_shape}) it is `levels` x `steps_per_level` "
+                f"couplings: pass levels=... and steps_per_level=... (default 2 x 4).")
+        if not image and (levels is not None or steps_per_level is not None):
+            raise ValueError(
+                f"`levels` and `steps_per_level` are RealNVP's image architecture; on "
+                f"vectors (event_shape {self.event_shape}) pass num_couplings=... (default 8).")
+        self.num_couplings = None if image else _checks.check_positive_int(
+            "num_couplings", 8 if num_couplings is None else num_couplings)
         self.hidden = int(hidden)
-        self.levels = int(levels)
-        self.steps_per_level = int(steps_per_level)
-        if len(self.event_shape) == 3:
-            self.flow = MultiScale(levels, steps_per_level, hidden, permutation="reverse",
+        self.levels = _checks.check_positive_int("levels", 2 if levels is None else levels) \
+            if image else None
+        self.steps_per_level = _checks.check_positive_int(
+            "steps_per_level", 4 if steps_per_level is None else steps_per_level) \
+            if image else None
+        if image:
+            self.flow = MultiScale(self.levels, self.steps_per_level, hidden,
+                                   permutation="reverse",
                                    seed=self.seed, name="flow")
             self.flow._plan((None, *self.event_shape))
         elif len(self.event_shape) == 1:
@@ -131,6 +148,16 @@ class RealNVP(FlowModel):
         return {**super().get_config(), "num_couplings": self.num_couplings,
                 "hidden": self.hidden, "levels": self.levels,
                 "steps_per_level": self.steps_per_level}
+
+    @classmethod
+    def from_config(cls, config):
+        # Files written before 0.3 hold every option, the unused kind's at its default.
+        config = dict(config)
+        unused = ("num_couplings",) if len(config.get("event_shape", ())) == 3 else (
+            "levels", "steps_per_level")
+        for key in unused:
+            config.pop(key, None)
+        return super().from_config(config)
 
 
 @keras.saving.register_keras_serializable(package="unigen")
