@@ -32,6 +32,12 @@ class SinusoidalEmbedding(keras.layers.Layer):
             raise ValueError(f"`dim` must be an even int >= 2, got {dim!r}.")
         self.dim, self.max_period = int(dim), float(max_period)
 
+    @property
+    def input_dtype(self):
+        # t stays float32 in a 16-bit network: bfloat16 rounds timesteps above
+        # 256 (999 -> 1000) and float16 above 2048, merging neighbouring steps.
+        return "float32"
+
     def call(self, t):
         half = self.dim // 2
         frequencies = ops.exp(-math.log(self.max_period)
@@ -59,6 +65,12 @@ class FourierFeatures(keras.layers.Layer):
     def __init__(self, frequencies, **kwargs):
         super().__init__(**kwargs)
         self.frequencies = [float(f) for f in frequencies]
+
+    @property
+    def input_dtype(self):
+        # x stays float32 in a 16-bit network: sin(f x) at f ~ pi (L - 1) / 2
+        # needs x to better than 1 / (L - 1), which bfloat16 (2^-8) does not give.
+        return "float32"
 
     def call(self, x):
         x = ops.cast(x, "float32")

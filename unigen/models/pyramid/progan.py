@@ -67,11 +67,16 @@ def growth_schedule(step, num_stages, phase_steps, fade_steps):
 
 
 def _select(stage, branch, num_stages):
-    """sum_k [k = stage] branch(k), k = 0..num_stages-1."""
+    """sum_k [k = stage] branch(k), k = 0..num_stages-1, in the branches' dtype."""
     if num_stages == 1:
         return branch(0)
     weights = tf.one_hot(tf.clip_by_value(stage, 0, num_stages - 1), num_stages)
-    return tf.add_n([weights[k] * branch(k) for k in range(num_stages)])
+
+    def weighted(k):
+        out = branch(k)  # 16-bit inside a mixed-precision network
+        return tf.cast(weights[k], out.dtype) * out
+
+    return tf.add_n([weighted(k) for k in range(num_stages)])
 
 
 def _lrelu(x):
@@ -161,7 +166,7 @@ class ProgressiveGenerator(_Growing):
         def branch(s):
             image = self.to_rgb[s](features[s])
             if s > 0:
-                alpha = tf.convert_to_tensor(self.alpha)
+                alpha = tf.cast(self.alpha, image.dtype)
                 coarse = pl.upsample(self.to_rgb[s - 1](features[s - 1]))
                 image = (1.0 - alpha) * coarse + alpha * image
             return pl.upsample(image, last - s)
@@ -228,7 +233,7 @@ class ProgressiveCritic(_Growing):
             h = _lrelu(self.from_rgb[s](image))
             if s > 0:
                 h = self._block(s, h)
-                alpha = tf.convert_to_tensor(self.alpha)
+                alpha = tf.cast(self.alpha, h.dtype)
                 coarse = _lrelu(self.from_rgb[s - 1](pl.downsample(image)))
                 h = (1.0 - alpha) * coarse + alpha * h
                 for k in range(s - 1, 0, -1):
