@@ -82,8 +82,14 @@ def test_policy_is_restored_when_the_factory_fails():
 def test_bad_values_and_float32_models_are_refused_clearly():
     with pytest.raises(ValueError, match="`mixed_precision` must be None"):
         unigen.fit(lambda: Gaussian((D,)), _data(), mixed_precision="float16")
-    with pytest.raises(ValueError, match="Pass a factory"):
+    with pytest.raises(ValueError, match=r"Pass a factory.*Gaussian\(\.\.\., "
+                                         r"dtype='mixed_bfloat16'\)"):
         unigen.fit(Gaussian((D,)), _data(), mixed_precision="mixed_bfloat16")
+    # The way the message offers: the model constructed in that precision trains.
+    history = unigen.fit(MLPGAN((D,), latent_dim=2, hidden_units=(8,), dtype="mixed_bfloat16"),
+                         _data(), epochs=1, batch_size=32, verbose=0,
+                         mixed_precision="mixed_bfloat16")
+    assert history.model.generator.compute_dtype == "bfloat16"
 
 
 def test_a_model_built_under_the_users_global_policy_trains_mixed():

@@ -98,9 +98,9 @@ def build_in_scope(model, strategy, mixed_precision=None):
             f"`mixed_precision={mixed_precision!r}` needs a model whose networks were "
             f"created under that policy, but this {type(model).__name__} was built "
             f"with precision {model.precision!r}. Pass a factory, unigen.fit(lambda: "
-            f"{type(model).__name__}(...), mixed_precision={mixed_precision!r}), or call "
-            f"keras.config.set_dtype_policy({mixed_precision!r}) before constructing "
-            f"the model."
+            f"{type(model).__name__}(...), mixed_precision={mixed_precision!r}), or "
+            f"construct it in that precision, {type(model).__name__}(..., "
+            f"dtype={mixed_precision!r})."
         )
     default = strategy is tf.distribute.get_strategy()
     if model.built and not default:
