@@ -177,7 +177,7 @@ def _precision(mode, device):
         cfg = {**configs.config("full"), **_PRECISION[mode]}
         eval_examples = cfg.pop("eval_examples")
         train, test, source = configs.fashion_mnist(cfg["batch"] * cfg["steps"])
-    out = precision.run("mixed_bfloat16", configs.MODELS, cfg, train, test, eval_examples,
+    out = precision.run(["mixed_bfloat16"], configs.MODELS, cfg, train, test, eval_examples,
                         between=peak_probe(n=512 if mode == "smoke" else 2048, device=device))
     out["data"] = source
     out["cpu_bfloat16_instructions"] = _bfloat16_flags()

@@ -6,13 +6,14 @@ every step timed, tracing epochs dropped and reported apart):
 
 * ``precision``: Glow (28x28x1, 2 levels x 4 steps, 64 hidden channels,
   batch 256) trained by ``unigen.fit`` in float32, in float32 from another
-  seed (the A/A control) and with ``mixed_precision="mixed_float16"``
+  seed (the A/A control), with ``mixed_precision="mixed_float16"`` and with
+  ``"mixed_bfloat16"``
   (`benchmarks.speed.precision`, the code of the CPU suite's ``precision``
   section): images per second, the per-round ratio mixed / float32 with its
   verdict against the A/A spread, and the test bits/dim each model reaches
   after the same budget (the same number of steps on the same Fashion-MNIST
-  batches), so the change in bits/dim that float16 causes is measured beside
-  the change in speed and the change another seed causes.
+  batches), so the change in bits/dim that each 16-bit format causes is
+  measured beside the change in speed and the change another seed causes.
 * ``dcgan_xla``: seconds per Fashion-MNIST epoch (55,000 images, batch 128)
   of ``unigen.fit`` on the DCGAN without and with ``jit_compile=True``.
 * ``replicas``: 1 against 2 replicas (``MirroredStrategy``) at the same global
@@ -86,8 +87,9 @@ def plan(mode="full", device="gpu", budget_seconds=480.0):
     n = 512 if mode == "smoke" else 4096
     probe = peak_probe(n=n, device=device)
     result = {"data": source, "sizes": cfg, "budget_seconds": budget_seconds, "skipped": {}}
-    sections = (("precision", lambda: precision.run("mixed_float16", ("glow",), cfg, train, test,
-                                                   cfg["eval_examples"], between=probe), 0.55),
+    sections = (("precision", lambda: precision.run(("mixed_float16", "mixed_bfloat16"), ("glow",),
+                                                   cfg, train, test, cfg["eval_examples"],
+                                                   between=probe), 0.55),
                 ("dcgan_xla", lambda: _dcgan_xla(cfg, train), 0.80))
     for name, section, share in sections:
         used = time.perf_counter() - started

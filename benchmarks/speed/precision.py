@@ -1,9 +1,9 @@
-"""float32 against a mixed precision policy: training speed, and test bits/dim at the same budget.
+"""float32 against mixed precision policies: training speed, and test bits/dim at the same budget.
 
     python -m benchmarks speed --device cpu --only precision  # "mixed_bfloat16", DCGAN, VAE, Glow
-    python -m benchmarks speed --device gpu                   # "mixed_float16", Glow (the GPU plan)
+    python -m benchmarks speed --device gpu                   # both mixed policies, Glow (GPU plan)
 
-Per family, three ``unigen.fit`` runs at the same size on the same batches
+Per family, ``unigen.fit`` runs at the same size on the same batches
 (``seed=0`` for the data order, every contender), alternated epoch by epoch
 with `benchmarks.speed.timing.alternate_epochs` (every step timed, the tracing
 epoch dropped and reported apart):
@@ -12,16 +12,18 @@ epoch dropped and reported apart):
 * ``float32 (A/A)``: the same network from seed 1, the control: its speed ratio
   to ``float32`` is the noise floor, and its test bits/dim the change that
   another seed causes;
-* the policy (``mixed_float16`` or ``mixed_bfloat16``): seed 0, built by
+* each policy (``mixed_float16``, ``mixed_bfloat16``): seed 0, built by
   ``unigen.fit(factory, ..., mixed_precision=policy)``: the networks compute in
   16 bits, variables, densities and losses stay float32.
 
 Speed: images per second of each, and the per-round ratio policy / float32
-with its verdict against the A/A spread (`benchmarks.speed.steps.compare`).
+with its verdict against the A/A spread (`benchmarks.speed.steps.compare`),
+per policy under ``over_float32``.
 
 Quality at the same budget (families with a likelihood, when test data are
 given): each model's mean test bits/dim after the timed epochs. The change
-the policy causes (policy - float32, same seed) is reported beside the change
+a policy causes (policy - float32, same seed; ``bits_per_dim_change``) is
+reported beside the change
 another seed causes (A/A - float32); a change inside the seed's is no evidence
 that the precision costs likelihood. The DCGAN has no likelihood; its sample
 quality at a budget this short is not measured here.
@@ -41,13 +43,14 @@ def _images_per_second(rates, batch):
     return entry
 
 
-def _family(name, policy, cfg, train, test, eval_examples, between):
+def _family(name, policies, cfg, train, test, eval_examples, between):
     import unigen
     from benchmarks.speed import configs
     from benchmarks.speed.steps import compare
     from benchmarks.speed.timing import alternate_epochs
 
-    contenders = {"float32": (0, None), "float32 (A/A)": (1, None), policy: (0, policy)}
+    contenders = {"float32": (0, None), "float32 (A/A)": (1, None),
+                  **{policy: (0, policy) for policy in policies}}
     models = {}
     x = train[:cfg["batch"] * cfg["steps"]]
 
@@ -77,7 +80,7 @@ def _family(name, policy, cfg, train, test, eval_examples, between):
         rounds["control"] = {"ratio": compare(rounds, "float32", "float32 (A/A)",
                                               with_verdict=False)}
         out["aa_float32"] = rounds["control"]["ratio"]
-        out["policy_over_float32"] = compare(rounds, policy, "float32")
+        out["over_float32"] = {p: compare(rounds, p, "float32") for p in policies}
     first = next(iter(models.values()), None)
     if test is not None and first is not None and first.has_log_prob and \
             len(models) == len(contenders):
@@ -90,16 +93,16 @@ def _family(name, policy, cfg, train, test, eval_examples, between):
         out["eval_examples"] = len(held)
         out["eval_seconds"] = time.perf_counter() - started
         bpd = out["test_bits_per_dim"]
-        out["bits_per_dim_change_policy"] = bpd[policy] - bpd["float32"]
+        out["bits_per_dim_change"] = {p: bpd[p] - bpd["float32"] for p in policies}
         out["bits_per_dim_change_seed"] = bpd["float32 (A/A)"] - bpd["float32"]
     return out
 
 
-def run(policy, families, cfg, train, test=None, eval_examples=1000, between=None):
-    """Measures ``policy`` against float32 for each family (see the module docstring).
+def run(policies, families, cfg, train, test=None, eval_examples=1000, between=None):
+    """Measures each policy against float32 for each family (see the module docstring).
 
     Args:
-        policy: "mixed_float16" or "mixed_bfloat16".
+        policies: a sequence of "mixed_float16" and/or "mixed_bfloat16".
         families: names of `benchmarks.speed.configs.MODELS` ("dcgan", "vae", "glow").
         cfg: a `benchmarks.speed.configs.config` (batch, steps per epoch, timed
             rounds, image shape, levels and widths).
@@ -109,9 +112,10 @@ def run(policy, families, cfg, train, test=None, eval_examples=1000, between=Non
         between: optional function run after every round (the matmul peak).
 
     Returns:
-        dict family -> its figures, plus "policy".
+        dict family -> its figures, plus "policies".
     """
-    out = {"policy": policy}
+    policies = list(policies)
+    out = {"policies": policies}
     for name in families:
-        out[name] = _family(name, policy, cfg, train, test, eval_examples, between)
+        out[name] = _family(name, policies, cfg, train, test, eval_examples, between)
     return out

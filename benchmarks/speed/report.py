@@ -207,12 +207,12 @@ def gpu_markdown(result):
 
 
 def _precision_table(section):
-    """float32 against a mixed policy per family (`benchmarks.speed.precision`)."""
-    policy = section["policy"]
+    """float32 against mixed policies per family (`benchmarks.speed.precision`)."""
+    policies = section["policies"]
     families = [k for k, v in section.items() if isinstance(v, dict) and
                 "rates_steps_per_second" in v]
-    lines = [f"## float32 vs {policy} (unigen.fit, same batches)", "",
-             "Each family's three models train the same steps on the same batches; "
+    lines = [f"## float32 vs {' and '.join(policies)} (unigen.fit, same batches)", "",
+             "Each family's models train the same steps on the same batches; "
              "float32 (A/A) is the same network from another seed."
              + (f" Data: {section['data']}." if "data" in section else "")
              + (f" The CPU's bfloat16 instructions: "
@@ -228,10 +228,13 @@ def _precision_table(section):
             lines.append(f"| {family} | {name} | {_median(rates, name)} | "
                          f"{_num(r.get('images_per_second'), '{:.0f}')} | "
                          f"{_num(r.get('trace_seconds'))} | {_num(bpd.get(name), '{:.3f}')} |")
-        note = (f"- {family}, {entry['steps_trained']} steps of batch {entry['batch_size']}: "
-                f"{policy} / float32 {_ratio(entry.get('policy_over_float32'))}")
-        if bpd:
-            note += (f"; bits/dim change {_num(entry['bits_per_dim_change_policy'], '{:+.3f}')}"
-                     f" (another seed: {_num(entry['bits_per_dim_change_seed'], '{:+.3f}')})")
-        notes.append(note)
+        for policy in policies:
+            note = (f"- {family}, {entry['steps_trained']} steps of batch "
+                    f"{entry['batch_size']}: {policy} / float32 "
+                    f"{_ratio(entry.get('over_float32', {}).get(policy))}")
+            if bpd:
+                note += (f"; bits/dim change "
+                         f"{_num(entry['bits_per_dim_change'][policy], '{:+.3f}')} (another "
+                         f"seed: {_num(entry['bits_per_dim_change_seed'], '{:+.3f}')})")
+            notes.append(note)
     return [*lines, "", *notes]

@@ -16,19 +16,23 @@ def _positive(value):
     return isinstance(value, float) and math.isfinite(value) and value > 0
 
 
-def _check_precision(entry, policy, likelihood):
+def _check_precision(entry, policies, likelihood):
     """One family of `benchmarks.speed.precision`: each contender trained in its policy,
-    a verdict on the speed ratio, and (with a likelihood) finite bits/dim changes."""
+    a verdict on each speed ratio, and (with a likelihood) finite bits/dim changes."""
     assert entry["precision"] == {"float32": "float32", "float32 (A/A)": "float32",
-                                  policy: policy}
-    for name in ("float32", "float32 (A/A)", policy):
+                                  **{p: p for p in policies}}
+    for name in ("float32", "float32 (A/A)", *policies):
         assert _positive(entry["rates_steps_per_second"][name]["images_per_second"])
-    assert _positive(entry["policy_over_float32"]["median"])
-    assert entry["policy_over_float32"]["verdict"]
+    assert sorted(entry["over_float32"]) == sorted(policies)
+    for policy in policies:
+        assert _positive(entry["over_float32"][policy]["median"])
+        assert entry["over_float32"][policy]["verdict"]
     if likelihood:
-        for name in ("float32", "float32 (A/A)", policy):
+        for name in ("float32", "float32 (A/A)", *policies):
             assert math.isfinite(entry["test_bits_per_dim"][name])
-        assert math.isfinite(entry["bits_per_dim_change_policy"])
+        bpd = entry["test_bits_per_dim"]
+        for policy in policies:
+            assert entry["bits_per_dim_change"][policy] == bpd[policy] - bpd["float32"]
         # The A/A model starts from another seed: its bits/dim differ.
         assert entry["bits_per_dim_change_seed"] != 0.0
     else:
@@ -78,10 +82,10 @@ def test_speed_smoke_writes_every_section(tmp_path):
         assert _positive(p["images_per_second"]) and p["gflops_per_step"] > 0
     assert (tmp_path / "speed_cpu_curves.png").stat().st_size > 0
     precision = result["precision"]
-    assert precision["policy"] == "mixed_bfloat16"
+    assert precision["policies"] == ["mixed_bfloat16"]
     assert isinstance(precision["cpu_bfloat16_instructions"], list)
     for name in ("dcgan", "vae", "glow"):
-        _check_precision(precision[name], "mixed_bfloat16", likelihood=name != "dcgan")
+        _check_precision(precision[name], ["mixed_bfloat16"], likelihood=name != "dcgan")
     with open(tmp_path / "speed_cpu.md") as f:
         table = f.read()
     for heading in ("unigen.fit vs a plain Keras loop", "unigen Glow vs tfb.Glow",
@@ -115,6 +119,7 @@ def test_gpu_plan_runs_its_sections_on_the_cpu_at_smoke_size():
             "print(json.dumps(r))")
     proc = run_python(["-c", code], timeout=600)
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    _check_precision(result["precision"]["glow"], "mixed_float16", likelihood=True)
+    _check_precision(result["precision"]["glow"], ["mixed_float16", "mixed_bfloat16"],
+                     likelihood=True)
     assert _positive(result["dcgan_xla"]["xla_speedup"])
     assert "needs 2 GPUs" in result["skipped"]["replicas"]
