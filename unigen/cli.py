@@ -119,6 +119,9 @@ def _parser():
     compare.add_argument("--seed", type=_seed, default=0, help="random seed")
     compare.add_argument("--data-dir", default=None,
                          help="directory holding the dataset's files, for file-based datasets")
+    compare.add_argument("--mixed-precision", choices=["mixed_float16", "mixed_bfloat16"],
+                         default=None, help="train the named models with 16-bit networks "
+                         "(see unigen train --mixed-precision); none: float32")
     compare.add_argument("--no-references", action="store_true",
                          help="leave out the noise-mixture and memoriser reference models")
     compare.add_argument("--inception-weights", default=None, metavar="PATH",

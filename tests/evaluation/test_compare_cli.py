@@ -135,3 +135,24 @@ def test_unigen_data_errors_name_the_problem(tmp_path, capsys):
         assert exc.value.code == 2
         err = capsys.readouterr().err
         assert message in err, err
+
+
+def test_compare_trains_in_mixed_precision_and_says_so(tmp_path, tmp_path_factory,
+                                                       monkeypatch, capsys):
+    """``unigen compare --mixed-precision``: the named models train with 16-bit networks
+    (the saved, reloaded model too) and the report's budget table names the precision."""
+    from unigen.evaluation._cli import train_or_load
+
+    monkeypatch.setenv("UNIGEN_CACHE_DIR", str(tmp_path_factory.getbasetemp()))
+    name, model, budget = train_or_load("vae", "digits", str(tmp_path / "runs"), epochs=1,
+                                        mixed_precision="mixed_bfloat16")
+    assert name == "vae" and model.precision == "mixed_bfloat16"  # reloaded from model.keras
+    assert model.encoder.compute_dtype == "bfloat16"
+    assert budget["precision"] == "mixed_bfloat16"
+    out = tmp_path / "cmp"
+    argv = ["compare", "--data", "digits", "--models", "gaussian,vae", "--out", str(out),
+            "--quick", "--no-references", "--mixed-precision", "mixed_bfloat16"]
+    assert main(argv) == 0, capsys.readouterr().err
+    markdown = (out / "report.md").read_text()
+    assert "| model | epochs | steps | precision | training (s) |" in markdown
+    assert re.search(r"\| vae \| 1 \| \d+ \| mixed_bfloat16 \|", markdown)

@@ -144,11 +144,13 @@ def compare_data(data, *, seed=0, data_dir=None):
 
 
 def train_or_load(spec, dataset, out, *, epochs=None, quick=False, seed=0, data_dir=None,
-                  verbose=0):
+                  verbose=0, mixed_precision=None):
     """A model from a name (trained with `unigen.fit` in ``out/models/name``) or a path.
 
     Args:
         dataset: a built-in dataset name or a `CompareData`.
+        mixed_precision: `unigen.fit`'s ``mixed_precision`` for a model trained here
+            (None: float32); a loaded model keeps its own.
 
     Returns:
         ``(name, model, budget)``: budget is None for a loaded model, else a
@@ -178,7 +180,9 @@ def train_or_load(spec, dataset, out, *, epochs=None, quick=False, seed=0, data_
     num_epochs = 1 if quick else (epochs or recipe.epochs)
     batch = min(64, data.num_train)
 
-    options = recipe.image_options if data.kind == "image" else {}
+    options = dict(recipe.image_options if data.kind == "image" else {})
+    if mixed_precision is not None:
+        options["dtype"] = mixed_precision  # the networks built in that precision
 
     def factory():
         return unigen.models.create(name, info, event_shape=data.event_shape,
@@ -188,7 +192,7 @@ def train_or_load(spec, dataset, out, *, epochs=None, quick=False, seed=0, data_
     model = factory() if quick else factory
     run_dir = os.path.join(out, "models", name)
     fit_options = dict(epochs=num_epochs, batch_size=batch, seed=seed, verbose=verbose,
-                       sample_every_epoch=0,
+                       sample_every_epoch=0, mixed_precision=mixed_precision,
                        learning_rate=recipe.learning_rate)
     if quick:
         unigen.fit(model, train, **fit_options)
@@ -196,8 +200,10 @@ def train_or_load(spec, dataset, out, *, epochs=None, quick=False, seed=0, data_
         unigen.fit(model, train, output_dir=run_dir, **fit_options)
         model = unigen.load(os.path.join(run_dir, "model.keras"), compile=False)
     steps = num_epochs * (data.num_train // batch)  # unigen.fit drops the remainder
-    return name, model, {"epochs": num_epochs, "steps": steps,
-                         "seconds": time.perf_counter() - start}
+    budget = {"epochs": num_epochs, "steps": steps, "seconds": time.perf_counter() - start}
+    if mixed_precision is not None:
+        budget["precision"] = model.precision
+    return name, model, budget
 
 
 def run_compare(args):
@@ -219,7 +225,9 @@ def run_compare(args):
               flush=True)
         name, model, budget = train_or_load(spec, data, args.out, epochs=args.epochs,
                                             quick=args.quick, seed=args.seed,
-                                            data_dir=args.data_dir)
+                                            data_dir=args.data_dir,
+                                            mixed_precision=getattr(args, "mixed_precision",
+                                                                    None))
         if tuple(model.event_shape) != tuple(data.event_shape):
             raise ValueError(f"{spec} has event_shape {tuple(model.event_shape)}, but "
                              f"{args.data} has {tuple(data.event_shape)}.")

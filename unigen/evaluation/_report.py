@@ -151,14 +151,19 @@ class Report:
 
     def timing_table(self):
         """Markdown table: each model's training budget and evaluation time."""
-        lines = ["| model | epochs | steps | training (s) | evaluation (s) |",
-                 "|---|---|---|---|---|"]
+        # The networks' precision, when some model was trained in a mixed one.
+        mixed = any((row.get("training") or {}).get("precision") for row in self.rows)
+        lines = ["| model | epochs | steps |" + (" precision |" if mixed else "")
+                 + " training (s) | evaluation (s) |",
+                 "|---|---|---|" + ("---|" if mixed else "") + "---|---|"]
         for row in self.rows:
             if row["role"] == "floor":
                 continue
             budget = row.get("training") or {}
             train = row.get("train_seconds")
             cells = [budget.get("epochs"), budget.get("steps")]
+            if mixed:
+                cells.append(budget.get("precision"))
             cells = ["–" if c is None else str(c) for c in cells]
             lines.append(f"| {row['name']} | {' | '.join(cells)} | "
                          f"{'–' if train is None else f'{train:.1f}'} | "
