@@ -489,3 +489,54 @@ def test_diffusion_embeddings_read_their_inputs_in_float32(layer, policy):
     half = make(dtype=policy)(inputs)
     assert half.dtype == policy.removeprefix("mixed_")
     np.testing.assert_allclose(tf.cast(half, "float32").numpy(), exact, atol=4e-3)
+
+
+_REPLICA_JOB = """
+import json, sys
+import numpy as np
+import unigen
+devices = unigen.split_cpu(2)
+import tensorflow as tf
+x = unigen.datasets.as_numpy("ring8", "train")[:128]
+x = np.asarray(x[0] if isinstance(x, tuple) else x, np.float32)
+out = {}
+for policy in ("mixed_float16", "mixed_bfloat16"):
+    runs = []
+    for strategy in (None, tf.distribute.MirroredStrategy(devices)):
+        h = unigen.fit(lambda: unigen.models.MLPGAN((2,), latent_dim=2, hidden_units=(8,)),
+                       x, epochs=2, batch_size=32, seed=0, verbose=0, strategy=strategy,
+                       mixed_precision=policy)
+        m = h.model
+        scales = [float(o.dynamic_scale.numpy()) for o in (m.optimizer, m.discriminator_optimizer)
+                  if hasattr(o, "dynamic_scale")]
+        runs.append({"loss": h.history["loss"], "scales": scales,
+                     "weights": [np.asarray(w).ravel().tolist() for w in m.get_weights()],
+                     "generator": m.generator.compute_dtype})
+    out[policy] = runs
+start = unigen.models.MLPGAN((2,), latent_dim=2, hidden_units=(8,))
+start._ensure_built()
+out["initial"] = [np.asarray(w).ravel().tolist() for w in start.get_weights()]
+print(json.dumps(out))
+"""
+
+
+def test_two_replicas_train_like_one_device_in_mixed_precision():
+    """A GAN (two optimizers, two loss scales under float16) on 2 CPU replicas with 16-bit
+    networks: the same losses, loss scales and weights as one device, to 16-bit rounding."""
+    from conftest import run_python
+
+    proc = run_python(["-c", _REPLICA_JOB], timeout=600)
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    initial = result.pop("initial")
+    tolerance = {"mixed_float16": 1e-4, "mixed_bfloat16": 1e-3}  # measured 1.4e-5, 2.2e-4
+    for policy, (one, two) in result.items():
+        assert one["generator"] == two["generator"] == policy.split("_")[1]
+        assert np.isfinite(one["loss"]).all() and np.isfinite(two["loss"]).all()
+        np.testing.assert_allclose(two["loss"], one["loss"], rtol=2e-2, err_msg=policy)
+        assert one["scales"] == two["scales"]  # both float16 scales, none for bfloat16
+        assert len(one["scales"]) == (2 if policy == "mixed_float16" else 0)
+        moved = max(np.max(np.abs(np.subtract(a, w0)))
+                    for a, w0 in zip(one["weights"], initial, strict=True))
+        assert moved > 5 * tolerance[policy]  # training moved the weights beyond it
+        for a, b in zip(one["weights"], two["weights"], strict=True):
+            np.testing.assert_allclose(b, a, rtol=0, atol=tolerance[policy], err_msg=policy)
