@@ -189,3 +189,9 @@ def test_one_seed_rule_for_constructors_sample_log_prob_and_fit(seed):
         with pytest.raises(ValueError, match=r"`seed` must be None or an int in \[0, 4294967295\]"):
             call()
     assert unigen.models.Gaussian((2,), seed=2**32 - 1).seed == 2**32 - 1
+
+
+def test_a_conditional_vae_without_labels_says_how_to_train_it_on_pairs():
+    cvae = unigen.models.VAE(input_shape=(8, 8, 1), num_levels=17, num_classes=10)
+    with pytest.raises(ValueError, match=r"pass `labels`.*unigen\.fit\(model, \(x, y\)\)"):
+        cvae.log_prob(np.zeros((2, 8, 8, 1), "uint8"))

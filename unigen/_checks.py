@@ -16,7 +16,7 @@ import tensorflow as tf
 from unigen import _seeding, errors
 
 __all__ = ["AUTO_LEVELS", "IMAGE_LEVELS", "InputChecksMixin", "check_bool", "check_finite",
-           "check_positive_int", "check_widths", "hook_options", "image_shape",
+           "check_positive_int", "check_widths", "did_you_mean", "hook_options", "image_shape",
            "resolve_num_levels", "unknown_options_message"]
 
 #: Levels of 8-bit images, 0..255: what a model of images assumes unless told otherwise.
@@ -134,6 +134,12 @@ def unknown_options_message(model_class, kwargs):
     return (f"{model_class.__name__} got unknown keyword argument(s) "
             f"{', '.join(f'`{k}`' for k in unknown)}.{hint} It takes: "
             f"{', '.join(sorted(options))}.")
+
+
+def did_you_mean(name, choices):
+    """`` Did you mean 'x'?`` for the choice closest to a mistyped ``name``, or ""."""
+    close = difflib.get_close_matches(str(name).lower(), list(choices), n=1, cutoff=0.6)
+    return f" Did you mean {close[0]!r}?" if close else ""
 
 
 def hook_options(hook):

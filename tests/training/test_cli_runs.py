@@ -53,7 +53,27 @@ def test_readme_quick_start_then_cli_train_resumes(tmp_path, capsys):
     argv = ["train", "--model", "gaussian", "--data", "digits", "--epochs", "1",
             "--out", out, "--verbose", "0", "--no-validation"]
     assert main(argv) == 0
-    assert "model saved" in capsys.readouterr().out
+    out_text = capsys.readouterr().out
+    assert "model saved" in out_text
+    # --epochs is the run's total: a finished run says so instead of silently doing nothing.
+    assert "nothing to train" in out_text and "--epochs 2" in out_text
+    assert main([*argv[:6], "2", *argv[7:]]) == 0
+    assert "nothing to train" not in capsys.readouterr().out
+    # `unigen sample --model` given the run directory names the model file in it.
+    assert main(["sample", "--model", out, "--out", str(tmp_path / "g.png")]) == 1
+    assert os.path.join(out, "model.keras") in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, hint", [
+    (["train", "--model", "gausian", "--data", "digits", "--out", "x"], "'gaussian'?"),
+    (["train", "--model", "gaussian", "--data", "digit", "--out", "x"], "'digits'?"),
+    (["compare", "--data", "digits", "--models", "gaussian,dcgna", "--out", "x"], "'dcgan'?"),
+])
+def test_a_mistyped_name_gets_the_closest_one(argv, hint, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    assert f"Did you mean {hint}" in capsys.readouterr().err
 
 
 def test_overwrite_starts_a_clashing_run_over(tmp_path, capsys):
