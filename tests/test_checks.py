@@ -86,6 +86,8 @@ def test_fit_given_a_model_class_says_to_pass_an_instance_or_factory():
      r"`num_layers` must be a positive int, got 0"),
     ("maf", {"event_shape": (4,), "hidden_units": (-1,)}, ValueError,
      r"`hidden_units` must list positive layer widths"),
+    ("maf", {"event_shape": (8, 8, 1), "num_levels": 17}, ValueError,
+     r"MAF takes vectors.*For images use Glow or RealNVP"),
     ("realnvp", {"event_shape": (4,), "num_couplings": 0}, ValueError,
      r"`num_couplings` must be a positive int, got 0"),
     ("ddpm", {"event_shape": (8, 8), "num_levels": 17}, ValueError,

@@ -174,9 +174,17 @@ def _check_names(parser, args):
     models = unigen.models.available()
     names = [args.model] if args.command == "train" else [
         m.strip() for m in args.models.split(",") if m.strip() and not m.strip().endswith(".keras")]
+    flag = "--model" if args.command == "train" else "--models"
     for name in names:
-        if name.lower().replace("-", "_") not in models:  # as unigen.models.create reads it
-            flag = "--model" if args.command == "train" else "--models"
+        if name.lower().replace("-", "_") in models:  # as unigen.models.create reads it
+            continue
+        inside = os.path.join(name, "model.keras")
+        if os.path.isdir(name) and os.path.isfile(inside):
+            parser.error(f"{flag}: {name!r} is a training run's directory; "
+                         + (f"give its model file, {inside!r}" if flag == "--models" else
+                            "`unigen train --model` takes a model name; continue that run "
+                            f"with --out {name}"))
+        else:
             parser.error(f"{flag}: unknown model {name!r};{did_you_mean(name, models)} "
                          f"available: {', '.join(models)}")
 

@@ -64,6 +64,16 @@ def test_readme_quick_start_then_cli_train_resumes(tmp_path, capsys):
     assert os.path.join(out, "model.keras") in capsys.readouterr().err
 
 
+def test_compare_given_a_run_directory_names_its_model_file(tmp_path, capsys):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "model.keras").write_bytes(b"")
+    run = str(tmp_path / "run")
+    with pytest.raises(SystemExit) as info:
+        main(["compare", "--data", "digits", "--models", f"{run},vae", "--out", "x"])
+    assert info.value.code == 2
+    assert os.path.join(run, "model.keras") in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("argv, hint", [
     (["train", "--model", "gausian", "--data", "digits", "--out", "x"], "'gaussian'?"),
     (["train", "--model", "gaussian", "--data", "digit", "--out", "x"], "'digits'?"),
