@@ -197,3 +197,11 @@ def test_a_conditional_vae_without_labels_says_how_to_train_it_on_pairs():
     cvae = unigen.models.VAE(input_shape=(8, 8, 1), num_levels=17, num_classes=10)
     with pytest.raises(ValueError, match=r"pass `labels`.*unigen\.fit\(model, \(x, y\)\)"):
         cvae.log_prob(np.zeros((2, 8, 8, 1), "uint8"))
+
+
+def test_log_prob_of_a_whole_dataset_says_to_take_a_batch():
+    model = unigen.models.Gaussian((8, 8, 1), num_levels=17)
+    test = unigen.datasets.load("digits", split="test")
+    for data in (test, test.batch(64)):
+        with pytest.raises(DataError, match=r"tf\.data\.Dataset.*next\(iter\(ds\.batch"):
+            model.log_prob(data)

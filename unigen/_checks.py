@@ -197,6 +197,12 @@ class InputChecksMixin:
         values, and for discrete models integer levels in ``[0, num_levels-1]``.
         Works on NumPy values; `unigen.fit` calls it on the first batch.
         """
+        if isinstance(x, tf.data.Dataset):
+            raise errors.DataError(
+                "Got a tf.data.Dataset, but this takes one batch of examples (an array or "
+                "tensor [batch, *event_shape]). Take a batch, x = next(iter(ds.batch(64))), "
+                "score every batch, [model.log_prob(x) for x in ds.batch(256)], or score a "
+                "whole split with unigen.evaluate(model, data, metrics=['nll']).")
         x = np.asarray(x)
         if not (np.issubdtype(x.dtype, np.number) or x.dtype == np.bool_):
             raise errors.DataError(
