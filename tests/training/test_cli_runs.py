@@ -180,3 +180,13 @@ def test_train_refuses_an_unknown_precision(capsys):
               "--mixed-precision", "float16"])
     assert info.value.code == 2
     assert "mixed_bfloat16" in capsys.readouterr().err
+
+
+def test_compare_on_sequences_prints_its_tables(tmp_path, capsys):
+    """`unigen compare` on a sequence dataset printed nothing and exited 1 (no to_text)."""
+    out = str(tmp_path / "cmp")
+    assert main(["compare", "--data", "oracle", "--models", "sequence_lm", "--out", out,
+                 "--quick", "--no-references"]) == 0
+    printed = capsys.readouterr().out
+    assert "sequence_lm" in printed and "Temperature sweep" in printed
+    assert os.path.exists(os.path.join(out, "report.md"))
