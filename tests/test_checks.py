@@ -205,3 +205,10 @@ def test_log_prob_of_a_whole_dataset_says_to_take_a_batch():
     for data in (test, test.batch(64)):
         with pytest.raises(DataError, match=r"tf\.data\.Dataset.*next\(iter\(ds\.batch"):
             model.log_prob(data)
+
+
+def test_a_mistyped_model_or_dataset_name_gets_the_closest_one():
+    with pytest.raises(ValueError, match=r"Unknown model 'gausian'; Did you mean 'gaussian'\?"):
+        unigen.models.create("gausian", "digits")
+    with pytest.raises(ValueError, match=r"Unknown dataset .*'digit'\. Did you mean 'digits'\?"):
+        unigen.datasets.load("digit")
