@@ -86,6 +86,8 @@ def test_fit_given_a_model_class_says_to_pass_an_instance_or_factory():
      r"`num_layers` must be a positive int, got 0"),
     ("maf", {"event_shape": (4,), "hidden_units": (-1,)}, ValueError,
      r"`hidden_units` must list positive layer widths"),
+    ("maf", {"event_shape": (8, 8, 1), "num_levels": 17}, ValueError,
+     r"MAF takes vectors.*For images use Glow or RealNVP"),
     ("realnvp", {"event_shape": (4,), "num_couplings": 0}, ValueError,
      r"`num_couplings` must be a positive int, got 0"),
     ("ddpm", {"event_shape": (8, 8), "num_levels": 17}, ValueError,
@@ -189,3 +191,24 @@ def test_one_seed_rule_for_constructors_sample_log_prob_and_fit(seed):
         with pytest.raises(ValueError, match=r"`seed` must be None or an int in \[0, 4294967295\]"):
             call()
     assert unigen.models.Gaussian((2,), seed=2**32 - 1).seed == 2**32 - 1
+
+
+def test_a_conditional_vae_without_labels_says_how_to_train_it_on_pairs():
+    cvae = unigen.models.VAE(input_shape=(8, 8, 1), num_levels=17, num_classes=10)
+    with pytest.raises(ValueError, match=r"pass `labels`.*unigen\.fit\(model, \(x, y\)\)"):
+        cvae.log_prob(np.zeros((2, 8, 8, 1), "uint8"))
+
+
+def test_log_prob_of_a_whole_dataset_says_to_take_a_batch():
+    model = unigen.models.Gaussian((8, 8, 1), num_levels=17)
+    test = unigen.datasets.load("digits", split="test")
+    for data in (test, test.batch(64)):
+        with pytest.raises(DataError, match=r"tf\.data\.Dataset.*next\(iter\(ds\.batch"):
+            model.log_prob(data)
+
+
+def test_a_mistyped_model_or_dataset_name_gets_the_closest_one():
+    with pytest.raises(ValueError, match=r"Unknown model 'gausian'; Did you mean 'gaussian'\?"):
+        unigen.models.create("gausian", "digits")
+    with pytest.raises(ValueError, match=r"Unknown dataset .*'digit'\. Did you mean 'digits'\?"):
+        unigen.datasets.load("digit")

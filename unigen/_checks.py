@@ -16,7 +16,7 @@ import tensorflow as tf
 from unigen import _seeding, errors
 
 __all__ = ["AUTO_LEVELS", "IMAGE_LEVELS", "InputChecksMixin", "check_bool", "check_finite",
-           "check_positive_int", "check_widths", "hook_options", "image_shape",
+           "check_positive_int", "check_widths", "did_you_mean", "hook_options", "image_shape",
            "resolve_num_levels", "unknown_options_message"]
 
 #: Levels of 8-bit images, 0..255: what a model of images assumes unless told otherwise.
@@ -136,6 +136,12 @@ def unknown_options_message(model_class, kwargs):
             f"{', '.join(sorted(options))}.")
 
 
+def did_you_mean(name, choices):
+    """`` Did you mean 'x'?`` for the choice closest to a mistyped ``name``, or ""."""
+    close = difflib.get_close_matches(str(name).lower(), list(choices), n=1, cutoff=0.6)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
 def hook_options(hook):
     """Names of the keyword options a ``_log_prob`` / ``_sample`` hook takes."""
     params = list(inspect.signature(hook).parameters.values())
@@ -191,6 +197,12 @@ class InputChecksMixin:
         values, and for discrete models integer levels in ``[0, num_levels-1]``.
         Works on NumPy values; `unigen.fit` calls it on the first batch.
         """
+        if isinstance(x, tf.data.Dataset):
+            raise errors.DataError(
+                "Got a tf.data.Dataset, but this takes one batch of examples (an array or "
+                "tensor [batch, *event_shape]). Take a batch, x = next(iter(ds.batch(64))), "
+                "score every batch, [model.log_prob(x) for x in ds.batch(256)], or score a "
+                "whole split with unigen.evaluate(model, data, metrics=['nll']).")
         x = np.asarray(x)
         if not (np.issubdtype(x.dtype, np.number) or x.dtype == np.bool_):
             raise errors.DataError(

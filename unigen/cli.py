@@ -167,6 +167,7 @@ def _check_names(parser, args):
     if args.command not in ("train", "compare"):
         return
     import unigen
+    from unigen._checks import did_you_mean
 
     datasets = unigen.datasets.available()
     own = args.command == "compare" and (os.path.isdir(args.data) or (
@@ -176,17 +177,28 @@ def _check_names(parser, args):
     models = unigen.models.available()
     names = [args.model] if args.command == "train" else [
         m.strip() for m in args.models.split(",") if m.strip() and not m.strip().endswith(".keras")]
+    flag = "--model" if args.command == "train" else "--models"
     for name in names:
-        if name.lower().replace("-", "_") not in models:  # as unigen.models.create reads it
-            flag = "--model" if args.command == "train" else "--models"
-            parser.error(f"{flag}: unknown model {name!r}; available: {', '.join(models)}")
+        if name.lower().replace("-", "_") in models:  # as unigen.models.create reads it
+            continue
+        inside = os.path.join(name, "model.keras")
+        if os.path.isdir(name) and os.path.isfile(inside):
+            parser.error(f"{flag}: {name!r} is a training run's directory; "
+                         + (f"give its model file, {inside!r}" if flag == "--models" else
+                            "`unigen train --model` takes a model name; continue that run "
+                            f"with --out {name}"))
+        else:
+            parser.error(f"{flag}: unknown model {name!r};{did_you_mean(name, models)} "
+                         f"available: {', '.join(models)}")
 
 
 def _data_error(command, data, datasets):
     """What is wrong with ``--data``, and what it accepts."""
     names = f"available: {', '.join(datasets)}"
     if not (data.endswith(".npz") or os.sep in data or os.path.exists(data)):
-        return f"--data: unknown dataset {data!r}; {names}"
+        from unigen._checks import did_you_mean
+
+        return f"--data: unknown dataset {data!r};{did_you_mean(data, datasets)} {names}"
     if command == "train":
         return (f"--data: `unigen train` takes a registered dataset, not a path ({data!r}); "
                 f"compare models on your own images with `unigen compare --data {data}`; "
@@ -217,6 +229,7 @@ def _train(args):
         return unigen.models.create(args.model, info)
 
     strategy = None if args.strategy == "default" else args.strategy
+    done = 0 if args.overwrite else _finished_epochs(args.out)
     history = unigen.fit(factory, train, epochs=args.epochs, batch_size=args.batch_size,
                          learning_rate=args.learning_rate, seed=args.seed,
                          strategy=strategy, output_dir=args.out,
@@ -224,8 +237,24 @@ def _train(args):
                          resume=not args.overwrite, mixed_precision=args.mixed_precision,
                          jit_compile={"on": True, "off": False}.get(args.jit_compile, "auto"))
     last = {k: v[-1] for k, v in history.history.items() if v}
+    if done >= args.epochs:
+        print(f"nothing to train: {args.out} already holds a run of {done} epoch(s), and "
+              f"--epochs {args.epochs} is the total, not a number to add; pass --epochs "
+              f"{done + args.epochs} to train {args.epochs} more, or --overwrite to start over")
     print("done: " + ", ".join(f"{k}={v:.4f}" for k, v in sorted(last.items())))
     print(f"model saved to {args.out}/model.keras")
+
+
+def _finished_epochs(out):
+    """Epochs that the run in ``out`` has finished (0 when there is none)."""
+    import json
+
+    try:
+        with open(os.path.join(out, "history.json")) as f:
+            history = json.load(f)
+        return max((len(v) for v in history.values()), default=0)
+    except (OSError, ValueError, AttributeError, TypeError):
+        return 0  # no run yet; a damaged one is reported by unigen.fit
 
 
 def _sample(args):

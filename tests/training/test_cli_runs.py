@@ -53,7 +53,37 @@ def test_readme_quick_start_then_cli_train_resumes(tmp_path, capsys):
     argv = ["train", "--model", "gaussian", "--data", "digits", "--epochs", "1",
             "--out", out, "--verbose", "0", "--no-validation"]
     assert main(argv) == 0
-    assert "model saved" in capsys.readouterr().out
+    out_text = capsys.readouterr().out
+    assert "model saved" in out_text
+    # --epochs is the run's total: a finished run says so instead of silently doing nothing.
+    assert "nothing to train" in out_text and "--epochs 2" in out_text
+    assert main([*argv[:6], "2", *argv[7:]]) == 0
+    assert "nothing to train" not in capsys.readouterr().out
+    # `unigen sample --model` given the run directory names the model file in it.
+    assert main(["sample", "--model", out, "--out", str(tmp_path / "g.png")]) == 1
+    assert os.path.join(out, "model.keras") in capsys.readouterr().err
+
+
+def test_compare_given_a_run_directory_names_its_model_file(tmp_path, capsys):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "model.keras").write_bytes(b"")
+    run = str(tmp_path / "run")
+    with pytest.raises(SystemExit) as info:
+        main(["compare", "--data", "digits", "--models", f"{run},vae", "--out", "x"])
+    assert info.value.code == 2
+    assert os.path.join(run, "model.keras") in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, hint", [
+    (["train", "--model", "gausian", "--data", "digits", "--out", "x"], "'gaussian'?"),
+    (["train", "--model", "gaussian", "--data", "digit", "--out", "x"], "'digits'?"),
+    (["compare", "--data", "digits", "--models", "gaussian,dcgna", "--out", "x"], "'dcgan'?"),
+])
+def test_a_mistyped_name_gets_the_closest_one(argv, hint, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    assert f"Did you mean {hint}" in capsys.readouterr().err
 
 
 def test_overwrite_starts_a_clashing_run_over(tmp_path, capsys):
@@ -150,3 +180,13 @@ def test_train_refuses_an_unknown_precision(capsys):
               "--mixed-precision", "float16"])
     assert info.value.code == 2
     assert "mixed_bfloat16" in capsys.readouterr().err
+
+
+def test_compare_on_sequences_prints_its_tables(tmp_path, capsys):
+    """`unigen compare` on a sequence dataset printed nothing and exited 1 (no to_text)."""
+    out = str(tmp_path / "cmp")
+    assert main(["compare", "--data", "oracle", "--models", "sequence_lm", "--out", out,
+                 "--quick", "--no-references"]) == 0
+    printed = capsys.readouterr().out
+    assert "sequence_lm" in printed and "Temperature sweep" in printed
+    assert os.path.exists(os.path.join(out, "report.md"))

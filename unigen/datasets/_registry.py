@@ -267,8 +267,11 @@ def _entry(name):
                     "only; pass your own images as a NumPy array (or a tf.data.Dataset), "
                     "or compare models on a .npz or PNG folder with "
                     f"`unigen compare --data {name}`.")
+        from unigen._checks import did_you_mean
+
         raise ValueError(
-            f"Unknown dataset `name`={name!r}. Available: {', '.join(available())}.{hint}"
+            f"Unknown dataset `name`={name!r}.{did_you_mean(key, available())} Available: "
+            f"{', '.join(available())}.{hint}"
         )
     return _REGISTRY[key]
 

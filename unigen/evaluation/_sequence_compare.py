@@ -55,6 +55,14 @@ class SequenceReport:
                 f"{quality}; diversity: {diversity}.\n\n![sweep](temperature_sweep.png)\n\n"
                 f"{self.sweep_table()}\n")
 
+    def to_text(self):
+        """What the terminal shows (``unigen compare``): both tables as plain text."""
+        from unigen.evaluation._report import _plain_table
+
+        return (f"Scores at temperature 1 (nats per sequence; ± standard error)\n"
+                f"{_plain_table(self.quality_table())}\n\nTemperature sweep\n"
+                f"{_plain_table(self.sweep_table())}")
+
     def as_dict(self):
         return {"dataset": self.dataset, "title": self.title,
                 "rows": [{"name": r["name"], "role": r["role"],

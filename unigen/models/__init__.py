@@ -81,7 +81,10 @@ def recipe(name):
     """The `Recipe` (epochs, learning rate, image options) ``unigen compare`` uses for ``name``."""
     key = str(name).lower().replace("-", "_")
     if key not in _RECIPES:
-        raise ValueError(f"Unknown model {name!r}; available: {', '.join(available())}.")
+        from unigen._checks import did_you_mean
+
+        raise ValueError(f"Unknown model {name!r};{did_you_mean(key, available())} "
+                         f"available: {', '.join(available())}.")
     return _RECIPES[key]
 
 
@@ -110,7 +113,10 @@ def create(name, dataset=None, *, event_shape=None, num_levels="auto", **kwargs)
     """
     key = str(name).lower().replace("-", "_")
     if key not in _BUILDERS:
-        raise ValueError(f"Unknown model {name!r}; available: {', '.join(available())}.")
+        from unigen._checks import did_you_mean
+
+        raise ValueError(f"Unknown model {name!r};{did_you_mean(key, available())} "
+                         f"available: {', '.join(available())}.")
     info = dataset
     if isinstance(dataset, str):
         from unigen import datasets

@@ -52,6 +52,11 @@ def load(path, *, compile=True, max_config_bytes=MAX_CONFIG_BYTES,
     from unigen.base import GenerativeModel
 
     path = os.fspath(path)
+    inside = os.path.join(path, "model.keras")
+    if os.path.isdir(path) and os.path.isfile(inside):
+        raise errors.UnsafeModelFileError(
+            f"{path!r} is a directory (a training run's output_dir?), not a .keras file; "
+            f"the run's model is {inside!r}: load that file.")
     if os.path.isdir(path) or not path.endswith(".keras"):
         raise errors.UnsafeModelFileError(
             f"unigen loads only .keras files, got {path!r}. Formats such as .h5, "

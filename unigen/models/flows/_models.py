@@ -182,7 +182,9 @@ class MAF(FlowModel):
                  **kwargs):
         super().__init__(event_shape, num_levels=num_levels, **kwargs)
         if len(self.event_shape) != 1:
-            raise ValueError(f"MAF takes vectors, event_shape (D,), got {self.event_shape}.")
+            raise ValueError(f"MAF takes vectors, event_shape (D,), got {self.event_shape}. "
+                             f"For images use Glow or RealNVP (unigen train --model glow); "
+                             f"train MAF on vectors such as ring8 or moons.")
         self.num_layers = _checks.check_positive_int("num_layers", num_layers)
         self.hidden_units = _checks.check_widths("hidden_units", hidden_units)
         layers = []

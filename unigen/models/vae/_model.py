@@ -247,7 +247,9 @@ class VAE(VAEBoundsMixin, VAETrainingMixin, GenerativeModel):
             return None
         if labels is None:
             raise ValueError(f"This VAE is conditional (num_classes={self.num_classes}): "
-                             f"pass `labels` (ints in 0..{self.num_classes - 1}).")
+                             f"pass `labels` (ints in 0..{self.num_classes - 1}); it trains "
+                             f"on (x, y) pairs, unigen.fit(model, (x, y)), for example "
+                             f"unigen.datasets.as_numpy('digits', 'train', with_labels=True).")
         labels = tf.reshape(tf.cast(labels, "int32"), [-1])
         return tf.one_hot(labels, self.num_classes) + tf.zeros((batch, 1))
 
