@@ -77,14 +77,18 @@ def register(name, builder, *, epochs=10, learning_rate=1e-3, image_options=None
                            bool(labels))
 
 
+def _unknown_model(name, key):
+    from unigen._checks import did_you_mean
+
+    return ValueError(f"Unknown model {name!r};{did_you_mean(key, available())} "
+                      f"available: {', '.join(available())}.")
+
+
 def recipe(name):
     """The `Recipe` (epochs, learning rate, image options) ``unigen compare`` uses for ``name``."""
     key = str(name).lower().replace("-", "_")
     if key not in _RECIPES:
-        from unigen._checks import did_you_mean
-
-        raise ValueError(f"Unknown model {name!r};{did_you_mean(key, available())} "
-                         f"available: {', '.join(available())}.")
+        raise _unknown_model(name, key)
     return _RECIPES[key]
 
 
@@ -113,10 +117,7 @@ def create(name, dataset=None, *, event_shape=None, num_levels="auto", **kwargs)
     """
     key = str(name).lower().replace("-", "_")
     if key not in _BUILDERS:
-        from unigen._checks import did_you_mean
-
-        raise ValueError(f"Unknown model {name!r};{did_you_mean(key, available())} "
-                         f"available: {', '.join(available())}.")
+        raise _unknown_model(name, key)
     info = dataset
     if isinstance(dataset, str):
         from unigen import datasets
