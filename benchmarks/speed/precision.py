@@ -18,14 +18,15 @@ epoch dropped and reported apart):
 
 Speed: images per second of each, and the per-round ratio policy / float32
 with its verdict against the A/A spread (`benchmarks.speed.steps.compare`),
-per policy under ``over_float32``.
+per policy under ``over_float32``. (The records written in session 10 before
+several policies were supported hold one policy: ``policy``,
+``policy_over_float32`` and ``bits_per_dim_change_policy``.)
 
 Quality at the same budget (families with a likelihood, when test data are
-given): each model's mean test bits/dim after the timed epochs. The change
-a policy causes (policy - float32, same seed; ``bits_per_dim_change``) is
-reported beside the change
-another seed causes (A/A - float32); a change inside the seed's is no evidence
-that the precision costs likelihood. The DCGAN has no likelihood; its sample
+given): each model's mean test bits/dim after the timed epochs. The change a
+policy causes (policy - float32, same seed; ``bits_per_dim_change``) is
+reported beside the change another seed causes (A/A - float32); a change
+inside the seed's is no evidence that the precision costs likelihood. The DCGAN has no likelihood; its sample
 quality at a budget this short is not measured here.
 """
 
