@@ -26,8 +26,9 @@ Quality at the same budget (families with a likelihood, when test data are
 given): each model's mean test bits/dim after the timed epochs. The change a
 policy causes (policy - float32, same seed; ``bits_per_dim_change``) is
 reported beside the change another seed causes (A/A - float32); a change
-inside the seed's is no evidence that the precision costs likelihood. The DCGAN has no likelihood; its sample
-quality at a budget this short is not measured here.
+inside the seed's is no evidence that the precision costs likelihood. The
+DCGAN has no likelihood; its sample quality at a budget this short is not
+measured here.
 """
 
 import time
