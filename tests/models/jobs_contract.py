@@ -3,10 +3,9 @@
     python tests/models/jobs_contract.py train --replicas 1|2 --dump out.npz
         every configuration trained 2 steps by a factory under a MirroredStrategy
         of that many CPU replicas (1: the default strategy); dumps the weights.
-    python tests/models/jobs_contract.py seeds [--before-only] --dump out.npz
-        every configuration built before `unigen.fit(seed=0)` and by a factory
-        (the factory run is the same call as ``train --replicas 1``), trained 2
-        steps each; dumps the weights of both (``--before-only``: of the first).
+    python tests/models/jobs_contract.py seeds --dump out.npz
+        every configuration built before `unigen.fit(seed=0)` and by a factory,
+        trained 2 steps each; dumps the weights of both.
     python tests/models/jobs_contract.py strategies
         two MirroredStrategy runs one after another in one process.
 """
@@ -36,7 +35,6 @@ def main():
     parser.add_argument("mode", choices=["train", "seeds", "strategies"])
     parser.add_argument("--replicas", type=int, default=1)
     parser.add_argument("--dump")
-    parser.add_argument("--before-only", action="store_true")
     args = parser.parse_args()
     import unigen
 
@@ -55,12 +53,10 @@ def main():
                 arrays[f"{name}/{i}"] = w
     elif args.mode == "seeds":
         for name in cm.CONFIGS:
-            for i, w in enumerate(_weights(_train(name, cm.build(name)))):
-                arrays[f"{name}/before/{i}"] = w
-            if not args.before_only:
-                factory = _train(name, lambda name=name: cm.build(name))
-                for i, w in enumerate(_weights(factory)):
-                    arrays[f"{name}/factory/{i}"] = w
+            before = _train(name, cm.build(name))
+            factory = _train(name, lambda name=name: cm.build(name))
+            for i, (a, b) in enumerate(zip(_weights(before), _weights(factory), strict=True)):
+                arrays[f"{name}/before/{i}"], arrays[f"{name}/factory/{i}"] = a, b
     else:
         for name in ("gan_wgan_gp", "vae_adversarial"):
             for _ in range(2):  # a second strategy after a first one, same process
