@@ -261,6 +261,7 @@ def _sample(args):
     import numpy as np
 
     import unigen
+    from unigen._checks import plural
     from unigen.images import save_grid
 
     model = unigen.load(args.model, compile=False)
@@ -274,7 +275,7 @@ def _sample(args):
         np.save(args.out, x)
     else:
         save_grid(args.out, x, num_levels=model.num_levels)
-    print(f"wrote {args.num_samples} samples to {args.out}")
+    print(f"wrote {plural(args.num_samples, 'sample')} to {args.out}")
 
 
 def _compare(args):

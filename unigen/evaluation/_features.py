@@ -176,8 +176,10 @@ class FeatureNetwork:
 
 
 def _contrastive_description(num_images, epochs, num_clusters, loss):
+    from unigen._checks import plural
+
     return (f"a small conv network trained by unigen without labels (contrastive, "
-            f"SimCLR-style, on {num_images} training images, {epochs} epochs, mean "
+            f"SimCLR-style, on {num_images} training images, {plural(epochs, 'epoch')}, mean "
             f"NT-Xent {loss:.2f}); class probabilities over {num_clusters} k-means "
             f"clusters of its features")
 

@@ -35,7 +35,7 @@ import zipfile
 
 import numpy as np
 
-from unigen import errors
+from unigen import _checks, errors
 
 __all__ = []
 
@@ -218,7 +218,7 @@ def read_history(directory, checkpoint_history, epoch):
     history = read_json(path, "history")
     if not _history_ok(history, epoch):
         raise errors.RunDirectoryError(
-            f"{path!r} does not hold {epoch} epochs, as the checkpoint beside it "
+            f"{path!r} does not hold {_checks.plural(epoch, 'epoch')}, as the checkpoint beside it "
             f"does. {_fix(directory)}", path=path)
     return history
 
