@@ -3,7 +3,8 @@
 Layout of ``output_dir``::
 
     config.json              what was run (model config, optimizer, fit arguments,
-                             a fingerprint of the data, versions)
+                             a fingerprint of the data and, where known, the
+                             dataset's name and options; versions)
     checkpoint.npz           the unit of progress: model, optimizer and
                              random-generator state, the number of finished epochs
                              and the history of every finished epoch, in one file
