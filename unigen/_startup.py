@@ -23,7 +23,6 @@ imported (``unigen/__init__.py`` imports it before anything imports TensorFlow):
   written back except those that the level says to hide: absl-format lines
   below the level, the harmless re-registration errors above, and absl's
   banner (a note about logging itself). Level 0, or no level, captures nothing.
-
 """
 
 import contextlib
