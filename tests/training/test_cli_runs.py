@@ -117,8 +117,8 @@ def test_a_run_records_its_dataset_and_a_data_mismatch_names_both(tmp_path, caps
     assert train("digits_domains", 2) == 1  # same shape and levels, other images
     err = capsys.readouterr().err
     assert ("The run was trained on dataset 'digits'; this call gives dataset "
-            "'digits_domains'. To resume it, give it its data (unigen train --data digits)"
-            in err and "--out NEW_DIR" in err), err
+            "'digits_domains'. To resume the run, train on its data (--data digits on the "
+            "command line)." in err and "Use a new output_dir (--out" in err), err
     # A run directory written before the name was recorded still resumes, and a
     # mismatch there names the new data.
     with open(config) as f:

@@ -169,7 +169,7 @@ def check_same_run(directory, old, config):
         f"output_dir {directory!r} holds a run with other settings{hint}; resuming it "
         f"would not continue the same training. Differences ({', '.join(kinds)}):\n"
         + "\n".join(lines) + data
-        + "\nUse a new output_dir (unigen train --out NEW_DIR), or start over in this one "
+        + "\nUse a new output_dir (--out on the command line), or start over in this one "
         "with resume=False (unigen train --overwrite), which deletes the run's files.",
         path=directory, differences=found)
 
@@ -208,8 +208,8 @@ def _data_message(old, new):
     else:
         now_text = f"dataset {_dataset_label(now)}" if now else "other data"
     return (f"\nThe run was trained on dataset {_dataset_label(was)}; this call gives "
-            f"{now_text}. To resume it, give it its data (unigen train --data "
-            f"{was['name']}).")
+            f"{now_text}. To resume the run, train on its data (--data {was['name']} on "
+            f"the command line).")
 
 
 def _short(value, limit=80):
