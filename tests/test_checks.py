@@ -212,3 +212,15 @@ def test_a_mistyped_model_or_dataset_name_gets_the_closest_one():
         unigen.models.create("gausian", "digits")
     with pytest.raises(ValueError, match=r"Unknown dataset .*'digit'\. Did you mean 'digits'\?"):
         unigen.datasets.load("digit")
+
+
+def test_counts_in_messages_take_the_singular_for_one():
+    from unigen._checks import plural
+    from unigen.evaluation._verdict import _budget
+
+    assert [plural(n, "epoch") for n in (0, 1, 2)] == ["0 epochs", "1 epoch", "2 epochs"]
+    assert plural(1, "copy", "copies") == "1 copy" and plural(3, "copy", "copies") == "3 copies"
+    line = _budget([{"name": "gaussian", "training": {"epochs": 1, "steps": 1, "seconds": 1.0}}])
+    assert "gaussian 1 epoch, 1 step, 1 s." in line[0]
+    with pytest.raises(DataError, match=r"The data hold 1 example, fewer than one batch of 2"):
+        unigen.fit(_gauss(), _levels()[:1], batch_size=2, verbose=0, callbacks=[_NoTraining()])

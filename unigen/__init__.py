@@ -11,8 +11,10 @@ One divergence abstraction, one training call::
 import os as _os
 
 _os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+# First, as it imports TensorFlow: the `unigen` command starts quiet
+# (TF_CPP_MIN_LOG_LEVEL=2 unless set); the library leaves the level to the user.
+import unigen._startup  # noqa: F401
 from unigen import adversarial, datasets, errors, evaluation, models
 from unigen._version import __version__
 from unigen.base import GenerativeModel, LatentDecoder

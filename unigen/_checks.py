@@ -17,7 +17,7 @@ from unigen import _seeding, errors
 
 __all__ = ["AUTO_LEVELS", "IMAGE_LEVELS", "InputChecksMixin", "check_bool", "check_finite",
            "check_positive_int", "check_widths", "did_you_mean", "hook_options", "image_shape",
-           "resolve_num_levels", "unknown_options_message"]
+           "plural", "resolve_num_levels", "unknown_options_message"]
 
 #: Levels of 8-bit images, 0..255: what a model of images assumes unless told otherwise.
 IMAGE_LEVELS = 256
@@ -134,6 +134,14 @@ def unknown_options_message(model_class, kwargs):
     return (f"{model_class.__name__} got unknown keyword argument(s) "
             f"{', '.join(f'`{k}`' for k in unknown)}.{hint} It takes: "
             f"{', '.join(sorted(options))}.")
+
+
+def plural(count, noun, plural_noun=None):
+    """``"1 epoch"``, ``"2 epochs"``: a count and its noun in the right number, for messages.
+
+    ``plural_noun`` is the plural when it is not ``noun + "s"``.
+    """
+    return f"{count} {noun if count == 1 else plural_noun or noun + 's'}"
 
 
 def did_you_mean(name, choices):

@@ -3,6 +3,9 @@
 Run ``unigen COMMAND --help`` for the options of each command and their
 defaults. Bad arguments (including an unknown model or dataset name) exit with
 status 2 and a message; a failed run exits with status 1; Ctrl-C exits with 130.
+TensorFlow's own log lines are shown from errors up (``TF_CPP_MIN_LOG_LEVEL=2``)
+unless the variable is set; ``TF_CPP_MIN_LOG_LEVEL=0`` shows them all
+(``unigen._startup``).
 """
 
 import argparse
@@ -46,6 +49,8 @@ def _parser():
     parser = argparse.ArgumentParser(
         prog="unigen", formatter_class=_HelpFormatter,
         description="Train, sample and compare deep generative models (GANs, flows, VAEs).",
+        epilog="TensorFlow's own log lines are shown from errors up unless "
+        "TF_CPP_MIN_LOG_LEVEL is set; TF_CPP_MIN_LOG_LEVEL=0 shows them all.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND",
                                 parser_class=_subparser_class())
@@ -261,6 +266,7 @@ def _sample(args):
     import numpy as np
 
     import unigen
+    from unigen._checks import plural
     from unigen.images import save_grid
 
     model = unigen.load(args.model, compile=False)
@@ -274,7 +280,7 @@ def _sample(args):
         np.save(args.out, x)
     else:
         save_grid(args.out, x, num_levels=model.num_levels)
-    print(f"wrote {args.num_samples} samples to {args.out}")
+    print(f"wrote {plural(args.num_samples, 'sample')} to {args.out}")
 
 
 def _compare(args):

@@ -25,7 +25,7 @@ def test_unigen_compare_quick_writes_every_section(tmp_path, tmp_path_factory, m
     assert main(argv) == 0, capsys.readouterr().err
     terminal = capsys.readouterr().out
     for part in ("Test likelihood", "Sample quality", "Verdict", "Best test likelihood",
-                 "Training budgets: gauss budget not given; gan 1 epochs, 15 steps"):
+                 "Training budgets: gauss budget not given; gan 1 epoch, 15 steps"):
         assert part in terminal, part
     markdown = (out / "report.md").read_text()
     for section in ("## Test likelihood", "## Sample quality", "### Estimators",

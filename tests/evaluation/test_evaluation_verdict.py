@@ -75,7 +75,7 @@ def test_verdict_names_the_known_answers():
     assert "memoriser (ref.): likelihood ∞ nats, rank 5 of 5" in text
     assert "FID 5.5, rank 1 of 5" in text and "100% of its samples are copies" in text
     assert ("Training budgets: flow 10 epochs, 150 steps, 12 s; vae 30 epochs, 450 steps, "
-            "40 s; gan 40 epochs, 600 steps, 90 s; bad 1 epochs, 15 steps, 1 s") in text
+            "40 s; gan 40 epochs, 600 steps, 90 s; bad 1 epoch, 15 steps, 1 s") in text
 
 
 def test_verdict_flags_a_lead_within_the_noise_and_a_single_winner():

@@ -7,6 +7,8 @@ discrete data refuse None, families of real vectors refuse an int; data that do
 not fit the levels are refused naming ``num_levels`` and the fix.
 """
 
+import re
+
 import numpy as np
 import pytest
 
@@ -89,3 +91,27 @@ def test_log_prob_names_the_mismatch():
     with pytest.raises(DataError, match=r"scaled to.*num_levels=None"):
         model.log_prob(x)
     assert np.all(np.isfinite(unigen.models.Gaussian((8, 8, 1), num_levels=None).log_prob(x)))
+
+
+def test_discrete_only_models_send_continuous_vectors_to_models_that_train_on_them():
+    with pytest.raises(ValueError) as pixelcnn:
+        unigen.models.create("pixelcnn", "moons")  # continuous 2-d vectors
+    with pytest.raises(ValueError) as made:
+        unigen.models.CategoricalMADE((2,), num_levels=None)
+    assert "CategoricalMADE" not in str(pixelcnn.value)
+    with pytest.raises(ValueError, match=r"vectors of integer levels use .*CategoricalMADE"):
+        unigen.models.PixelCNN((2,), num_levels=5)
+    # Every model the messages name (`unigen train --model a|b|c`) trains on continuous
+    # vectors (one step each).
+    named = [re.search(r"--model ([\w|]+)", str(err.value)) for err in (pixelcnn, made)]
+    assert all(named), (str(pixelcnn.value), str(made.value))
+    names = named[0].group(1).split("|")
+    assert named[1].group(1).split("|") == names and len(names) >= 2
+    tiny = {"maf": {"num_layers": 1, "hidden_units": (4,)},
+            "realnvp": {"num_couplings": 2, "hidden": 4}}
+    x = unigen.datasets.as_numpy("moons", "validation")[:32]
+    for name in names:
+        model = unigen.models.create(name, "moons", **tiny.get(name, {}))
+        history = unigen.fit(model, x, epochs=1, batch_size=32, verbose=0)
+        assert np.isfinite(history.history["loss"][-1])
+        assert np.all(np.isfinite(model.log_prob(x[:4])))

@@ -102,6 +102,37 @@ def test_overwrite_starts_a_clashing_run_over(tmp_path, capsys):
         assert len(json.load(f)["loss"]) == 1
 
 
+def test_a_run_records_its_dataset_and_a_data_mismatch_names_both(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    config = os.path.join(out, "config.json")
+
+    def train(data, epochs):
+        return main(["train", "--model", "gaussian", "--data", data, "--epochs", str(epochs),
+                     "--out", out, "--verbose", "0", "--no-validation", "--seed", "0"])
+
+    assert train("digits", 1) == 0
+    with open(config) as f:
+        assert json.load(f)["dataset"] == {"name": "digits", "split": "train"}
+    capsys.readouterr()
+    assert train("digits_domains", 2) == 1  # same shape and levels, other images
+    err = capsys.readouterr().err
+    assert ("The run was trained on dataset 'digits'; this call gives dataset "
+            "'digits_domains'. To resume the run, train on its data (--data digits on the "
+            "command line)." in err and "Use a new output_dir (--out" in err), err
+    # A run directory written before the name was recorded still resumes, and a
+    # mismatch there names the new data.
+    with open(config) as f:
+        old = json.load(f)
+    del old["dataset"]
+    with open(config, "w") as f:
+        json.dump(old, f)
+    assert train("digits_domains", 2) == 1
+    assert "does not record the name of the data" in capsys.readouterr().err
+    assert train("digits", 2) == 0
+    with open(config) as f:
+        assert json.load(f)["dataset"]["name"] == "digits"
+
+
 @pytest.mark.parametrize("model", ["gaussian", "dcgan"])
 def test_a_healthy_run_logs_no_error_line(tmp_path, model):
     proc = run_python(["-m", "unigen", "train", "--model", model, "--data", "digits",

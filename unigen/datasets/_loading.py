@@ -7,6 +7,7 @@ must be created before the first one).
 
 import numbers
 import os
+import weakref
 
 import numpy as np
 
@@ -14,6 +15,27 @@ from unigen.datasets._registry import _check_split, _entry
 from unigen.errors import DataError
 
 __all__ = ["as_numpy", "from_arrays", "load", "true_targets"]
+
+# The `tf.data.Dataset`s that `load` returned, and what each was loaded from.
+_SOURCES = weakref.WeakKeyDictionary()
+
+
+def source(data):
+    """What ``data`` was loaded from, as ``{"name", "split", options}``, or None.
+
+    A dataset name (as `unigen.fit` takes it) is its training split; a
+    `tf.data.Dataset` returned by `load` (not one derived from it) gives its
+    name, split and the options not left at their defaults (``with_labels``,
+    ``data_dir``, ``seed``, ``num_examples``). `unigen.fit` records it in a
+    run's ``config.json`` as ``"dataset"``, to name the data in its messages.
+    """
+    if isinstance(data, str):
+        return {"name": data, "split": "train"}
+    try:
+        found = _SOURCES.get(data)
+    except TypeError:  # not hashable or not weakly referable: arrays, tuples
+        return None
+    return dict(found) if found is not None else None
 
 
 def _check_int(value, argument, minimum):
@@ -120,7 +142,13 @@ def load(name, split="train", *, with_labels=False, data_dir=None, seed=0,
                       num_examples=num_examples)
     import tensorflow as tf  # Lazy: no TF op may run at import time.
 
-    return tf.data.Dataset.from_tensor_slices(arrays)
+    dataset = tf.data.Dataset.from_tensor_slices(arrays)
+    options = {"with_labels": bool(with_labels), "seed": seed, "num_examples": num_examples,
+               "data_dir": None if data_dir is None else os.fspath(data_dir)}
+    defaults = {"with_labels": False, "seed": 0, "num_examples": None, "data_dir": None}
+    _SOURCES[dataset] = {"name": str(name), "split": str(split),
+                         **{k: v for k, v in options.items() if v != defaults[k]}}
+    return dataset
 
 
 def _as_numeric(array, argument):

@@ -64,7 +64,7 @@ class FeatureNetwork:
             description = "unigen's own small conv classifier" + (
                 "" if test_accuracy is None else f", test accuracy {test_accuracy:.3f}")
         self.description = description
-        self._features = keras.Model(classifier.inputs,
+        self._features = keras.Model(classifier.inputs[0],
                                      classifier.get_layer("features").output)
 
     def export(self, path):
@@ -80,17 +80,28 @@ class FeatureNetwork:
         top = float(self.num_levels - 1) if self.num_levels else 1.0
         return x / top
 
+    def _apply(self, network, x, batch_size):
+        """``network`` on the scaled images, called eagerly batch by batch.
+
+        Not ``predict``: each new network (one per `unigen.evaluate` call) and
+        each new batch size would trace Keras's predict function again, and
+        TensorFlow warns about the retracing. The results are the same.
+        """
+        x = self._scale(x)
+        outputs = [np.asarray(network(x[start:start + batch_size], training=False), np.float64)
+                   for start in range(0, len(x), batch_size)]
+        return np.concatenate(outputs) if outputs else np.zeros(
+            (0, network.output_shape[-1]), np.float64)
+
     def features(self, x, batch_size=512):
         """Penultimate-layer activations, float64 ``[n, 64]``."""
-        return np.asarray(self._features.predict(self._scale(x), batch_size=batch_size,
-                                                 verbose=0), np.float64)
+        return self._apply(self._features, x, batch_size)
 
     def probabilities(self, x, batch_size=512):
         """Class probabilities ``[n, num_classes]``."""
         import scipy.special
 
-        logits = self.classifier.predict(self._scale(x), batch_size=batch_size, verbose=0)
-        return scipy.special.softmax(np.asarray(logits, np.float64), axis=1)
+        return scipy.special.softmax(self._apply(self.classifier, x, batch_size), axis=1)
 
     @classmethod
     def train(cls, x, y, *, num_levels, num_classes=None, epochs=None, seed=0,
@@ -165,8 +176,10 @@ class FeatureNetwork:
 
 
 def _contrastive_description(num_images, epochs, num_clusters, loss):
+    from unigen._checks import plural
+
     return (f"a small conv network trained by unigen without labels (contrastive, "
-            f"SimCLR-style, on {num_images} training images, {epochs} epochs, mean "
+            f"SimCLR-style, on {num_images} training images, {plural(epochs, 'epoch')}, mean "
             f"NT-Xent {loss:.2f}); class probabilities over {num_clusters} k-means "
             f"clusters of its features")
 

@@ -24,6 +24,7 @@ import math
 
 import numpy as np
 
+from unigen._checks import plural
 from unigen.evaluation._metrics import Score
 from unigen.evaluation._parzen import choose_bandwidth, parzen_log_prob
 
@@ -250,7 +251,7 @@ def _parzen(model, x, settings):
     centres = np.asarray(model.sample(count, seed=settings["seed"]))
     sigma, _ = choose_bandwidth(validation, centres, num_levels=model.num_levels)
     log_p = parzen_log_prob(x, centres, sigma, num_levels=model.num_levels)
-    return log_p, (f"Parzen window on {count} samples, sigma={sigma:.3g} chosen on "
+    return log_p, (f"Parzen window on {plural(count, 'sample')}, sigma={sigma:.3g} chosen on "
                    f"{len(validation)} validation examples"), {"bandwidth": sigma}
 
 
@@ -277,7 +278,7 @@ def _ais(model, x, options, settings):
     steps, chains = settings["ais_steps"], settings["ais_chains"]
     log_p = ais_log_prob(model, x, num_steps=steps, num_chains=chains,
                          observation_scale=sigma, seed=seed, verbose=settings["verbose"])
-    estimator = f"AIS, {steps} steps × {chains} chains, HMC"
+    estimator = f"AIS, {plural(steps, 'step')} × {plural(chains, 'chain')}, HMC"
     if sigma is not None:
         estimator += (f"; Gaussian observation model sigma={sigma:.3g} chosen on "
                       f"{min(len(validation), 64)} validation examples")
@@ -294,7 +295,8 @@ def _score(kind, log_p, estimator, extra, x):
     bias = BIASES[kind] + extra.pop("bias_note", "")
     zero = int(np.sum(log_p == -np.inf))
     if zero:
-        estimator += f" ({zero} of {len(log_p)} examples have probability 0)"
+        estimator += (f" ({zero} of {len(log_p)} examples "
+                      f"{'has' if zero == 1 else 'have'} probability 0)")
     bad = int(np.sum(np.isnan(log_p) | (log_p == np.inf)))
     if bad:
         estimator += f" ({bad} non-finite values)"

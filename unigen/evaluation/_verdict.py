@@ -11,6 +11,8 @@ written for a model or metric that is absent.
 
 import math
 
+from unigen._checks import plural
+
 __all__ = ["pareto_front", "verdict"]
 
 # metric -> (name in sentences, direction: "low", "high" or "half" (best at 0.5))
@@ -218,9 +220,9 @@ def _budget(models):
         budget = row.get("training") or {}
         items = []
         if budget.get("epochs") is not None:
-            items.append(f"{budget['epochs']} epochs")
+            items.append(plural(budget["epochs"], "epoch"))
         if budget.get("steps") is not None:
-            items.append(f"{budget['steps']} steps")
+            items.append(plural(budget["steps"], "step"))
         seconds = budget.get("seconds", row.get("train_seconds"))
         if seconds is not None:
             items.append(f"{seconds:.0f} s")

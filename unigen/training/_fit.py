@@ -246,7 +246,7 @@ def _prepare_data(model, data, validation_data, batch_size, replicas):
     num_examples = _data.count(train)
     if num_examples < batch_size:
         raise errors.DataError(
-            f"The data hold {num_examples} examples, fewer than one batch of "
+            f"The data hold {_checks.plural(num_examples, 'example')}, fewer than one batch of "
             f"{batch_size}; lower `batch_size` to at most {num_examples}."
         )
     val = None

@@ -12,9 +12,7 @@ query lists physical devices only, so it does not start the TensorFlow runtime
 (strategies and logical-device splits can still be set up after it).
 """
 
-import os
-import sys
-import tempfile
+from unigen._startup import captured_stderr, write_stderr
 
 __all__ = []
 
@@ -30,23 +28,11 @@ def probe_devices():
     _probed = True
     import tensorflow as tf
 
+    captured = gpus = None
     try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):  # no usable stderr: nothing to keep clean
-        tf.config.list_physical_devices("GPU")
-        return
-    with tempfile.TemporaryFile() as capture:
-        os.dup2(capture.fileno(), 2)
-        try:
+        with captured_stderr() as captured:
             gpus = tf.config.list_physical_devices("GPU")
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-        capture.seek(0)
-        text = capture.read().decode("utf-8", errors="replace")
-    kept = [line for line in text.splitlines(keepends=True)
-            if gpus or _NO_DRIVER_LINE not in line]
-    if kept:
-        sys.stderr.write("".join(kept))
-        sys.stderr.flush()
+    finally:
+        if captured:
+            write_stderr([line for line in captured[0].splitlines(keepends=True)
+                          if gpus or _NO_DRIVER_LINE not in line])

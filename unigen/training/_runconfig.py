@@ -5,6 +5,8 @@ changes the training trajectory is the same as in the stored ``config.json``:
 the model's config, the optimizer and its learning rate (or schedule), batch
 size, seed, precision, the number of replicas, shuffling, XLA, and a
 fingerprint of the data. ``epochs`` may grow (that is what resuming is for).
+The name of the data, where known (``"dataset"``: what `unigen.datasets.load`
+loaded them from), is recorded to name the data in the message, not compared.
 """
 
 import hashlib
@@ -92,6 +94,9 @@ def run_config(model, *, data, first, num_examples, arrays, batch_size, user_see
                data_seed, epochs, replicas, learning_rate, shuffle, shuffle_buffer,
                jit_compile):
     """The ``config.json`` of a run (call after the model is compiled)."""
+    from unigen.datasets._loading import source
+
+    dataset = source(data)
     return {
         "unigen_version": __version__,
         "model": model_identity(model),
@@ -108,6 +113,7 @@ def run_config(model, *, data, first, num_examples, arrays, batch_size, user_see
         "shuffle": bool(shuffle),
         "shuffle_buffer": int(min(shuffle_buffer, num_examples)) if shuffle else None,
         "jit_compile": bool(jit_compile) if isinstance(jit_compile, bool) else str(jit_compile),
+        **({"dataset": dataset} if dataset else {}),
     }
 
 
@@ -158,13 +164,52 @@ def check_same_run(directory, old, config):
     hint = ""
     if "model" in kinds:
         hint = " (a different model)"
+    data = _data_message(old, config) if "data" in kinds else ""
     raise errors.RunMismatchError(
         f"output_dir {directory!r} holds a run with other settings{hint}; resuming it "
         f"would not continue the same training. Differences ({', '.join(kinds)}):\n"
-        + "\n".join(lines)
-        + "\nUse a new output_dir, or start over in this one with resume=False "
-        "(unigen train --overwrite), which deletes the run's files.",
+        + "\n".join(lines) + data
+        + "\nUse a new output_dir (--out on the command line), or start over in this one "
+        "with resume=False (unigen train --overwrite), which deletes the run's files.",
         path=directory, differences=found)
+
+
+def _dataset(config):
+    """The recorded ``"dataset"`` of a config (older runs: a name in ``"data"``), or None."""
+    data = config.get("data")
+    if config.get("dataset"):
+        return config["dataset"]
+    if isinstance(data, str) and data in _dataset_names():
+        return {"name": data}
+    if isinstance(data, dict) and data.get("name"):
+        return {"name": data["name"], "split": data.get("split", "train")}
+    return None
+
+
+def _dataset_label(dataset):
+    """``'digits'``, or ``'digits' (split 'test', data_dir='/d')`` beyond the defaults."""
+    extra = [f"split {dataset['split']!r}"] if dataset.get("split", "train") != "train" else []
+    extra += [f"{k}={v!r}" for k, v in dataset.items() if k not in ("name", "split")]
+    return f"{dataset['name']!r}" + (f" ({', '.join(extra)})" if extra else "")
+
+
+def _data_message(old, new):
+    """The lines naming the run's data and this call's, where known, and the fix."""
+    was, now = _dataset(old), _dataset(new)
+    if was is None and now is None:
+        return ""
+    if was is None:
+        return (f"\nThis call trains on dataset {_dataset_label(now)}; the run does not "
+                f"record the name of the data it was trained on (arrays, or a run written "
+                f"before unigen recorded it).")
+    same = now is not None and _dataset_label(now) == _dataset_label(was)
+    if same:
+        now_text = "the same name, but its examples differ (other files, or another version)"
+    else:
+        now_text = f"dataset {_dataset_label(now)}" if now else "other data"
+    return (f"\nThe run was trained on dataset {_dataset_label(was)}; this call gives "
+            f"{now_text}. To resume the run, train on its data (--data {was['name']} on "
+            f"the command line).")
 
 
 def _short(value, limit=80):

@@ -3,7 +3,8 @@
 Layout of ``output_dir``::
 
     config.json              what was run (model config, optimizer, fit arguments,
-                             a fingerprint of the data, versions)
+                             a fingerprint of the data and, where known, the
+                             dataset's name and options; versions)
     checkpoint.npz           the unit of progress: model, optimizer and
                              random-generator state, the number of finished epochs
                              and the history of every finished epoch, in one file
@@ -35,7 +36,7 @@ import zipfile
 
 import numpy as np
 
-from unigen import errors
+from unigen import _checks, errors
 
 __all__ = []
 
@@ -218,7 +219,7 @@ def read_history(directory, checkpoint_history, epoch):
     history = read_json(path, "history")
     if not _history_ok(history, epoch):
         raise errors.RunDirectoryError(
-            f"{path!r} does not hold {epoch} epochs, as the checkpoint beside it "
+            f"{path!r} does not hold {_checks.plural(epoch, 'epoch')}, as the checkpoint beside it "
             f"does. {_fix(directory)}", path=path)
     return history
 

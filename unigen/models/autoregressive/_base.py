@@ -27,6 +27,16 @@ from unigen.base import GenerativeModel
 
 __all__ = ["AutoregressiveModel"]
 
+#: Where the errors of these discrete-only models send continuous data: models of real
+#: values, by class and registry name (tests/models/test_num_levels.py trains each on
+#: continuous vectors).
+CONTINUOUS_ALTERNATIVES = ("MAF", "RealNVP", "Gaussian")
+CONTINUOUS_HINT = (
+    f"For continuous data use a model of real values: unigen.models."
+    f"{', '.join(CONTINUOUS_ALTERNATIVES[:-1])} or {CONTINUOUS_ALTERNATIVES[-1]} "
+    f"(`unigen train --model {'|'.join(n.lower() for n in CONTINUOUS_ALTERNATIVES)}`), "
+    f"or discretise the data into integer levels 0..L-1 and pass num_levels=L.")
+
 # Smallest uniform draw of the Gumbel noise: keeps -log(-log(u)) finite.
 _TINY = 1e-20
 
@@ -51,8 +61,7 @@ class AutoregressiveModel(GenerativeModel):
 
     supports_continuous = False
     levels_hint = ("Pass the data's levels (17 for digits, 256 for uint8 images; "
-                   "unigen.datasets.info(name).num_levels). For continuous data use a "
-                   "flow (unigen.models.MAF, RealNVP) or a Gaussian.")
+                   "unigen.datasets.info(name).num_levels). " + CONTINUOUS_HINT)
 
     def __init__(self, event_shape, num_levels="auto", **kwargs):
         super().__init__(event_shape, num_levels=num_levels, **kwargs)

@@ -4,7 +4,7 @@ import keras
 import tensorflow as tf
 
 from unigen import _checks
-from unigen.models.autoregressive._base import AutoregressiveModel
+from unigen.models.autoregressive._base import CONTINUOUS_HINT, AutoregressiveModel
 from unigen.models.autoregressive._layers import GatedBlock
 
 __all__ = ["PixelCNN"]
@@ -64,8 +64,11 @@ class PixelCNN(AutoregressiveModel):
 
     def __init__(self, event_shape, num_levels="auto", filters=64, num_blocks=5, kernel_size=3,
                  first_kernel_size=7, head_units=128, dropout=0.0, **kwargs):
-        event_shape = _checks.image_shape(None, event_shape, owner="PixelCNN",
-                                          hint="For vectors use unigen.models.CategoricalMADE.")
+        discrete = num_levels is not None and not isinstance(num_levels, str)
+        event_shape = _checks.image_shape(
+            None, event_shape, owner="PixelCNN",
+            hint="For vectors of integer levels use unigen.models.CategoricalMADE."
+            if discrete else CONTINUOUS_HINT)
         super().__init__(event_shape, num_levels=num_levels, **kwargs)
         if self.event_shape[-1] != 1:
             raise ValueError(

@@ -116,9 +116,10 @@ class LAPGAN(GenerativeModel):
         self.levels = doublings + 1 if levels is None else _check_positive_int("levels", levels)
         height, width = image_shape[:2]
         if height % 2 ** (self.levels - 1) or width % 2 ** (self.levels - 1):
-            raise ValueError(f"{self.levels} levels halve the image {self.levels - 1} "
-                             f"times: height and width must be multiples of "
-                             f"{2 ** (self.levels - 1)}, got {image_shape[:2]}.")
+            raise ValueError(f"{self.levels} levels halve the image "
+                             f"{_checks.plural(self.levels - 1, 'time')}: height and width "
+                             f"must be multiples of {2 ** (self.levels - 1)}, got "
+                             f"{image_shape[:2]}.")
         self.image_shape = image_shape
         self.latent_dim = _check_positive_int("latent_dim", latent_dim)
         self.filters = _check_positive_int("filters", filters)
