@@ -190,6 +190,67 @@ def resolve_num_levels(num_levels, event_shape, model_class):
 class InputChecksMixin:
     """Checks of data batches and of the options of ``sample`` / ``log_prob``."""
 
+    #: Added to the error for training data without labels (for example where to load them).
+    labels_hint = ""
+
+    def _label_range(self):
+        """(lowest, highest) integer label that training data carry, or None.
+
+        None: the model takes no labels (a ``y`` in the data is ignored). A
+        conditional model (``num_classes`` K) trains on ``(x, y)`` with y in
+        0..K-1; a family with other labels overrides this (a semi-supervised
+        GAN: -1 marks an unlabelled example).
+        """
+        if self.num_classes is None:
+            return None
+        return 0, self.num_classes - 1
+
+    def validate_labels(self, y):
+        """Checks the labels ``y`` of training data (None: data without labels).
+
+        A model that takes labels (`_label_range`) needs one integer label per
+        example, in its range; a label outside it would index past an
+        embedding or a class logit inside the training step, which fails there
+        as a TensorFlow error or silently trains on a zero vector. Raises
+        `DataError`; `unigen.fit` calls it with the data's ``x`` check.
+        """
+        bounds = self._label_range()
+        if bounds is None:
+            return
+        low, high = bounds
+        name = type(self).__name__
+        what = (f"integer labels y in {low}..{high}"
+                + (f" ({low} marks an unlabelled example)" if low < 0 else ""))
+        if y is None:
+            raise errors.DataError(
+                f"{name} trains on (x, y) pairs with {what}, but the data hold x "
+                f"only. Pass unigen.fit(model, (x, y)); "
+                + (self.labels_hint or "for example x, y = unigen.datasets.as_numpy("
+                   "'digits', 'train', with_labels=True)."))
+        y = np.asarray(y)
+        if not (np.issubdtype(y.dtype, np.integer) or np.issubdtype(y.dtype, np.floating)
+                or y.dtype == np.bool_):
+            raise errors.DataError(f"{name} needs {what}, got labels of dtype {y.dtype}. "
+                                   f"Convert them with np.asarray(y, dtype='int32').")
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if y.ndim != 1:
+            hint = (" They look one-hot: pass y.argmax(axis=1)." if y.ndim == 2
+                    and y.shape[1] == high + 1 else "")
+            raise errors.DataError(f"{name} needs one label per example, shape [batch], got "
+                                   f"labels of shape {list(y.shape)}.{hint}")
+        if y.size == 0:
+            return
+        integral = not np.issubdtype(y.dtype, np.floating) or bool(np.all(np.floor(y) == y))
+        lo, hi = float(np.min(y)), float(np.max(y))
+        if integral and lo >= low and hi <= high:
+            return
+        raise errors.DataError(
+            f"{name} needs {what}, got labels in [{lo:g}, {hi:g}]"
+            f"{'' if integral else ' that are not all integers'}. Map the classes to "
+            f"{max(low, 0)}..{high} first (for example np.unique(y, return_inverse=True)[1]), "
+            f"or build the model for as many classes as the labels have.")
+
     def validate_data(self, x):
         """Checks a batch against what the model expects; raises `DataError`.
 
@@ -204,6 +265,10 @@ class InputChecksMixin:
                 "score every batch, [model.log_prob(x) for x in ds.batch(256)], or score a "
                 "whole split with unigen.evaluate(model, data, metrics=['nll']).")
         x = np.asarray(x)
+        if np.issubdtype(x.dtype, np.complexfloating):
+            raise errors.DataError(
+                f"Data must hold real numbers, got dtype {x.dtype}. Pass the real part "
+                f"(x.real) or the magnitude (np.abs(x)) as float32.")
         if not (np.issubdtype(x.dtype, np.number) or x.dtype == np.bool_):
             raise errors.DataError(
                 f"Data must be numeric, got dtype {x.dtype}. Convert it with "

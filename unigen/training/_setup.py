@@ -125,16 +125,20 @@ def check_data(model, arrays, first, what):
     ``arrays`` are the data held in memory (`unigen.training._data.in_memory`:
     an array, a pair ``(x, y)``, a built-in dataset), checked whole: a NaN or
     an out-of-range level past the first batch would otherwise show up only as
-    a diverged loss after training time was spent. For a `tf.data.Dataset`
+    a diverged loss after training time was spent; so are the labels of a model
+    that trains on ``(x, y)`` (`GenerativeModel.validate_labels`). For a `tf.data.Dataset`
     (``arrays`` None, possibly larger than memory) the first batch ``first`` is
     checked.
     """
-    check_first_batch(model, first if arrays is None else arrays[0], what)
+    check_first_batch(model, first if arrays is None else arrays, what)
 
 
 def check_first_batch(model, batch, what):
+    """Checks a batch ``x``, ``(x,)`` or ``(x, y)``: the features and the labels."""
     x = _data.split_features(batch)
+    y = batch[1] if isinstance(batch, tuple) and len(batch) > 1 else None
     try:
         model.validate_data(x)
+        model.validate_labels(y)
     except errors.DataError as err:
         raise errors.DataError(f"In `{what}`: {err}") from None

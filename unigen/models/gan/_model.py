@@ -464,6 +464,12 @@ class GAN(GANTrainingMixin, GenerativeModel):
             "seed": self.seed,
         }
 
+    def _label_range(self):
+        """Labels of a semi-supervised GAN: -1 (unlabelled) to K-1; else the class labels."""
+        if self.semi_supervised_classes is not None:
+            return -1, self.semi_supervised_classes - 1
+        return super()._label_range()
+
     def get_config(self):
         return {
             **super().get_config(),

@@ -1,0 +1,79 @@
+"""Bad data for every registered model: refused by the shared checks (`unigen._checks`)
+before any network is built or trained, with a message naming the problem and the fix."""
+
+import contract_models as cm
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import unigen
+from unigen.errors import DataError
+
+NAMES = sorted(cm.CONFIGS)
+# Configurations that train on (x, y): a conditional model's classes, StarGAN's domains.
+LABELLED = sorted(name for name, (registered, _, kwargs) in cm.CONFIGS.items()
+                  if kwargs.get("num_classes") or registered == "stargan")
+
+
+class _NoTraining(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        raise AssertionError("training started before the bad input was reported")
+
+
+def test_the_labelled_configurations_are_those_that_take_labels():
+    for name in NAMES:
+        labelled = cm.build(name)._label_range() is not None
+        assert labelled == (name in LABELLED) == isinstance(cm.data(name, 4), tuple), name
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_complex_data_are_refused_by_every_model(name):
+    # Before: a TypeError from np.floor (discrete models), or the imaginary part
+    # silently dropped (continuous ones).
+    model = cm.build(name)
+    x = np.asarray(cm.features(cm.data(name, 4))).astype("complex64")
+    call = model.log_prob if model.has_log_prob else model.validate_data
+    with pytest.raises(DataError, match=r"must hold real numbers, got dtype complex64\. Pass "
+                                        r"the real part \(x\.real\)"):
+        call(x)
+    assert not model.built
+
+
+@pytest.mark.parametrize("name", LABELLED)
+def test_bad_labels_are_refused_before_training(name):
+    """Before: labels out of range failed inside the graph (InvalidArgumentError from a
+    gather or a softmax cross-entropy) or trained silently on zero one-hot vectors
+    (VAE) or the null class (DDPM); fractional labels were truncated; x without labels
+    trained a conditional DDPM on its null class only."""
+    model = cm.build(name)
+    x, y = cm.data(name, 32)
+    top = model._label_range()[1]
+    cases = [
+        (x, rf"trains on \(x, y\) pairs with integer labels y in 0\.\.{top}, but the data "
+            rf"hold x only\. Pass unigen\.fit\(model, \(x, y\)\)"),
+        ((x, np.full(len(x), top + 1)), rf"needs integer labels y in 0\.\.{top}, got labels "
+                                        rf"in \[{top + 1}, {top + 1}\]\. Map the classes"),
+        ((x, np.full(len(x), -1)), r"got labels in \[-1, -1\]"),
+        ((x, y + 0.5), r"that are not all integers"),
+        ((x, np.eye(top + 1)[y]), r"one label per example.*look one-hot: pass y\.argmax"),
+        (tf.data.Dataset.from_tensor_slices((x, np.full(len(x), top + 1))), r"got labels in"),
+    ]
+    for data, match in cases:
+        with pytest.raises(DataError, match=r"In `data`: .*" + match):
+            unigen.fit(model, data, batch_size=16, verbose=0, callbacks=[_NoTraining()])
+    with pytest.raises(AssertionError, match="training started"):  # (n, 1) labels are fine
+        unigen.fit(model, (x, y[:, None]), batch_size=16, verbose=0,
+                   callbacks=[_NoTraining()])
+
+
+def test_a_semi_supervised_gan_takes_minus_one_for_unlabelled_examples():
+    gan = unigen.models.create("gan", event_shape=(2,), latent_dim=2, hidden_units=(8,),
+                               semi_supervised_classes=3)
+    gan.validate_labels(np.array([-1, 0, 2]))
+    with pytest.raises(DataError, match=r"integer labels y in -1\.\.2 \(-1 marks an "
+                                        r"unlabelled example\), got labels in \[-2, 0\]"):
+        gan.validate_labels(np.array([-2, 0]))
+    with pytest.raises(DataError, match=r"hold x only"):
+        gan.validate_labels(None)
+    unigen.models.create("gan", event_shape=(2,), latent_dim=2).validate_labels(None)
