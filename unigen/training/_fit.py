@@ -209,7 +209,8 @@ def _train(model, data, strategy, *, epochs, batch_size, seed, output_dir, resum
     if guard.stopped_at is not None:
         # Data held in memory were checked whole before training; a stream only
         # on its first batch, so look for a bad batch before blaming the step.
-        cause = None if arrays is not None else _bad_batch(model, train, guard, batching)
+        streamed = arrays is None and not (guard.metric or "").startswith("val_")
+        cause = _bad_batch(model, train, guard, batching) if streamed else None
         _handle_divergence(model, guard, writer, output_dir, result, cause)
     return result
 
@@ -224,6 +225,8 @@ def _bad_batch(model, train, guard, batching):
     divergence; reads at most one epoch of the stream.
     """
     epoch, batch, _ = guard.stopped_at
+    if batch is None:  # stopped at the epoch's end (validation): the whole epoch
+        batch = batching["steps"] - 1
     batches = _data.training_batches(
         train, first_epoch=epoch, epochs=epoch + 1,
         **{**batching, "steps": min(batch + 1, batching["steps"])})
@@ -297,8 +300,15 @@ def _history(model, history):
 def _handle_divergence(model, guard, writer, output_dir, history, cause=None):
     epoch, batch, value = guard.stopped_at
     good = writer.last_good_epoch if writer is not None else None
-    message = f"Training stopped at epoch {epoch + 1}, batch {batch + 1}: the loss became {value}."
-    if cause:
+    metric = guard.metric or "loss"
+    what = "the loss" if metric == "loss" else f"`{metric}`"
+    where = (f"at the end of epoch {epoch + 1}" if batch is None
+             else f"at epoch {epoch + 1}, batch {batch + 1}")
+    message = f"Training stopped {where}: {what} became {value}."
+    if metric.startswith("val_"):
+        message += (" The training metrics were finite: check `validation_data` for values "
+                    "the model cannot score, or lower the learning rate.")
+    elif cause:
         message += (f" {cause} A tf.data.Dataset is checked on its first batch only, so "
                     f"fix the stream itself (for non-finite values, for example "
                     f"ds.filter(lambda x: tf.reduce_all(tf.math.is_finite(x)))).")
@@ -311,7 +321,11 @@ def _handle_divergence(model, guard, writer, output_dir, history, cause=None):
         _rundir.restore_variables(model.training_state(), arrays, names, output_dir)
         message += (
             f" The last good checkpoint (after epoch {good}) is kept in {output_dir} "
-            f"and its weights were restored into the model."
+            f"and its weights were restored into the model. Running the same call again "
+            f"resumes from it with the same settings; to go on with other settings (a "
+            f"lower learning rate), start a new run from its weights: unigen.fit("
+            f"unigen.load({os.path.join(output_dir, _rundir.MODEL)!r}, compile=False), "
+            f"data, learning_rate=..., output_dir=NEW_DIR)."
         )
     elif output_dir:
         message += " No epoch had finished, so there is no good checkpoint."
