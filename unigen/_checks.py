@@ -9,6 +9,7 @@ bad argument the same way, before any work is done.
 import difflib
 import inspect
 import math
+import os
 
 import numpy as np
 import tensorflow as tf
@@ -16,8 +17,8 @@ import tensorflow as tf
 from unigen import _seeding, errors
 
 __all__ = ["AUTO_LEVELS", "IMAGE_LEVELS", "InputChecksMixin", "check_bool", "check_finite",
-           "check_positive_int", "check_widths", "did_you_mean", "hook_options", "image_shape",
-           "resolve_num_levels", "unknown_options_message"]
+           "check_output_dir", "check_positive_int", "check_widths", "did_you_mean",
+           "hook_options", "image_shape", "resolve_num_levels", "unknown_options_message"]
 
 #: Levels of 8-bit images, 0..255: what a model of images assumes unless told otherwise.
 IMAGE_LEVELS = 256
@@ -31,6 +32,32 @@ def check_positive_int(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"`{name}` must be a positive int, got {value!r}.")
     return int(value)
+
+
+def check_output_dir(directory, what="output_dir"):
+    """Creates the directory ``directory`` (or checks that it is one) before any work.
+
+    Raises `unigen.errors.RunDirectoryError` naming ``what`` (the argument)
+    when the path is a file or cannot be created or written to: a run, a
+    comparison or a report would otherwise fail only when it writes its
+    results, after its work.
+    """
+    directory = os.fspath(directory)
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise errors.RunDirectoryError(
+            f"{what} {directory!r} is a file, not a directory; pass the path of "
+            f"a directory (it is created if missing).", path=directory)
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as err:
+        raise errors.RunDirectoryError(
+            f"Cannot create {what} {directory!r}: {err.strerror or err}. Pass a "
+            f"directory you can write to.", path=directory) from None
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise errors.RunDirectoryError(
+            f"Cannot write to {what} {directory!r}: permission denied. Pass a "
+            f"directory you can write to.", path=directory)
+    return directory
 
 
 def check_bool(name, value):
@@ -58,21 +85,21 @@ def check_widths(name, values):
     return widths
 
 
-def check_finite(x, what="The data"):
+def check_finite(x, what="The data", fix=None):
     """Raises `DataError` when the float array ``x`` holds NaN or infinite values.
 
-    ``what`` names the data in the message (for example "`data`").
+    ``what`` names the data in the message (for example "`data`"); ``fix``
+    replaces the default advice (remove or impute them).
     """
     x = np.asarray(x)
     if np.issubdtype(x.dtype, np.floating) and not np.all(np.isfinite(x)):
         bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
         rows = int(np.count_nonzero(~np.isfinite(x).reshape(len(x), -1).all(axis=1))) \
             if x.ndim else 1
+        fix = fix or ("Remove or impute them first, for example keep "
+                      "x[np.isfinite(x).reshape(len(x), -1).all(axis=1)].")
         raise errors.DataError(
-            f"{what} contain {bad} NaN or infinite value(s), in {rows} example(s). Remove "
-            f"or impute them first, for example keep x[np.isfinite(x).reshape(len(x), "
-            f"-1).all(axis=1)]."
-        )
+            f"{what} contain {bad} NaN or infinite value(s), in {rows} example(s). {fix}")
 
 
 def image_shape(image_shape, event_shape=None, *, owner=None, hint=""):

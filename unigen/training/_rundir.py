@@ -35,7 +35,7 @@ import zipfile
 
 import numpy as np
 
-from unigen import errors
+from unigen import _checks, errors
 
 __all__ = []
 
@@ -247,17 +247,8 @@ def previous_config(directory):
 
 
 def prepare(directory):
-    """Creates ``directory`` or checks that it is one."""
-    if os.path.exists(directory) and not os.path.isdir(directory):
-        raise errors.RunDirectoryError(
-            f"output_dir {directory!r} is a file, not a directory; pass the path of "
-            f"a directory (it is created if missing).", path=directory)
-    try:
-        os.makedirs(directory, exist_ok=True)
-    except OSError as err:
-        raise errors.RunDirectoryError(
-            f"Cannot create output_dir {directory!r}: {err.strerror or err}. Pass a "
-            f"directory you can write to.", path=directory) from None
+    """Creates ``directory`` or checks that it is one (`unigen._checks.check_output_dir`)."""
+    _checks.check_output_dir(directory)
 
 
 def remove_temporaries(directory):
