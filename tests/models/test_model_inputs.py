@@ -77,3 +77,17 @@ def test_a_semi_supervised_gan_takes_minus_one_for_unlabelled_examples():
     with pytest.raises(DataError, match=r"hold x only"):
         gan.validate_labels(None)
     unigen.models.create("gan", event_shape=(2,), latent_dim=2).validate_labels(None)
+
+
+def test_bad_labels_deep_in_a_stream_stop_it_before_the_step_trains_on_them():
+    # Before: an InvalidArgumentError from the embedding's gather inside the graph
+    # (on a CPU; a GPU's gather reads zeros, silently).
+    model = cm.build("ddpm_conditional")
+    x, y = cm.data("ddpm_conditional", 64)
+    y = y.copy()
+    y[50] = 10  # num_classes=10: labels 0..9
+    stream = tf.data.Dataset.from_tensor_slices((x, y))
+    with pytest.raises(DataError, match=r"Training stopped before a bad batch: Batch 4 of epoch "
+                                        r"1 of the dataset is bad\. In `data`: DDPM needs "
+                                        r"integer labels y in 0\.\.9, got labels in \[0, 10\]"):
+        unigen.fit(model, stream, batch_size=16, shuffle=False, verbose=0)

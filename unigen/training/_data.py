@@ -125,7 +125,7 @@ def count(ds):
 
 
 def training_batches(ds, *, batch_size, steps, first_epoch, epochs, seed, shuffle,
-                     buffer_size, arrays=None):
+                     buffer_size, arrays=None, check=None):
     """Batches for epochs ``first_epoch..epochs-1``, reshuffled per epoch.
 
     One pipeline whatever the number of epochs: ``Dataset.range(first_epoch,
@@ -136,7 +136,8 @@ def training_batches(ds, *, batch_size, steps, first_epoch, epochs, seed, shuffl
     ``shuffle=False`` the order is the data's. With ``arrays`` (the in-memory
     arrays ``ds`` slices, from `in_memory`) each epoch's permutation is one
     tensor of indices and each batch one gather from the arrays: the same
-    batches as from ``ds``, vectorised.
+    batches as from ``ds``, vectorised. ``check`` (a map of batches that
+    raises on a bad one) is applied to the batches of ``ds``.
     """
     epoch_numbers = tf.data.Dataset.range(first_epoch, epochs)
     if arrays is not None:
@@ -150,6 +151,8 @@ def training_batches(ds, *, batch_size, steps, first_epoch, epochs, seed, shuffl
             return ds.batch(batch_size, drop_remainder=True).take(steps)
 
         batches = epoch_numbers.flat_map(one_epoch).map(_as_float)
+        if check is not None:
+            batches = batches.map(check)
     return batches.prefetch(tf.data.AUTOTUNE)
 
 

@@ -90,7 +90,11 @@ def fit(model, data, *, epochs=1, batch_size=128, strategy=None, seed=None,
 
     Raises:
         unigen.errors.DataError: the data do not fit the model (shape, dtype,
-            range, NaN, empty, ragged, fewer examples than one batch).
+            range, NaN, empty, ragged, fewer examples than one batch, labels
+            missing or out of range). Arrays are checked whole before training;
+            a `tf.data.Dataset` in full on its first batch, and each later
+            batch on the way (finite values, levels, labels): a bad one stops
+            the run before it is trained on, and the error names it.
         unigen.errors.RunMismatchError: ``output_dir`` holds a run with other
             settings; the message names each one, old and new.
         unigen.errors.RunDirectoryLockedError: another process writes to
@@ -197,35 +201,57 @@ def _train(model, data, strategy, *, epochs, batch_size, seed, output_dir, resum
     batching = dict(batch_size=batch_size, steps=num_examples // batch_size,
                     seed=data_seed, shuffle=options["shuffle"],
                     buffer_size=min(options["shuffle_buffer"], num_examples))
+    # Data held in memory were checked whole before training; a stream only on
+    # its first batch, so its later batches are checked on the way (stream_check).
     train_batches = _data.training_batches(
-        train, first_epoch=initial_epoch, epochs=epochs, arrays=arrays, **batching)
+        train, first_epoch=initial_epoch, epochs=epochs, arrays=arrays,
+        check=None if arrays is not None else _setup.stream_check(model), **batching)
     with strategy.scope():
-        keras_history = model.fit(
-            train_batches, epochs=epochs, initial_epoch=initial_epoch,
-            steps_per_epoch=num_examples // batch_size, validation_data=val,
-            callbacks=internal + options["callbacks"], verbose=options["verbose"],
-            shuffle=False)
+        try:
+            keras_history = model.fit(
+                train_batches, epochs=epochs, initial_epoch=initial_epoch,
+                steps_per_epoch=num_examples // batch_size, validation_data=val,
+                callbacks=internal + options["callbacks"], verbose=options["verbose"],
+                shuffle=False)
+        except tf.errors.InvalidArgumentError as err:
+            cause = None if arrays is not None else _bad_batch(
+                model, train, guard.epoch, None, batching)
+            if cause is None:
+                raise
+            _handle_bad_stream(writer, output_dir, cause, err)
     result = _history(model, history if writer else keras_history.history)
     if guard.stopped_at is not None:
-        # Data held in memory were checked whole before training; a stream only
-        # on its first batch, so look for a bad batch before blaming the step.
+        # A stream's bad batch that the pipeline's check misses may still show as a
+        # diverged loss: look for it before blaming the step.
         streamed = arrays is None and not (guard.metric or "").startswith("val_")
-        cause = _bad_batch(model, train, guard, batching) if streamed else None
+        epoch, batch, _ = guard.stopped_at
+        cause = _bad_batch(model, train, epoch, batch, batching) if streamed else None
         _handle_divergence(model, guard, writer, output_dir, result, cause)
     return result
 
 
-def _bad_batch(model, train, guard, batching):
-    """Why the loss of a streamed dataset became non-finite, if its data say so.
+def _handle_bad_stream(writer, output_dir, cause, error):
+    """Raises the `DataError` of a stream stopped by its in-pipeline check."""
+    good = writer.last_good_epoch if writer is not None else None
+    kept = (f" The last good checkpoint (after epoch {good}) is kept in {output_dir}."
+            if output_dir and good else "")
+    raise errors.DataError(
+        f"Training stopped before a bad batch: {cause} A tf.data.Dataset is checked in "
+        f"full on its first batch only; fix the stream itself (for non-finite values, "
+        f"for example ds.filter(lambda x: tf.reduce_all(tf.math.is_finite(x))))."
+        f"{kept}") from error
 
-    Rebuilds the batches of the epoch where training stopped (the same ones:
-    the order depends on (seed, epoch) only) up to the batch that reported the
-    loss, and returns the input checks' message for the first one that fails
-    them (NaN, infinite or out-of-range values), or None. Runs only after a
-    divergence; reads at most one epoch of the stream.
+
+def _bad_batch(model, train, epoch, batch, batching):
+    """The first batch of a stream's epoch that fails the input checks, or None.
+
+    Rebuilds the batches of epoch ``epoch`` (the same ones: the order depends
+    on (seed, epoch) only) up to batch ``batch`` (None: the whole epoch), and
+    returns the input checks' message for the first one that fails them (NaN,
+    infinite or out-of-range values or labels). Runs only after training
+    stopped; reads at most one epoch of the stream.
     """
-    epoch, batch, _ = guard.stopped_at
-    if batch is None:  # stopped at the epoch's end (validation): the whole epoch
+    if batch is None:
         batch = batching["steps"] - 1
     batches = _data.training_batches(
         train, first_epoch=epoch, epochs=epoch + 1,

@@ -35,10 +35,10 @@ class StopOnNonFinite(keras.callbacks.Callback):
         super().__init__()
         self.stopped_at = None
         self.metric = None
-        self._epoch = 0
+        self.epoch = 0  # the epoch running (or the last one that ran)
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._epoch = epoch
+        self.epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
         self._check(batch, logs)
@@ -52,7 +52,7 @@ class StopOnNonFinite(keras.callbacks.Callback):
         for name, value in sorted((logs or {}).items(), key=lambda item: item[0] != "loss"):
             bad = _non_finite(value)
             if bad is not None:
-                self.stopped_at = (self._epoch, batch, bad)
+                self.stopped_at = (self.epoch, batch, bad)
                 self.metric = name
                 self.model.stop_training = True
                 return
