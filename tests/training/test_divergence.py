@@ -123,3 +123,15 @@ def test_a_nan_validation_loss_stops_at_the_end_of_the_epoch(tmp_path):
                                                     r"became nan\. The training metrics were "
                                                     r"finite: check `validation_data`"):
         _fit(ValidationNaNGaussian((2,)), str(tmp_path / "run"), validation_data=X[:64])
+
+
+def test_a_run_that_diverged_in_its_first_epoch_starts_afresh_with_other_settings(tmp_path):
+    # Before: its config.json (and no checkpoint) made the corrected call a
+    # RunMismatchError (learning_rate), to be cleared with resume=False.
+    out = str(tmp_path / "run")
+    with pytest.raises(TrainingDivergedError, match=r"at epoch 1, .*No epoch had finished.*"
+                                                    r"into the same output_dir starts afresh"):
+        _fit(unigen.models.RealNVP((2,), num_couplings=2, hidden=8), out, learning_rate=1e4)
+    history = _fit(unigen.models.RealNVP((2,), num_couplings=2, hidden=8), out, epochs=1)
+    assert np.isfinite(history.history["loss"]).all()
+    assert _checkpoint_epoch(os.path.join(out, "checkpoint.npz")) == 1

@@ -157,6 +157,10 @@ def _train(model, data, strategy, *, epochs, batch_size, seed, output_dir, resum
     if output_dir and chief:
         _rundir.remove_temporaries(output_dir)
     old = _rundir.previous_config(output_dir) if output_dir and resume else None
+    if old and not _rundir.has_trained(output_dir):
+        # Stopped in its first epoch (bad data, divergence, Ctrl-C): nothing to resume,
+        # so a corrected call starts afresh instead of being refused as another run.
+        old = None
     user_seed = seed if seed is not None else (old or {}).get("seed")
     if user_seed is not None:
         # Before the model is built, so that initial weights repeat too.
@@ -354,7 +358,9 @@ def _handle_divergence(model, guard, writer, output_dir, history, cause=None):
             f"data, learning_rate=..., output_dir=NEW_DIR)."
         )
     elif output_dir:
-        message += " No epoch had finished, so there is no good checkpoint."
+        message += (" No epoch had finished, so there is no good checkpoint (the model holds "
+                    "the diverged weights); a call with other settings into the same "
+                    "output_dir starts afresh.")
     else:
         message += " Pass output_dir= to keep a checkpoint after every epoch."
     raise errors.TrainingDivergedError(message, history=history, checkpoint=checkpoint)

@@ -246,6 +246,13 @@ def previous_config(directory):
     return None
 
 
+def has_trained(directory):
+    """Whether the run in ``directory`` finished an epoch (it wrote a checkpoint,
+    history or model); a ``config.json`` alone is a run stopped in its first epoch."""
+    return any(os.path.exists(os.path.join(directory, name))
+               for name in (CHECKPOINT, HISTORY, MODEL))
+
+
 def prepare(directory):
     """Creates ``directory`` or checks that it is one (`unigen._checks.check_output_dir`)."""
     _checks.check_output_dir(directory)
