@@ -17,7 +17,8 @@ import tensorflow as tf
 from unigen import _seeding, errors
 
 __all__ = ["AUTO_LEVELS", "IMAGE_LEVELS", "InputChecksMixin", "check_bool", "check_finite",
-           "check_output_dir", "check_positive_int", "check_widths", "did_you_mean",
+           "check_number", "check_output_dir", "check_positive_int", "check_widths",
+           "did_you_mean",
            "hook_options", "image_shape", "resolve_num_levels", "unknown_options_message"]
 
 #: Levels of 8-bit images, 0..255: what a model of images assumes unless told otherwise.
@@ -32,6 +33,26 @@ def check_positive_int(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"`{name}` must be a positive int, got {value!r}.")
     return int(value)
+
+
+def check_number(name, value, *, minimum=None, positive=False, hint=""):
+    """``value`` as a finite float; raises ValueError naming ``name`` unless it is one.
+
+    ``minimum``: the smallest accepted value; ``positive``: it must be > 0.
+    ``hint`` (what the value means) goes into the message.
+    """
+    if minimum is not None:
+        rule = f"a number >= {minimum:g}"
+    else:
+        rule = "a positive number" if positive else "a finite number"
+    try:
+        number = None if isinstance(value, (bool, str)) else float(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not math.isfinite(number) or (positive and not number > 0) or (
+            minimum is not None and not number >= minimum):
+        raise ValueError(f"`{name}` must be {rule}{hint}, got {value!r}.")
+    return number
 
 
 def check_output_dir(directory, what="output_dir"):
@@ -329,11 +350,8 @@ class InputChecksMixin:
         if "seed" in options:
             options["seed"] = _seeding.check_seed(options["seed"])
         if "temperature" in options:
-            temperature = float(options["temperature"])
-            if not temperature >= 0 or not math.isfinite(temperature):
-                raise ValueError(f"`temperature` must be a number >= 0, got "
-                                 f"{options['temperature']!r}.")
-            options["temperature"] = temperature
+            options["temperature"] = check_number("temperature", options["temperature"],
+                                                  minimum=0)
         if options.get("labels") is not None:
             options["labels"] = self._check_labels(options["labels"], batch)
         return options
@@ -375,6 +393,18 @@ class InputChecksMixin:
             f"{', '.join(str(d) for d in self.event_shape)}] (event_shape="
             f"{self.event_shape}), got shape {list(shape)}.{hint}"
         )
+
+    def validate_values(self, x, what):
+        """The value checks of `validate_data` (finite; integer levels in range) on
+        ``x`` of any shape, for example the source images of a translation model;
+        the message names ``what``."""
+        x = np.asarray(x)
+        try:
+            check_finite(x, "The values")
+            if self.num_levels is not None:
+                self._validate_levels(x)
+        except errors.DataError as err:
+            raise errors.DataError(f"In `{what}`: {err}") from None
 
     def _validate_levels(self, x):
         top = self.num_levels - 1

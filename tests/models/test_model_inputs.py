@@ -91,3 +91,40 @@ def test_bad_labels_deep_in_a_stream_stop_it_before_the_step_trains_on_them():
                                         r"1 of the dataset is bad\. In `data`: DDPM needs "
                                         r"integer labels y in 0\.\.9, got labels in \[0, 10\]"):
         unigen.fit(model, stream, batch_size=16, shuffle=False, verbose=0)
+
+
+_NUMBERS = {"temperature": "a number >= 0", "truncation": "a positive number",
+            "guidance": "a finite number", "eta": "a number >= 0"}
+
+
+def test_numeric_sample_options_are_checked_in_one_place_and_name_themselves():
+    # Before: "could not convert string to float: 'a'" for each of them, and a NaN
+    # guidance of a conditional DDPM gave NaN samples.
+    from unigen._checks import hook_options
+
+    covered = set()
+    for name in NAMES:
+        model = cm.build(name)
+        for option in set(hook_options(model._sample)) & set(_NUMBERS):
+            if (type(model), option) in covered:
+                continue
+            covered.add((type(model), option))
+            for value in ("a", float("nan")):
+                with pytest.raises(ValueError, match=rf"`{option}` must be {_NUMBERS[option]}"
+                                                     rf".*, got {value!r}"):
+                    model.sample(2, **{option: value})
+    assert {option for _, option in covered} == set(_NUMBERS)
+
+
+@pytest.mark.parametrize("name", ["cyclegan", "pix2pix", "stargan"])
+def test_a_translation_models_source_images_get_the_shared_value_checks(name):
+    # Before: NaN source images were translated into NaN samples; levels were checked
+    # by a copy of the rule that missed fractional values.
+    model = cm.build(name)
+    source = np.zeros((2, 8, 8, 1), "float32")
+    for value, match in ((np.nan, r"2 NaN or infinite value"),
+                         (2.5, r"integer values in 0\.\.16, got values in \[0, 2\.5\] that "
+                               r"are not integers")):
+        source[:, 0, 0, 0] = value
+        with pytest.raises(DataError, match=r"In `source`: .*" + match):
+            model.sample(2, source=source)
