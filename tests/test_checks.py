@@ -297,3 +297,12 @@ def test_the_command_line_checks_where_it_writes_before_the_work(tmp_path, capsy
               str(tmp_path / "no" / "s.npy")])
     assert info.value.code == 2
     assert "does not exist; create it first (mkdir -p" in capsys.readouterr().err
+
+
+def test_a_ragged_batch_and_an_empty_metric_list_are_named():
+    with pytest.raises(DataError, match=r"cannot be converted to one numeric array.*equal "
+                                        r"shapes"):  # was NumPy's "inhomogeneous shape"
+        unigen.models.Gaussian((2,)).log_prob([[1.0, 2.0], [3.0]])
+    with pytest.raises(ValueError, match=r"`metrics` is empty, so nothing would be scored: "
+                                         r"pass None"):  # was {} without a word
+        unigen.evaluate(_Recorder((2,)), np.zeros((20, 2), np.float32), metrics=[], verbose=0)

@@ -312,7 +312,12 @@ class InputChecksMixin:
                 "tensor [batch, *event_shape]). Take a batch, x = next(iter(ds.batch(64))), "
                 "score every batch, [model.log_prob(x) for x in ds.batch(256)], or score a "
                 "whole split with unigen.evaluate(model, data, metrics=['nll']).")
-        x = np.asarray(x)
+        try:
+            x = np.asarray(x)
+        except (TypeError, ValueError) as err:  # a ragged list
+            raise errors.DataError(
+                f"The data cannot be converted to one numeric array ({err}). Pass an array "
+                f"[batch, *event_shape]; a list of examples must have equal shapes.") from None
         if np.issubdtype(x.dtype, np.complexfloating):
             raise errors.DataError(
                 f"Data must hold real numbers, got dtype {x.dtype}. Pass the real part "

@@ -310,6 +310,10 @@ def _check_metrics(metrics, ctx):
             metrics = (*metrics, _translation.METRIC)
         return list(metrics)
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
+    if not metrics:
+        raise ValueError("`metrics` is empty, so nothing would be scored: pass None for every "
+                         "metric that applies, or names among "
+                         f"{', '.join(sorted(_ALL))}.")
     for name in metrics:
         if name not in _ALL:
             raise ValueError(f"Unknown metric {name!r}; available: {', '.join(sorted(_ALL))}.")
