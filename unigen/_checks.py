@@ -1,9 +1,10 @@
 """Argument checking of `unigen.GenerativeModel`'s public methods, in one place.
 
-`InputChecksMixin` checks data batches (dtype, shape, finite values, levels)
-and the keyword options of ``sample`` / ``log_prob`` (``seed``,
-``num_samples``, ``temperature``, ``labels``), so that every family reports a
-bad argument the same way, before any work is done.
+`InputChecksMixin` checks data batches (dtype, shape, finite values, levels),
+training labels, and the keyword options of ``sample`` / ``log_prob``
+(``seed``, ``num_samples``, ``temperature``, ``labels``), so that every family
+reports a bad argument the same way, before any work is done. The functions
+check single arguments (numbers, bools, widths, shapes, output directories).
 """
 
 import difflib
@@ -18,8 +19,8 @@ from unigen import _seeding, errors
 
 __all__ = ["AUTO_LEVELS", "IMAGE_LEVELS", "InputChecksMixin", "check_bool", "check_finite",
            "check_number", "check_output_dir", "check_positive_int", "check_widths",
-           "did_you_mean",
-           "hook_options", "image_shape", "resolve_num_levels", "unknown_options_message"]
+           "did_you_mean", "hook_options", "image_shape", "resolve_num_levels",
+           "unknown_options_message"]
 
 #: Levels of 8-bit images, 0..255: what a model of images assumes unless told otherwise.
 IMAGE_LEVELS = 256
