@@ -306,3 +306,15 @@ def test_a_ragged_batch_and_an_empty_metric_list_are_named():
     with pytest.raises(ValueError, match=r"`metrics` is empty, so nothing would be scored: "
                                          r"pass None"):  # was {} without a word
         unigen.evaluate(_Recorder((2,)), np.zeros((20, 2), np.float32), metrics=[], verbose=0)
+
+
+def test_an_output_dir_without_write_permission_is_refused_before_any_work(tmp_path,
+                                                                          monkeypatch):
+    # As root every directory is writable, so the permission is faked.
+    from unigen.errors import RunDirectoryError
+
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    with pytest.raises(RunDirectoryError, match=r"Cannot write to output_dir .*: permission "
+                                                r"denied\. Pass a directory you can write to"):
+        unigen.fit(_gauss(), _levels(), batch_size=16, verbose=0, output_dir=tmp_path,
+                   callbacks=[_NoTraining()])
