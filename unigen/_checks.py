@@ -254,6 +254,11 @@ class InputChecksMixin:
             return None
         return 0, self.num_classes - 1
 
+    def _labels_refused(self):
+        """The error for training data with labels, for a model whose data must carry
+        none (a translation model given multi-domain data); None: a ``y`` is ignored."""
+        return None
+
     def validate_labels(self, y):
         """Checks the labels ``y`` of training data (None: data without labels).
 
@@ -265,6 +270,9 @@ class InputChecksMixin:
         """
         bounds = self._label_range()
         if bounds is None:
+            refusal = self._labels_refused()
+            if y is not None and refusal:
+                raise errors.DataError(refusal)
             return
         low, high = bounds
         name = type(self).__name__

@@ -128,3 +128,23 @@ def test_a_translation_models_source_images_get_the_shared_value_checks(name):
         source[:, 0, 0, 0] = value
         with pytest.raises(DataError, match=r"In `source`: .*" + match):
             model.sample(2, source=source)
+
+
+def test_a_y_is_ignored_by_models_without_labels_or_refused_before_training():
+    # Before: CycleGAN and Pix2Pix refused (x, y) inside their first traced step,
+    # after unigen.fit had built, initialised and compiled them.
+    refused = set()
+    for name in NAMES:
+        model = cm.build(name)
+        if model._label_range() is not None:
+            continue
+        if not model._labels_refused():
+            model.validate_labels(np.zeros(4))
+            continue
+        refused.add(name)
+        x = cm.data(name, 32)
+        with pytest.raises(DataError, match=r"In `data`: .*without labels; got \(x, y\)"):
+            unigen.fit(model, (x, np.zeros(len(x), "int32")), batch_size=16, verbose=0,
+                       callbacks=[_NoTraining()])
+        assert not model.compiled
+    assert refused == {"cyclegan", "pix2pix"}
