@@ -148,3 +148,18 @@ def test_a_y_is_ignored_by_models_without_labels_or_refused_before_training():
                        callbacks=[_NoTraining()])
         assert not model.compiled
     assert refused == {"cyclegan", "pix2pix"}
+
+
+def test_bad_labels_deep_in_a_validation_stream_are_named():
+    # Before: accepted silently (label 10 is the index of DDPM's null class, so those
+    # examples were scored unconditionally); the training data's check saw only y.
+    model = cm.build("ddpm_conditional")
+    x, y = cm.data("ddpm_conditional", 64)
+    bad = y.copy()
+    bad[40] = 10
+    with pytest.raises(DataError, match=r"Training stopped before a bad batch: Batch 3 of "
+                                        r"validation_data is bad\. In `validation_data`: DDPM "
+                                        r"needs integer labels y in 0\.\.9, got labels in "
+                                        r"\[0, 10\]"):
+        unigen.fit(model, (x, y), batch_size=16, verbose=0,
+                   validation_data=tf.data.Dataset.from_tensor_slices((x, bad)))

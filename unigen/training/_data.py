@@ -216,9 +216,14 @@ def _permuted_blocks(ds, block_size, key):
     return tf.data.Dataset.zip((block_numbers, ds.batch(block_size))).map(permute)
 
 
-def evaluation_batches(ds, *, batch_size, num_replicas):
-    """Batches for validation; the remainder is dropped only with replicas."""
+def evaluation_batches(ds, *, batch_size, num_replicas, check=None):
+    """Batches for validation; the remainder is dropped only with replicas.
+
+    ``check``: a map of batches that raises on a bad one, as in `training_batches`.
+    """
     batches = ds.batch(batch_size, drop_remainder=num_replicas > 1).map(_as_float)
+    if check is not None:
+        batches = batches.map(check)
     return batches.prefetch(tf.data.AUTOTUNE)
 
 

@@ -169,7 +169,7 @@ def _train(model, data, strategy, *, epochs, batch_size, seed, output_dir, resum
     else:
         data_seed = old["data_seed"] if old else int(np.random.randint(0, 2**31 - 1))
     model = _setup.build_in_scope(model, strategy, options["mixed_precision"])
-    train, arrays, first, num_examples, val = _prepare_data(
+    train, arrays, first, num_examples, val, val_stream = _prepare_data(
         model, data, options["validation_data"], batch_size, strategy.num_replicas_in_sync)
     with strategy.scope():
         if model.compiled is False or getattr(model, "optimizer", None) is None:
@@ -220,6 +220,8 @@ def _train(model, data, strategy, *, epochs, batch_size, seed, output_dir, resum
         except tf.errors.InvalidArgumentError as err:
             cause = None if arrays is not None else _bad_batch(
                 model, train, guard.epoch, None, batching)
+            if cause is None and val_stream is not None:
+                cause = _bad_validation_batch(model, val_stream, batch_size)
             if cause is None:
                 raise
             _handle_bad_stream(writer, output_dir, cause, err)
@@ -271,7 +273,7 @@ def _bad_batch(model, train, epoch, batch, batching):
 
 def _prepare_data(model, data, validation_data, batch_size, replicas):
     """The training dataset, its arrays in memory (or None), its first batch and
-    size, and validation batches."""
+    size, validation batches, and the validation dataset when it is a stream."""
     train = _data.to_dataset(data, event_rank=len(model.event_shape))
     arrays = _data.in_memory(data)
     first = _data.first_batch(train, batch_size)
@@ -282,14 +284,29 @@ def _prepare_data(model, data, validation_data, batch_size, replicas):
             f"The data hold {num_examples} examples, fewer than one batch of "
             f"{batch_size}; lower `batch_size` to at most {num_examples}."
         )
-    val = None
+    val = stream = None
     if validation_data is not None:
         val = _data.to_dataset(validation_data, event_rank=len(model.event_shape),
                                split="validation", what="validation_data")
-        _setup.check_data(model, _data.in_memory(validation_data, split="validation"),
-                          _data.first_batch(val, batch_size, "validation_data"), "validation_data")
-        val = _data.evaluation_batches(val, batch_size=batch_size, num_replicas=replicas)
-    return train, arrays, first, num_examples, val
+        held = _data.in_memory(validation_data, split="validation")
+        _setup.check_data(model, held, _data.first_batch(val, batch_size, "validation_data"),
+                          "validation_data")
+        stream = val if held is None else None
+        val = _data.evaluation_batches(
+            val, batch_size=batch_size, num_replicas=replicas,
+            check=None if stream is None else _setup.stream_check(model))
+    return train, arrays, first, num_examples, val, stream
+
+
+def _bad_validation_batch(model, stream, batch_size):
+    """The first batch of the validation stream that fails the input checks, or None."""
+    for index, element in enumerate(stream.batch(batch_size)):
+        try:
+            _setup.check_first_batch(model, tf.nest.map_structure(np.asarray, element),
+                                     "validation_data")
+        except errors.DataError as err:
+            return f"Batch {index + 1} of validation_data is bad. {err}"
+    return None
 
 
 def _restore_or_init(model, output_dir, old, first, chief):
