@@ -152,7 +152,7 @@ def test_a_y_is_ignored_by_models_without_labels_or_refused_before_training():
 
 def test_bad_labels_deep_in_a_validation_stream_are_named():
     # Before: accepted silently (label 10 is the index of DDPM's null class, so those
-    # examples were scored unconditionally); the training data's check saw only y.
+    # examples were scored unconditionally); a stream was checked on its first batch only.
     model = cm.build("ddpm_conditional")
     x, y = cm.data("ddpm_conditional", 64)
     bad = y.copy()
