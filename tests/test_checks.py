@@ -1,6 +1,8 @@
 """Bad input found by an audit of the public API gets an error naming the problem and the
 fix, raised before any training or scoring work is done."""
 
+import os
+
 import keras
 import numpy as np
 import pytest
@@ -224,3 +226,107 @@ def test_counts_in_messages_take_the_singular_for_one():
     assert "gaussian 1 epoch, 1 step, 1 s." in line[0]
     with pytest.raises(DataError, match=r"The data hold 1 example, fewer than one batch of 2"):
         unigen.fit(_gauss(), _levels()[:1], batch_size=2, verbose=0, callbacks=[_NoTraining()])
+
+
+# ------------------------------------------------------------------ second audit
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"importance_samples": 0}, r"`importance_samples` must be a positive int, got 0"),
+    ({"parzen_samples": -3}, r"`parzen_samples` must be a positive int, got -3"),
+    ({"ais_steps": -1}, r"`ais_steps` must be an int >= 0 \(0: no AIS\), got -1"),
+    ({"ais_chains": 0}, r"`ais_chains` must be a positive int, got 0"),
+    ({"ais_examples": 0}, r"`ais_examples` must be a positive int, got 0"),
+])
+def test_evaluate_and_compare_check_the_estimators_options_first(kwargs, match):
+    # Before: a ZeroDivisionError (importance_samples=0), "not enough values to
+    # unpack" (ais_examples=0), `num_samples` named for parzen_samples, or accepted.
+    model = _Recorder((2,))
+    data = np.zeros((20, 2), np.float32)
+    with pytest.raises(ValueError, match=match):
+        unigen.evaluate(model, data, metrics=["mmd"], verbose=0, **kwargs)
+    with pytest.raises(ValueError, match=match):
+        unigen.compare({"m": model}, data, metrics=["mmd"], references=False, verbose=0,
+                       **kwargs)
+    assert model.calls == 0
+
+
+class _NaNSampler(_Recorder):
+    def sample(self, num_samples, seed=None):
+        return np.full((num_samples, *self.event_shape), np.nan, np.float32)
+
+
+def test_samples_that_do_not_fit_or_are_not_finite_are_named():
+    # Before: "`real` and `fake` must have the same feature size" and "`fake` holds NaN".
+    data = np.random.default_rng(0).normal(size=(20, 2)).astype("float32")
+    with pytest.raises(DataError, match=r"`samples` must be examples of the data's shape, "
+                                        r"\[n, 2\], got shape \[10, 3\]"):
+        unigen.evaluate(None, data, metrics=["mmd"], samples=np.zeros((10, 3)), verbose=0)
+    diverged = r"not finite has diverged or is not trained: train it again with a lower"
+    with pytest.raises(DataError, match=r"The samples of `model` \(_NaNSampler\) contain 40 "
+                                        r"NaN or infinite value\(s\).*" + diverged):
+        unigen.evaluate(_NaNSampler((2,)), data, metrics=["mmd"], verbose=0)
+    with pytest.raises(DataError, match=r"The samples of `models\['bad'\]` contain.*" + diverged):
+        unigen.compare({"bad": _NaNSampler((2,))}, data, metrics=["mmd"], references=False,
+                       verbose=0)
+
+
+def test_evaluate_names_an_empty_dataset():
+    import tensorflow as tf
+
+    empty = tf.data.Dataset.from_tensor_slices(np.zeros((0, 2), np.float32))
+    with pytest.raises(DataError, match=r"`data` is empty: the tf\.data\.Dataset yielded no "
+                                        r"examples"):  # was NumPy's "need at least one array"
+        unigen.evaluate(_Recorder((2,)), empty, metrics=["mmd"], verbose=0)
+
+
+def test_compare_checks_references_and_output_dir_before_scoring(tmp_path):
+    from unigen.errors import RunDirectoryError
+
+    model = _Recorder((2,))
+    data = np.zeros((20, 2), np.float32)
+    with pytest.raises(TypeError, match=r"`references` must be True or False, got 'no'"):
+        unigen.compare({"m": model}, data, metrics=["mmd"], references="no", verbose=0)
+    (tmp_path / "file").write_text("")
+    # Before: every model was scored, then the report failed to write (NotADirectoryError).
+    with pytest.raises(RunDirectoryError, match=r"Cannot create output_dir .*file/report.*: "
+                                                r"Not a directory\. Pass a directory"):
+        unigen.compare({"m": model}, data, metrics=["mmd"], references=False, verbose=0,
+                       output_dir=tmp_path / "file" / "report")
+    assert model.calls == 0
+
+
+def test_the_command_line_checks_where_it_writes_before_the_work(tmp_path, capsys):
+    from unigen.cli import main
+
+    (tmp_path / "file").write_text("")
+    # Before: `unigen compare --quick` trained and scored, then failed writing the report.
+    assert main(["compare", "--data", "ring8", "--models", "gaussian", "--quick", "--out",
+                 str(tmp_path / "file" / "cmp")]) == 1
+    assert "Cannot create --out" in capsys.readouterr().err
+    assert not os.path.exists(tmp_path / "file" / "cmp")
+    # Before: the model was loaded and sampled, then NumPy's FileNotFoundError.
+    with pytest.raises(SystemExit) as info:
+        main(["sample", "--model", str(tmp_path / "absent.keras"), "--out",
+              str(tmp_path / "no" / "s.npy")])
+    assert info.value.code == 2
+    assert "does not exist; create it first (mkdir -p" in capsys.readouterr().err
+
+
+def test_a_ragged_batch_and_an_empty_metric_list_are_named():
+    with pytest.raises(DataError, match=r"cannot be converted to one numeric array.*equal "
+                                        r"shapes"):  # was NumPy's "inhomogeneous shape"
+        unigen.models.Gaussian((2,)).log_prob([[1.0, 2.0], [3.0]])
+    with pytest.raises(ValueError, match=r"`metrics` is empty, so nothing would be scored: "
+                                         r"pass None"):  # was {} without a word
+        unigen.evaluate(_Recorder((2,)), np.zeros((20, 2), np.float32), metrics=[], verbose=0)
+
+
+def test_an_output_dir_without_write_permission_is_refused_before_any_work(tmp_path,
+                                                                          monkeypatch):
+    # As root every directory is writable, so the permission is faked.
+    from unigen.errors import RunDirectoryError
+
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    with pytest.raises(RunDirectoryError, match=r"Cannot write to output_dir .*: permission "
+                                                r"denied\. Pass a directory you can write to"):
+        unigen.fit(_gauss(), _levels(), batch_size=16, verbose=0, output_dir=tmp_path,
+                   callbacks=[_NoTraining()])

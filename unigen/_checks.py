@@ -1,14 +1,16 @@
 """Argument checking of `unigen.GenerativeModel`'s public methods, in one place.
 
-`InputChecksMixin` checks data batches (dtype, shape, finite values, levels)
-and the keyword options of ``sample`` / ``log_prob`` (``seed``,
-``num_samples``, ``temperature``, ``labels``), so that every family reports a
-bad argument the same way, before any work is done.
+`InputChecksMixin` checks data batches (dtype, shape, finite values, levels),
+training labels, and the keyword options of ``sample`` / ``log_prob``
+(``seed``, ``num_samples``, ``temperature``, ``labels``), so that every family
+reports a bad argument the same way, before any work is done. The functions
+check single arguments (numbers, bools, widths, shapes, output directories).
 """
 
 import difflib
 import inspect
 import math
+import os
 
 import numpy as np
 import tensorflow as tf
@@ -16,8 +18,9 @@ import tensorflow as tf
 from unigen import _seeding, errors
 
 __all__ = ["AUTO_LEVELS", "IMAGE_LEVELS", "InputChecksMixin", "check_bool", "check_finite",
-           "check_positive_int", "check_widths", "did_you_mean", "hook_options", "image_shape",
-           "plural", "resolve_num_levels", "unknown_options_message"]
+           "check_number", "check_output_dir", "check_positive_int", "check_widths",
+           "did_you_mean", "hook_options", "image_shape", "plural", "resolve_num_levels",
+           "unknown_options_message"]
 
 #: Levels of 8-bit images, 0..255: what a model of images assumes unless told otherwise.
 IMAGE_LEVELS = 256
@@ -31,6 +34,52 @@ def check_positive_int(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"`{name}` must be a positive int, got {value!r}.")
     return int(value)
+
+
+def check_number(name, value, *, minimum=None, positive=False, hint=""):
+    """``value`` as a finite float; raises ValueError naming ``name`` unless it is one.
+
+    ``minimum``: the smallest accepted value; ``positive``: it must be > 0.
+    ``hint`` (what the value means) goes into the message.
+    """
+    if minimum is not None:
+        rule = f"a number >= {minimum:g}"
+    else:
+        rule = "a positive number" if positive else "a finite number"
+    try:
+        number = None if isinstance(value, (bool, str)) else float(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not math.isfinite(number) or (positive and not number > 0) or (
+            minimum is not None and not number >= minimum):
+        raise ValueError(f"`{name}` must be {rule}{hint}, got {value!r}.")
+    return number
+
+
+def check_output_dir(directory, what="output_dir"):
+    """Creates the directory ``directory`` (or checks that it is one) before any work.
+
+    Raises `unigen.errors.RunDirectoryError` naming ``what`` (the argument)
+    when the path is a file or cannot be created or written to: a run, a
+    comparison or a report would otherwise fail only when it writes its
+    results, after its work.
+    """
+    directory = os.fspath(directory)
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise errors.RunDirectoryError(
+            f"{what} {directory!r} is a file, not a directory; pass the path of "
+            f"a directory (it is created if missing).", path=directory)
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as err:
+        raise errors.RunDirectoryError(
+            f"Cannot create {what} {directory!r}: {err.strerror or err}. Pass a "
+            f"directory you can write to.", path=directory) from None
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise errors.RunDirectoryError(
+            f"Cannot write to {what} {directory!r}: permission denied. Pass a "
+            f"directory you can write to.", path=directory)
+    return directory
 
 
 def check_bool(name, value):
@@ -58,21 +107,21 @@ def check_widths(name, values):
     return widths
 
 
-def check_finite(x, what="The data"):
+def check_finite(x, what="The data", fix=None):
     """Raises `DataError` when the float array ``x`` holds NaN or infinite values.
 
-    ``what`` names the data in the message (for example "`data`").
+    ``what`` names the data in the message (for example "`data`"); ``fix``
+    replaces the default advice (remove or impute them).
     """
     x = np.asarray(x)
     if np.issubdtype(x.dtype, np.floating) and not np.all(np.isfinite(x)):
         bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
         rows = int(np.count_nonzero(~np.isfinite(x).reshape(len(x), -1).all(axis=1))) \
             if x.ndim else 1
+        fix = fix or ("Remove or impute them first, for example keep "
+                      "x[np.isfinite(x).reshape(len(x), -1).all(axis=1)].")
         raise errors.DataError(
-            f"{what} contain {bad} NaN or infinite value(s), in {rows} example(s). Remove "
-            f"or impute them first, for example keep x[np.isfinite(x).reshape(len(x), "
-            f"-1).all(axis=1)]."
-        )
+            f"{what} contain {bad} NaN or infinite value(s), in {rows} example(s). {fix}")
 
 
 def image_shape(image_shape, event_shape=None, *, owner=None, hint=""):
@@ -198,6 +247,75 @@ def resolve_num_levels(num_levels, event_shape, model_class):
 class InputChecksMixin:
     """Checks of data batches and of the options of ``sample`` / ``log_prob``."""
 
+    #: Added to the error for training data without labels (for example where to load them).
+    labels_hint = ""
+
+    def _label_range(self):
+        """(lowest, highest) integer label that training data carry, or None.
+
+        None: the model takes no labels (a ``y`` in the data is ignored). A
+        conditional model (``num_classes`` K) trains on ``(x, y)`` with y in
+        0..K-1; a family with other labels overrides this (a semi-supervised
+        GAN: -1 marks an unlabelled example).
+        """
+        if self.num_classes is None:
+            return None
+        return 0, self.num_classes - 1
+
+    def _labels_refused(self):
+        """The error for training data with labels, for a model whose data must carry
+        none (a translation model given multi-domain data); None: a ``y`` is ignored."""
+        return None
+
+    def validate_labels(self, y):
+        """Checks the labels ``y`` of training data (None: data without labels).
+
+        A model that takes labels (`_label_range`) needs one integer label per
+        example, in its range; a label outside it would index past an
+        embedding or a class logit inside the training step, which fails there
+        as a TensorFlow error or silently trains on a zero vector. Raises
+        `DataError`; `unigen.fit` calls it with the data's ``x`` check.
+        """
+        bounds = self._label_range()
+        if bounds is None:
+            refusal = self._labels_refused()
+            if y is not None and refusal:
+                raise errors.DataError(refusal)
+            return
+        low, high = bounds
+        name = type(self).__name__
+        what = (f"integer labels y in {low}..{high}"
+                + (f" ({low} marks an unlabelled example)" if low < 0 else ""))
+        if y is None:
+            raise errors.DataError(
+                f"{name} trains on (x, y) pairs with {what}, but the data hold x "
+                f"only. Pass unigen.fit(model, (x, y)); "
+                + (self.labels_hint or "for example x, y = unigen.datasets.as_numpy("
+                   "'digits', 'train', with_labels=True)."))
+        y = np.asarray(y)
+        if not (np.issubdtype(y.dtype, np.integer) or np.issubdtype(y.dtype, np.floating)
+                or y.dtype == np.bool_):
+            raise errors.DataError(f"{name} needs {what}, got labels of dtype {y.dtype}. "
+                                   f"Convert them with np.asarray(y, dtype='int32').")
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if y.ndim != 1:
+            hint = (" They look one-hot: pass y.argmax(axis=1)." if y.ndim == 2
+                    and y.shape[1] == high + 1 else "")
+            raise errors.DataError(f"{name} needs one label per example, shape [batch], got "
+                                   f"labels of shape {list(y.shape)}.{hint}")
+        if y.size == 0:
+            return
+        integral = not np.issubdtype(y.dtype, np.floating) or bool(np.all(np.floor(y) == y))
+        lo, hi = float(np.min(y)), float(np.max(y))
+        if integral and lo >= low and hi <= high:
+            return
+        raise errors.DataError(
+            f"{name} needs {what}, got labels in [{lo:g}, {hi:g}]"
+            f"{'' if integral else ' that are not all integers'}. Map the classes to "
+            f"{max(low, 0)}..{high} first (for example np.unique(y, return_inverse=True)[1]), "
+            f"or build the model for as many classes as the labels have.")
+
     def validate_data(self, x):
         """Checks a batch against what the model expects; raises `DataError`.
 
@@ -211,7 +329,16 @@ class InputChecksMixin:
                 "tensor [batch, *event_shape]). Take a batch, x = next(iter(ds.batch(64))), "
                 "score every batch, [model.log_prob(x) for x in ds.batch(256)], or score a "
                 "whole split with unigen.evaluate(model, data, metrics=['nll']).")
-        x = np.asarray(x)
+        try:
+            x = np.asarray(x)
+        except (TypeError, ValueError) as err:  # a ragged list
+            raise errors.DataError(
+                f"The data cannot be converted to one numeric array ({err}). Pass an array "
+                f"[batch, *event_shape]; a list of examples must have equal shapes.") from None
+        if np.issubdtype(x.dtype, np.complexfloating):
+            raise errors.DataError(
+                f"Data must hold real numbers, got dtype {x.dtype}. Pass the real part "
+                f"(x.real) or the magnitude (np.abs(x)) as float32.")
         if not (np.issubdtype(x.dtype, np.number) or x.dtype == np.bool_):
             raise errors.DataError(
                 f"Data must be numeric, got dtype {x.dtype}. Convert it with "
@@ -245,11 +372,8 @@ class InputChecksMixin:
         if "seed" in options:
             options["seed"] = _seeding.check_seed(options["seed"])
         if "temperature" in options:
-            temperature = float(options["temperature"])
-            if not temperature >= 0 or not math.isfinite(temperature):
-                raise ValueError(f"`temperature` must be a number >= 0, got "
-                                 f"{options['temperature']!r}.")
-            options["temperature"] = temperature
+            options["temperature"] = check_number("temperature", options["temperature"],
+                                                  minimum=0)
         if options.get("labels") is not None:
             options["labels"] = self._check_labels(options["labels"], batch)
         return options
@@ -291,6 +415,18 @@ class InputChecksMixin:
             f"{', '.join(str(d) for d in self.event_shape)}] (event_shape="
             f"{self.event_shape}), got shape {list(shape)}.{hint}"
         )
+
+    def validate_values(self, x, what):
+        """The value checks of `validate_data` (finite; integer levels in range) on
+        ``x`` of any shape, for example the source images of a translation model;
+        the message names ``what``."""
+        x = np.asarray(x)
+        try:
+            check_finite(x, "The values")
+            if self.num_levels is not None:
+                self._validate_levels(x)
+        except errors.DataError as err:
+            raise errors.DataError(f"In `{what}`: {err}") from None
 
     def _validate_levels(self, x):
         top = self.num_levels - 1

@@ -156,6 +156,11 @@ def _sample_path(text):
     if not text.endswith((".png", ".npy")):
         raise argparse.ArgumentTypeError(
             f"must end in .png (a grid, image models) or .npy (any model), got {text!r}")
+    folder = os.path.dirname(os.path.abspath(text))
+    if not os.path.isdir(folder):  # before the model is loaded and sampled
+        raise argparse.ArgumentTypeError(
+            f"the folder {folder!r} does not exist; create it first (mkdir -p {folder}) or "
+            f"write to an existing one")
     return text
 
 

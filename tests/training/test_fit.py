@@ -225,20 +225,29 @@ def test_nan_loss_stops_cleanly_and_keeps_the_last_good_checkpoint(tmp_path):
 
 
 @pytest.mark.parametrize("shuffle", [False, True])
-def test_a_bad_batch_deep_in_a_stream_is_named_when_the_loss_diverges(shuffle):
-    # A tf.data.Dataset is checked on its first batch only; when a later batch
-    # holds a NaN the loss diverges, and the error says which batch and why.
-    x = np.random.default_rng(0).integers(0, 17, size=(64, 8, 8, 1)).astype("float32")
-    x[40, 3, 3, 0] = np.nan
-    stream = tf.data.Dataset.from_tensor_slices(x)
+def test_a_bad_batch_deep_in_a_stream_is_named_before_it_is_trained_on(shuffle, tmp_path):
+    # A tf.data.Dataset is checked in full on its first batch only; a later batch
+    # with a NaN stops the run before the step trains on it (before: the loss
+    # diverged, and the error named the batch afterwards), the error says which
+    # batch and why, and the last good checkpoint is kept.
+    clean = np.random.default_rng(0).integers(0, 17, size=(64, 8, 8, 1)).astype("float32")
+    bad = clean.copy()
+    bad[40, 3, 3, 0] = np.nan
+    stream = tf.data.Dataset.from_tensor_slices(clean).concatenate(
+        tf.data.Dataset.from_tensor_slices(bad))  # shuffled within blocks of 64
     model = unigen.models.Gaussian((8, 8, 1), num_levels=17)
-    with pytest.raises(TrainingDivergedError) as info:
-        unigen.fit(model, stream, epochs=2, batch_size=16, seed=0, shuffle=shuffle, verbose=0)
+    out = str(tmp_path / "run")
+    with pytest.raises(DataError) as info:  # 128 examples: 8 batches of 16 per epoch
+        unigen.fit(model, stream, epochs=2, batch_size=16, seed=0, shuffle=shuffle,
+                   shuffle_buffer=64, output_dir=out, verbose=0)
     message = str(info.value)
-    assert "of epoch 1 of the dataset is bad" in message and "NaN" in message
-    assert "ds.filter" in message and "Lower the learning rate" not in message
-    if not shuffle:  # example 40 is in the third batch of 16
-        assert "epoch 1, batch 3" in message and "Batch 3 of epoch 1" in message
+    assert "Training stopped before a bad batch" in message and "NaN" in message
+    assert "of epoch 1 of the dataset is bad" in message and "ds.filter" in message
+    assert isinstance(info.value.__cause__, tf.errors.InvalidArgumentError)
+    if not shuffle:  # example 64 + 40 is in the seventh batch of 16
+        assert "Batch 7 of epoch 1" in message
+    assert all(np.isfinite(w).all() for w in model.get_weights())
+    assert not os.path.exists(os.path.join(out, "checkpoint.npz"))
 
 
 def test_nan_without_output_dir_still_raises():

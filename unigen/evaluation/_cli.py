@@ -213,14 +213,18 @@ def run_compare(args):
     specs = [s.strip() for s in args.models.split(",") if s.strip()]
     if not specs:
         raise ValueError("--models must name at least one model or .keras path.")
+    from unigen import _checks
+
+    _checks.check_output_dir(args.out, "--out")  # before any training or scoring
     data = compare_data(args.data, seed=args.seed, data_dir=args.data_dir)
     inception = getattr(args, "inception_weights", None)
     if inception is not None:  # a missing file fails before any training
         from unigen.evaluation._inception import inception_weights_path
 
         inception = inception_weights_path(inception)
-    models, seconds = {}, {}
-    for spec in specs:
+    loaded, seconds = {}, {}
+    # Saved models first: one that does not fit the data fails before any training.
+    for spec in sorted(specs, key=lambda spec: not spec.endswith(".keras")):
         print(f"[compare] {'loading' if spec.endswith('.keras') else 'training'} {spec} ...",
               flush=True)
         name, model, budget = train_or_load(spec, data, args.out, epochs=args.epochs,
@@ -230,10 +234,13 @@ def run_compare(args):
                                                                     None))
         if tuple(model.event_shape) != tuple(data.event_shape):
             raise ValueError(f"{spec} has event_shape {tuple(model.event_shape)}, but "
-                             f"{args.data} has {tuple(data.event_shape)}.")
-        models[name] = model
+                             f"{args.data} has {tuple(data.event_shape)}: compare models "
+                             f"trained on these data, or give --data the data {spec} was "
+                             f"trained on.")
+        loaded[spec] = (name, model)
         if budget is not None:
             seconds[name] = budget
+    models = dict(loaded[spec] for spec in specs)  # the report in the order given
     ctx = EvaluationData(data.test, dataset=data.name if data.builtin else None,
                          train=data.train, validation=data.validation,
                          num_levels=data.num_levels, seed=args.seed, data_dir=args.data_dir,

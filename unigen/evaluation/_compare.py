@@ -1,6 +1,5 @@
 """`unigen.compare`: several models on the same held-out data, and the report."""
 
-import os
 import time
 
 import numpy as np
@@ -11,7 +10,9 @@ from unigen.evaluation._evaluate import (
     _MODEL_ONLY,
     EvaluationData,
     _check_metrics,
+    check_estimator_options,
     check_model,
+    check_samples,
     evaluate,
     floor_scores,
 )
@@ -111,6 +112,12 @@ def compare(models, data, *, output_dir=None, metrics=None, references=True, dat
         check_model(model, ctx, name)
     if num_samples is not None:
         num_samples = _checks.check_positive_int("num_samples", num_samples)
+    references = _checks.check_bool("references", references)
+    check_estimator_options(importance_samples=importance_samples,
+                            parzen_samples=parzen_samples, ais_steps=ais_steps,
+                            ais_chains=ais_chains, ais_examples=ais_examples)
+    if output_dir is not None:  # a report that cannot be written fails before the scoring
+        output_dir = _checks.check_output_dir(output_dir)
     verbose = ctx.verbose if verbose is None else verbose
     if ctx.info is not None and ctx.info.kind == "sequence":  # token data: own metrics
         from unigen.evaluation._sequence_compare import compare_sequences
@@ -133,7 +140,8 @@ def compare(models, data, *, output_dir=None, metrics=None, references=True, dat
         t0 = time.perf_counter()
         if verbose:
             print(f"[compare] scoring {name} ({i + 1}/{len(all_models)}) ...", flush=True)
-        samples = np.asarray(model.sample(n, seed=seed))
+        samples = check_samples(model.sample(n, seed=seed), ctx,
+                                f"The samples of `models[{name!r}]`")
         scores = evaluate(model, ctx, metrics, samples=samples, seed=seed,
                           importance_samples=importance_samples,
                           parzen_samples=parzen_samples, ais_steps=ais_steps,
@@ -151,6 +159,6 @@ def compare(models, data, *, output_dir=None, metrics=None, references=True, dat
     report = Report(rows, ctx, metrics, title=title,
                     seconds=time.perf_counter() - start)
     if output_dir is not None:
-        report.save(os.fspath(output_dir))
+        report.save(output_dir)
     return report
 

@@ -25,7 +25,7 @@ class MetricNotApplicableError(ValueError):
     """A metric was asked for on data it does not apply to."""
 
 
-def _to_numpy(data):
+def _to_numpy(data, what="`data`"):
     """(x, y or None) from an array, a pair of arrays or a tf.data.Dataset."""
     if isinstance(data, tuple) and len(data) == 2:
         return np.asarray(data[0]), np.asarray(data[1])
@@ -41,6 +41,9 @@ def _to_numpy(data):
                 ys.append(element[1])
             else:
                 xs.append(element)
+        if not xs:
+            raise errors.DataError(f"{what} is empty: the tf.data.Dataset yielded no "
+                                   f"examples. Check the file, split or filter that made it.")
         return join(xs), (join(ys) if ys else None)
     return np.asarray(data), None
 
@@ -119,8 +122,10 @@ class EvaluationData:
                                       with_labels=self.info.num_classes is not None)
         if validation is None and self.info is not None:
             validation = datasets.as_numpy(dataset, "validation")
-        self.train_x, self.train_y = (None, None) if train is None else _to_numpy(train)
-        self.validation = None if validation is None else _to_numpy(validation)[0]
+        self.train_x, self.train_y = (None, None) if train is None else _to_numpy(
+            train, "`train`")
+        self.validation = None if validation is None else _to_numpy(
+            validation, "`validation`")[0]
         if self.train_x is not None:
             _check_held_out(self.train_x, "`train`")
         if self.validation is not None:
@@ -265,6 +270,35 @@ def check_model(model, ctx, name=None):
             f"event_shape={tuple(ctx.x.shape[1:])}.")
 
 
+def check_estimator_options(*, importance_samples, parzen_samples, ais_steps, ais_chains,
+                            ais_examples):
+    """The likelihood estimators' options, checked before any scoring (a dict)."""
+    positive = _checks.check_positive_int
+    if isinstance(ais_steps, bool) or not isinstance(ais_steps, (int, np.integer)) \
+            or ais_steps < 0:
+        raise ValueError(f"`ais_steps` must be an int >= 0 (0: no AIS), got {ais_steps!r}.")
+    return dict(importance_samples=positive("importance_samples", importance_samples),
+                parzen_samples=positive("parzen_samples", parzen_samples),
+                ais_steps=int(ais_steps), ais_chains=positive("ais_chains", ais_chains),
+                ais_examples=None if ais_examples is None else positive("ais_examples",
+                                                                        ais_examples))
+
+
+def check_samples(samples, ctx, what="`samples`"):
+    """``samples`` as an array of examples of the data's shape, with finite values."""
+    from unigen.datasets._loading import _as_numeric
+
+    samples = _as_numeric(samples, what.strip("`"))
+    if samples.shape[1:] != ctx.x.shape[1:]:
+        raise errors.DataError(
+            f"{what} must be examples of the data's shape, [n, "
+            f"{', '.join(map(str, ctx.x.shape[1:]))}], got shape {list(samples.shape)}.")
+    _checks.check_finite(samples, what, fix=(
+        "A model whose samples are not finite has diverged or is not trained: train it "
+        "again with a lower learning rate, or from its last good checkpoint."))
+    return samples
+
+
 def _check_metrics(metrics, ctx):
     if metrics is None:
         metrics = IMAGE_METRICS if ctx.is_image else VECTOR_METRICS
@@ -276,6 +310,10 @@ def _check_metrics(metrics, ctx):
             metrics = (*metrics, _translation.METRIC)
         return list(metrics)
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
+    if not metrics:
+        raise ValueError("`metrics` is empty, so nothing would be scored: pass None for every "
+                         "metric that applies, or names among "
+                         f"{', '.join(sorted(_ALL))}.")
     for name in metrics:
         if name not in _ALL:
             raise ValueError(f"Unknown metric {name!r}; available: {', '.join(sorted(_ALL))}.")
@@ -434,6 +472,11 @@ def evaluate(model, data, metrics=None, *, dataset=None, train=None, validation=
         check_model(model, ctx)
     if num_samples is not None:
         num_samples = _checks.check_positive_int("num_samples", num_samples)
+    options = check_estimator_options(
+        importance_samples=importance_samples, parzen_samples=parzen_samples,
+        ais_steps=ais_steps, ais_chains=ais_chains, ais_examples=ais_examples)
+    if samples is not None:
+        samples = check_samples(samples, ctx)
     if ctx.info is not None and ctx.info.kind == "sequence":  # token data: own metrics
         from unigen.evaluation._sequence_compare import evaluate_sequences
 
@@ -442,10 +485,7 @@ def evaluate(model, data, metrics=None, *, dataset=None, train=None, validation=
     # One BLAS thread: the metrics are many small matrix products, which
     # multi-threaded BLAS slows down several times on a shared machine.
     with threadpool_limits(limits=1, user_api="blas"):
-        return _evaluate(model, ctx, metrics, num_samples, seed, samples,
-                         dict(importance_samples=importance_samples,
-                              parzen_samples=parzen_samples, ais_steps=ais_steps,
-                              ais_chains=ais_chains, ais_examples=ais_examples),
+        return _evaluate(model, ctx, metrics, num_samples, seed, samples, options,
                          ctx.verbose if verbose is None else verbose)
 
 
@@ -462,7 +502,8 @@ def _evaluate(model, ctx, metrics, num_samples, seed, samples, options, verbose)
     rest = [m for m in metrics if m not in _MODEL_ONLY]
     if rest:
         if samples is None:
-            samples = model.sample(num_samples or ctx.num_samples, seed=seed)
+            samples = check_samples(model.sample(num_samples or ctx.num_samples, seed=seed),
+                                    ctx, f"The samples of `model` ({type(model).__name__})")
         scores.update(sample_scores(ctx, np.asarray(samples), rest))
         for name, floor in floor_scores(ctx, rest).items():
             scores[name].extra["floor"] = floor.value

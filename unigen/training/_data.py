@@ -125,7 +125,7 @@ def count(ds):
 
 
 def training_batches(ds, *, batch_size, steps, first_epoch, epochs, seed, shuffle,
-                     buffer_size, arrays=None):
+                     buffer_size, arrays=None, check=None):
     """Batches for epochs ``first_epoch..epochs-1``, reshuffled per epoch.
 
     One pipeline whatever the number of epochs: ``Dataset.range(first_epoch,
@@ -136,7 +136,8 @@ def training_batches(ds, *, batch_size, steps, first_epoch, epochs, seed, shuffl
     ``shuffle=False`` the order is the data's. With ``arrays`` (the in-memory
     arrays ``ds`` slices, from `in_memory`) each epoch's permutation is one
     tensor of indices and each batch one gather from the arrays: the same
-    batches as from ``ds``, vectorised.
+    batches as from ``ds``, vectorised. ``check`` (a map of batches that
+    raises on a bad one) is applied to the batches of ``ds``.
     """
     epoch_numbers = tf.data.Dataset.range(first_epoch, epochs)
     if arrays is not None:
@@ -150,6 +151,8 @@ def training_batches(ds, *, batch_size, steps, first_epoch, epochs, seed, shuffl
             return ds.batch(batch_size, drop_remainder=True).take(steps)
 
         batches = epoch_numbers.flat_map(one_epoch).map(_as_float)
+        if check is not None:
+            batches = batches.map(check)
     return batches.prefetch(tf.data.AUTOTUNE)
 
 
@@ -213,9 +216,14 @@ def _permuted_blocks(ds, block_size, key):
     return tf.data.Dataset.zip((block_numbers, ds.batch(block_size))).map(permute)
 
 
-def evaluation_batches(ds, *, batch_size, num_replicas):
-    """Batches for validation; the remainder is dropped only with replicas."""
+def evaluation_batches(ds, *, batch_size, num_replicas, check=None):
+    """Batches for validation; the remainder is dropped only with replicas.
+
+    ``check``: a map of batches that raises on a bad one, as in `training_batches`.
+    """
     batches = ds.batch(batch_size, drop_remainder=num_replicas > 1).map(_as_float)
+    if check is not None:
+        batches = batches.map(check)
     return batches.prefetch(tf.data.AUTOTUNE)
 
 

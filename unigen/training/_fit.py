@@ -90,7 +90,11 @@ def fit(model, data, *, epochs=1, batch_size=128, strategy=None, seed=None,
 
     Raises:
         unigen.errors.DataError: the data do not fit the model (shape, dtype,
-            range, NaN, empty, ragged, fewer examples than one batch).
+            range, NaN, empty, ragged, fewer examples than one batch, labels
+            missing or out of range). Arrays are checked whole before training;
+            a `tf.data.Dataset` in full on its first batch, and each later
+            batch on the way (finite values, levels, labels): a bad one stops
+            the run before it is trained on, and the error names it.
         unigen.errors.RunMismatchError: ``output_dir`` holds a run with other
             settings; the message names each one, old and new.
         unigen.errors.RunDirectoryLockedError: another process writes to
@@ -153,6 +157,10 @@ def _train(model, data, strategy, *, epochs, batch_size, seed, output_dir, resum
     if output_dir and chief:
         _rundir.remove_temporaries(output_dir)
     old = _rundir.previous_config(output_dir) if output_dir and resume else None
+    if old and not _rundir.has_trained(output_dir):
+        # Stopped in its first epoch (bad data, divergence, Ctrl-C): nothing to resume,
+        # so a corrected call starts afresh instead of being refused as another run.
+        old = None
     user_seed = seed if seed is not None else (old or {}).get("seed")
     if user_seed is not None:
         # Before the model is built, so that initial weights repeat too.
@@ -161,7 +169,7 @@ def _train(model, data, strategy, *, epochs, batch_size, seed, output_dir, resum
     else:
         data_seed = old["data_seed"] if old else int(np.random.randint(0, 2**31 - 1))
     model = _setup.build_in_scope(model, strategy, options["mixed_precision"])
-    train, arrays, first, num_examples, val = _prepare_data(
+    train, arrays, first, num_examples, val, val_stream = _prepare_data(
         model, data, options["validation_data"], batch_size, strategy.num_replicas_in_sync)
     with strategy.scope():
         if model.compiled is False or getattr(model, "optimizer", None) is None:
@@ -197,33 +205,60 @@ def _train(model, data, strategy, *, epochs, batch_size, seed, output_dir, resum
     batching = dict(batch_size=batch_size, steps=num_examples // batch_size,
                     seed=data_seed, shuffle=options["shuffle"],
                     buffer_size=min(options["shuffle_buffer"], num_examples))
+    # Data held in memory were checked whole before training; a stream only on
+    # its first batch, so its later batches are checked on the way (stream_check).
     train_batches = _data.training_batches(
-        train, first_epoch=initial_epoch, epochs=epochs, arrays=arrays, **batching)
+        train, first_epoch=initial_epoch, epochs=epochs, arrays=arrays,
+        check=None if arrays is not None else _setup.stream_check(model), **batching)
     with strategy.scope():
-        keras_history = model.fit(
-            train_batches, epochs=epochs, initial_epoch=initial_epoch,
-            steps_per_epoch=num_examples // batch_size, validation_data=val,
-            callbacks=internal + options["callbacks"], verbose=options["verbose"],
-            shuffle=False)
+        try:
+            keras_history = model.fit(
+                train_batches, epochs=epochs, initial_epoch=initial_epoch,
+                steps_per_epoch=num_examples // batch_size, validation_data=val,
+                callbacks=internal + options["callbacks"], verbose=options["verbose"],
+                shuffle=False)
+        except tf.errors.InvalidArgumentError as err:
+            cause = None if arrays is not None else _bad_batch(
+                model, train, guard.epoch, None, batching)
+            if cause is None and val_stream is not None:
+                cause = _bad_validation_batch(model, val_stream, batch_size)
+            if cause is None:
+                raise
+            _handle_bad_stream(writer, output_dir, cause, err)
     result = _history(model, history if writer else keras_history.history)
     if guard.stopped_at is not None:
-        # Data held in memory were checked whole before training; a stream only
-        # on its first batch, so look for a bad batch before blaming the step.
-        cause = None if arrays is not None else _bad_batch(model, train, guard, batching)
+        # A stream's bad batch that the pipeline's check misses may still show as a
+        # diverged loss: look for it before blaming the step.
+        streamed = arrays is None and not (guard.metric or "").startswith("val_")
+        epoch, batch, _ = guard.stopped_at
+        cause = _bad_batch(model, train, epoch, batch, batching) if streamed else None
         _handle_divergence(model, guard, writer, output_dir, result, cause)
     return result
 
 
-def _bad_batch(model, train, guard, batching):
-    """Why the loss of a streamed dataset became non-finite, if its data say so.
+def _handle_bad_stream(writer, output_dir, cause, error):
+    """Raises the `DataError` of a stream stopped by its in-pipeline check."""
+    good = writer.last_good_epoch if writer is not None else None
+    kept = (f" The last good checkpoint (after epoch {good}) is kept in {output_dir}."
+            if output_dir and good else "")
+    raise errors.DataError(
+        f"Training stopped before a bad batch: {cause} A tf.data.Dataset is checked in "
+        f"full on its first batch only; fix the stream itself (for non-finite values, "
+        f"for example ds.filter(lambda x: tf.reduce_all(tf.math.is_finite(x))))."
+        f"{kept}") from error
 
-    Rebuilds the batches of the epoch where training stopped (the same ones:
-    the order depends on (seed, epoch) only) up to the batch that reported the
-    loss, and returns the input checks' message for the first one that fails
-    them (NaN, infinite or out-of-range values), or None. Runs only after a
-    divergence; reads at most one epoch of the stream.
+
+def _bad_batch(model, train, epoch, batch, batching):
+    """The first batch of a stream's epoch that fails the input checks, or None.
+
+    Rebuilds the batches of epoch ``epoch`` (the same ones: the order depends
+    on (seed, epoch) only) up to batch ``batch`` (None: the whole epoch), and
+    returns the input checks' message for the first one that fails them (NaN,
+    infinite or out-of-range values or labels). Runs only after training
+    stopped; reads at most one epoch of the stream.
     """
-    epoch, batch, _ = guard.stopped_at
+    if batch is None:
+        batch = batching["steps"] - 1
     batches = _data.training_batches(
         train, first_epoch=epoch, epochs=epoch + 1,
         **{**batching, "steps": min(batch + 1, batching["steps"])})
@@ -238,7 +273,7 @@ def _bad_batch(model, train, guard, batching):
 
 def _prepare_data(model, data, validation_data, batch_size, replicas):
     """The training dataset, its arrays in memory (or None), its first batch and
-    size, and validation batches."""
+    size, validation batches, and the validation dataset when it is a stream."""
     train = _data.to_dataset(data, event_rank=len(model.event_shape))
     arrays = _data.in_memory(data)
     first = _data.first_batch(train, batch_size)
@@ -249,14 +284,29 @@ def _prepare_data(model, data, validation_data, batch_size, replicas):
             f"The data hold {_checks.plural(num_examples, 'example')}, fewer than one batch of "
             f"{batch_size}; lower `batch_size` to at most {num_examples}."
         )
-    val = None
+    val = stream = None
     if validation_data is not None:
         val = _data.to_dataset(validation_data, event_rank=len(model.event_shape),
                                split="validation", what="validation_data")
-        _setup.check_data(model, _data.in_memory(validation_data, split="validation"),
-                          _data.first_batch(val, batch_size, "validation_data"), "validation_data")
-        val = _data.evaluation_batches(val, batch_size=batch_size, num_replicas=replicas)
-    return train, arrays, first, num_examples, val
+        held = _data.in_memory(validation_data, split="validation")
+        _setup.check_data(model, held, _data.first_batch(val, batch_size, "validation_data"),
+                          "validation_data")
+        stream = val if held is None else None
+        val = _data.evaluation_batches(
+            val, batch_size=batch_size, num_replicas=replicas,
+            check=None if stream is None else _setup.stream_check(model))
+    return train, arrays, first, num_examples, val, stream
+
+
+def _bad_validation_batch(model, stream, batch_size):
+    """The first batch of the validation stream that fails the input checks, or None."""
+    for index, element in enumerate(stream.batch(batch_size)):
+        try:
+            _setup.check_first_batch(model, tf.nest.map_structure(np.asarray, element),
+                                     "validation_data")
+        except errors.DataError as err:
+            return f"Batch {index + 1} of validation_data is bad. {err}"
+    return None
 
 
 def _restore_or_init(model, output_dir, old, first, chief):
@@ -297,8 +347,15 @@ def _history(model, history):
 def _handle_divergence(model, guard, writer, output_dir, history, cause=None):
     epoch, batch, value = guard.stopped_at
     good = writer.last_good_epoch if writer is not None else None
-    message = f"Training stopped at epoch {epoch + 1}, batch {batch + 1}: the loss became {value}."
-    if cause:
+    metric = guard.metric or "loss"
+    what = "the loss" if metric == "loss" else f"`{metric}`"
+    where = (f"at the end of epoch {epoch + 1}" if batch is None
+             else f"at epoch {epoch + 1}, batch {batch + 1}")
+    message = f"Training stopped {where}: {what} became {value}."
+    if metric.startswith("val_"):
+        message += (" The training metrics were finite: check `validation_data` for values "
+                    "the model cannot score, or lower the learning rate.")
+    elif cause:
         message += (f" {cause} A tf.data.Dataset is checked on its first batch only, so "
                     f"fix the stream itself (for non-finite values, for example "
                     f"ds.filter(lambda x: tf.reduce_all(tf.math.is_finite(x)))).")
@@ -311,10 +368,16 @@ def _handle_divergence(model, guard, writer, output_dir, history, cause=None):
         _rundir.restore_variables(model.training_state(), arrays, names, output_dir)
         message += (
             f" The last good checkpoint (after epoch {good}) is kept in {output_dir} "
-            f"and its weights were restored into the model."
+            f"and its weights were restored into the model. Running the same call again "
+            f"resumes from it with the same settings; to go on with other settings (a "
+            f"lower learning rate), start a new run from its weights: unigen.fit("
+            f"unigen.load({os.path.join(output_dir, _rundir.MODEL)!r}, compile=False), "
+            f"data, learning_rate=..., output_dir=NEW_DIR)."
         )
     elif output_dir:
-        message += " No epoch had finished, so there is no good checkpoint."
+        message += (" No epoch had finished, so there is no good checkpoint (the model holds "
+                    "the diverged weights); a call with other settings into the same "
+                    "output_dir starts afresh.")
     else:
         message += " Pass output_dir= to keep a checkpoint after every epoch."
     raise errors.TrainingDivergedError(message, history=history, checkpoint=checkpoint)

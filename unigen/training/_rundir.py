@@ -247,18 +247,16 @@ def previous_config(directory):
     return None
 
 
+def has_trained(directory):
+    """Whether the run in ``directory`` finished an epoch (it wrote a checkpoint,
+    history or model); a ``config.json`` alone is a run stopped in its first epoch."""
+    return any(os.path.exists(os.path.join(directory, name))
+               for name in (CHECKPOINT, HISTORY, MODEL))
+
+
 def prepare(directory):
-    """Creates ``directory`` or checks that it is one."""
-    if os.path.exists(directory) and not os.path.isdir(directory):
-        raise errors.RunDirectoryError(
-            f"output_dir {directory!r} is a file, not a directory; pass the path of "
-            f"a directory (it is created if missing).", path=directory)
-    try:
-        os.makedirs(directory, exist_ok=True)
-    except OSError as err:
-        raise errors.RunDirectoryError(
-            f"Cannot create output_dir {directory!r}: {err.strerror or err}. Pass a "
-            f"directory you can write to.", path=directory) from None
+    """Creates ``directory`` or checks that it is one (`unigen._checks.check_output_dir`)."""
+    _checks.check_output_dir(directory)
 
 
 def remove_temporaries(directory):

@@ -125,16 +125,57 @@ def check_data(model, arrays, first, what):
     ``arrays`` are the data held in memory (`unigen.training._data.in_memory`:
     an array, a pair ``(x, y)``, a built-in dataset), checked whole: a NaN or
     an out-of-range level past the first batch would otherwise show up only as
-    a diverged loss after training time was spent. For a `tf.data.Dataset`
+    a diverged loss after training time was spent; so are the labels of a model
+    that trains on ``(x, y)`` (`GenerativeModel.validate_labels`). For a `tf.data.Dataset`
     (``arrays`` None, possibly larger than memory) the first batch ``first`` is
     checked.
     """
-    check_first_batch(model, first if arrays is None else arrays[0], what)
+    check_first_batch(model, first if arrays is None else arrays, what)
 
 
 def check_first_batch(model, batch, what):
+    """Checks a batch ``x``, ``(x,)`` or ``(x, y)``: the features and the labels."""
     x = _data.split_features(batch)
+    y = batch[1] if isinstance(batch, tuple) and len(batch) > 1 else None
     try:
         model.validate_data(x)
+        model.validate_labels(y)
     except errors.DataError as err:
         raise errors.DataError(f"In `{what}`: {err}") from None
+
+
+def stream_check(model):
+    """A `tf.data` map that stops a stream at its first batch failing the checks.
+
+    A `tf.data.Dataset` is checked in full (`check_first_batch`) on its first
+    batch only. Every later batch goes through this map, which checks in the
+    pipeline what can be checked cheaply there (finite values; integer levels
+    0..L-1; labels in the model's range) and raises an `InvalidArgumentError`
+    before the step trains on a bad batch. `unigen.fit` then finds the batch
+    with the full checks and reports it as a `DataError`. Without it a bad
+    label fails deep inside the step on a CPU (or reads a zero vector on a
+    GPU), and a bad level trains on silently.
+    """
+    levels = model.num_levels
+    bounds = model._label_range()
+
+    def check(*element):
+        x = element[0]
+        ok = [tf.reduce_all(tf.math.is_finite(x))]
+        if levels is not None:
+            ok += [tf.reduce_all(x >= 0.0), tf.reduce_all(x <= levels - 1.0),
+                   tf.reduce_all(tf.math.floor(x) == x)]
+        if bounds is not None and len(element) > 1:
+            y = tf.cast(element[1], tf.float64)
+            ok += [tf.reduce_all(y >= bounds[0]), tf.reduce_all(y <= bounds[1]),
+                   tf.reduce_all(tf.math.floor(y) == y)]
+        assertion = tf.debugging.Assert(tf.reduce_all(tf.stack(ok)), [_BAD_BATCH])
+        with tf.control_dependencies([assertion]):
+            return tuple(tf.identity(t) for t in element) if len(element) > 1 \
+                else tf.identity(x)
+
+    return check
+
+
+#: What the in-pipeline check of a stream says when it stops it (`stream_check`).
+_BAD_BATCH = "unigen: a batch of the dataset fails the input checks"

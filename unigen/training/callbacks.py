@@ -16,29 +16,56 @@ __all__ = ["RunWriter", "StopOnNonFinite", "TrainingClock"]
 
 
 class StopOnNonFinite(keras.callbacks.Callback):
-    """Stops training as soon as the reported ``loss`` is NaN or infinite.
+    """Stops training as soon as a reported value is NaN or infinite.
+
+    Every value the model reports is watched, not only ``loss``: after each
+    batch the training metrics (a critic's ``critic_loss``, a VAE's ``kl``,
+    ...), at each epoch's end also the validation ones (``val_loss``). A
+    critic or a validation score can break while the generator's loss is still
+    finite; before, such an epoch was only left without a checkpoint and the
+    run went on.
 
     Unlike `keras.callbacks.TerminateOnNaN` it remembers where it stopped
-    (``stopped_at`` = (epoch, batch, value)) so `unigen.fit` can report it, and
+    (``stopped_at`` = (epoch, batch, value), batch None at an epoch's end,
+    and ``metric``, the name of the value) so `unigen.fit` can report it, and
     it tells `RunWriter` not to checkpoint the bad weights.
     """
 
     def __init__(self):
         super().__init__()
         self.stopped_at = None
-        self._epoch = 0
+        self.metric = None
+        self.epoch = 0  # the epoch running (or the last one that ran)
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._epoch = epoch
+        self.epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
-        loss = (logs or {}).get("loss")
-        if loss is None or self.stopped_at is not None:
+        self._check(batch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._check(None, logs)
+
+    def _check(self, batch, logs):
+        if self.stopped_at is not None:
             return
-        loss = float(np.asarray(loss))
-        if not math.isfinite(loss):
-            self.stopped_at = (self._epoch, batch, loss)
-            self.model.stop_training = True
+        for name, value in sorted((logs or {}).items(), key=lambda item: item[0] != "loss"):
+            bad = _non_finite(value)
+            if bad is not None:
+                self.stopped_at = (self.epoch, batch, bad)
+                self.metric = name
+                self.model.stop_training = True
+                return
+
+
+def _non_finite(value):
+    """The first NaN or infinite number in a reported value, or None."""
+    try:
+        values = np.asarray(value, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        return None
+    bad = values[~np.isfinite(values)]
+    return float(bad[0]) if bad.size else None
 
 
 class RunWriter(keras.callbacks.Callback):

@@ -21,6 +21,7 @@ w eps_theta(x, t, null), w = ``guidance``.
 import numpy as np
 import tensorflow as tf
 
+from unigen._checks import check_number
 from unigen.models.diffusion import _schedule as sch
 
 __all__ = ["DDPMSamplingMixin"]
@@ -75,10 +76,8 @@ class DDPMSamplingMixin:
             raise ValueError(f"`num_steps` must be an int in 1..{self.num_timesteps}, got "
                              f"{num_steps!r}.")
         timesteps = sch.strided_timesteps(self.num_timesteps, int(num_steps))
-        eta = float(eta)
-        if not eta >= 0:
-            raise ValueError(f"`eta` must be >= 0, got {eta!r}.")
-        guidance = float(guidance)
+        eta = check_number("eta", eta, minimum=0)
+        guidance = check_number("guidance", guidance)
         if guidance and self.num_classes is None:
             raise ValueError("`guidance` needs a conditional DDPM (num_classes set); an "
                              "unconditional model has nothing to guide with.")

@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from unigen import _random, errors
 from unigen import divergences as ud
+from unigen._checks import check_number
 from unigen._model_state import _adam
 from unigen.base import GenerativeModel, LatentDecoder, _check_positive_int
 from unigen.models.gan import _ops as ops
@@ -375,9 +376,8 @@ class GAN(GANTrainingMixin, GenerativeModel):
         if truncation is None:
             z = _random.normal((num_samples, self.latent_dim), seed=seed)
         else:
-            if not float(truncation) > 0:
-                raise ValueError(f"`truncation` must be a positive bound t (z in "
-                                 f"[-t, t]), got {truncation!r}.")
+            truncation = check_number("truncation", truncation, positive=True,
+                                      hint=" (the bound t of z in [-t, t])")
             z = ops.truncated_normal((num_samples, self.latent_dim), truncation, seed)
         out = self._generate(z, labels, training=False, average=self.ema_generator is not None)
         return ops.from_generator_range(out, self.num_levels)
@@ -463,6 +463,12 @@ class GAN(GANTrainingMixin, GenerativeModel):
             "drift": self.drift,
             "seed": self.seed,
         }
+
+    def _label_range(self):
+        """Labels of a semi-supervised GAN: -1 (unlabelled) to K-1; else the class labels."""
+        if self.semi_supervised_classes is not None:
+            return -1, self.semi_supervised_classes - 1
+        return super()._label_range()
 
     def get_config(self):
         return {

@@ -159,12 +159,8 @@ class TranslationModel(GenerativeModel):
             raise errors.DataError(
                 f"`{what}` must be images of shape [n, {', '.join(map(str, expected))}], got "
                 f"shape {list(x.shape)}.")
-        if self.num_levels is not None and tf.executing_eagerly():
-            values = x.numpy()
-            if values.min() < 0 or values.max() > self.num_levels - 1:
-                raise errors.DataError(
-                    f"`{what}` must hold pixel levels 0..{self.num_levels - 1}, got values "
-                    f"in [{values.min():g}, {values.max():g}].")
+        if tf.executing_eagerly():
+            self.validate_values(x.numpy(), what)
         return self._preprocess(x)
 
     def _source_images(self, num_samples, seed, source, channels):

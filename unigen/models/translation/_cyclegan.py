@@ -190,14 +190,16 @@ class CycleGAN(TranslationModel):
         loss = adversarial + self.cycle_weight * cycle + self.identity_weight * identity
         return loss, cycle, identity, fake_a, fake_b
 
-    def _pair(self, data):
-        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
-        if y is not None:
-            raise errors.DataError(
-                f"{type(self).__name__} trains on unpaired image pairs x = concat(a, b) "
+    def _labels_refused(self):
+        return (f"{type(self).__name__} trains on unpaired image pairs x = concat(a, b) "
                 f"(shape [batch, {', '.join(map(str, self.event_shape))}]), without labels; "
                 f"got (x, y). Use an unpaired translation set such as "
                 f"unigen.datasets.as_numpy('digits_inverted').")
+
+    def _pair(self, data):
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if y is not None:  # `keras.Model.fit` (unigen.fit checks before training)
+            raise errors.DataError(self._labels_refused())
         x = self._preprocess(x)
         return x, *_ops.split_pair(x, self.channels)
 

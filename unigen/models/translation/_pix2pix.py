@@ -121,14 +121,16 @@ class Pix2Pix(TranslationModel):
         return self._postprocess(_ops.join_pair(a, self._a_to_b(a)))
 
     # --------------------------------------------------------------- training
-    def _pair(self, data):
-        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
-        if y is not None:
-            raise errors.DataError(
-                "Pix2Pix trains on PAIRED images x = concat(a, b) (b the true translation of "
+    def _labels_refused(self):
+        return ("Pix2Pix trains on PAIRED images x = concat(a, b) (b the true translation of "
                 "a), without labels; got (x, y), which looks like unpaired multi-domain data. "
                 "Use a paired set such as unigen.datasets.as_numpy('digits_inverted_paired'), "
                 "or StarGAN / CycleGAN for unpaired data.")
+
+    def _pair(self, data):
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if y is not None:  # `keras.Model.fit` (unigen.fit checks before training)
+            raise errors.DataError(self._labels_refused())
         x = self._preprocess(x)
         return x, *_ops.split_pair(x, self.channels)
 

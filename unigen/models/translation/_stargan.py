@@ -132,6 +132,9 @@ class StarGAN(TranslationModel):
         Multi-Domain Image-to-Image Translation." CVPR 2018.
     """
 
+    labels_hint = ("Its labels are the domains 0..K-1 of a multi-domain set: "
+                   "unigen.datasets.as_numpy('digits_domains', with_labels=True).")
+
     def __init__(self, event_shape, num_levels="auto", *, num_domains, generator=None,
                  critic=None, divergence="wasserstein", domain_weight=1.0,
                  reconstruction_weight=10.0, critic_steps=5, filters=32, residual_blocks=2,
