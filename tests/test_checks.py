@@ -330,3 +330,15 @@ def test_an_output_dir_without_write_permission_is_refused_before_any_work(tmp_p
                                                 r"denied\. Pass a directory you can write to"):
         unigen.fit(_gauss(), _levels(), batch_size=16, verbose=0, output_dir=tmp_path,
                    callbacks=[_NoTraining()])
+
+
+def test_bad_sample_labels_are_summarised_not_printed_whole():
+    cvae = unigen.models.VAE(input_shape=(8, 8, 1), num_levels=17, num_classes=10)
+    labels = np.arange(500) % 12  # 10 and 11 out of range
+    with pytest.raises(ValueError, match=r"`labels` must be 500 ints in 0\.\.9, got 500 values "
+                                         r"of dtype int64 in \[0, 11\]\.$"):
+        cvae.sample(500, labels=labels)
+    with pytest.raises(ValueError, match=r"got 3 values of dtype float64 in \[0, 2\]"):
+        cvae.sample(3, labels=np.array([0.0, 1.0, 2.0]))
+    with pytest.raises(ValueError, match=r"got 1 value of dtype <U1\.$"):
+        cvae.sample(1, labels=["a"])

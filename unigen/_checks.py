@@ -193,6 +193,14 @@ def plural(count, noun, plural_noun=None):
     return f"{count} {noun if count == 1 else plural_noun or noun + 's'}"
 
 
+def _describe_values(values):
+    """``"3 values of dtype float64 in [0, 12]"``: an array summarised for a message."""
+    text = f"{plural(values.size, 'value')} of dtype {values.dtype}"
+    if values.size and (np.issubdtype(values.dtype, np.number) or values.dtype == np.bool_):
+        text += f" in [{values.min():g}, {values.max():g}]"
+    return text
+
+
 def did_you_mean(name, choices):
     """`` Did you mean 'x'?`` for the choice closest to a mistyped ``name``, or ""."""
     close = difflib.get_close_matches(str(name).lower(), list(choices), n=1, cutoff=0.6)
@@ -389,7 +397,7 @@ class InputChecksMixin:
         if (values.shape[0] != batch or not np.issubdtype(values.dtype, np.integer)
                 or values.min() < 0 or values.max() >= self.num_classes):
             raise ValueError(f"`labels` must be {batch} ints in 0..{self.num_classes - 1}, "
-                             f"got {labels!r}.")
+                             f"got {_describe_values(values)}.")
         return tf.constant(values, "int32")
 
     def _convert_input(self, x):
