@@ -172,3 +172,159 @@ def test_minimax_generator_loss_saturates_and_non_saturating_does_not():
     assert float(js_minimax.generator_loss([-1.0])) < float(
         js_minimax.generator_loss([-5.0])
     )
+
+
+# ------------------------------------------ the lecture notes' further GAN claims
+def test_a_log_y_plus_b_log_1_minus_y_peaks_at_a_over_a_plus_b():
+    # The step in Proposition 1's proof, by brute force over a grid of logits.
+    # unigen's JS row is half of Nowozin et al.'s: its critic terms are
+    # (log 2 + log D) / 2 and -(log 2 + log(1 - D)) / 2 with D = sigmoid(v).
+    js = ud.get("js")
+    v = tf.constant(np.linspace(-12.0, 12.0, 240001))
+    real_terms, fake_terms = js.variational_bound_terms(v, v)
+    d = tf.sigmoid(v).numpy()
+    half_log2 = 0.5 * math.log(2.0)
+    np.testing.assert_allclose(real_terms.numpy(), half_log2 + 0.5 * np.log(d), rtol=1e-9)
+    np.testing.assert_allclose(fake_terms.numpy(), -half_log2 - 0.5 * np.log1p(-d),
+                               rtol=1e-9, atol=1e-12)
+    for a, b in [(1.0, 1.0), (0.3, 0.9), (2.0, 0.05), (1e-3, 1.0)]:
+        objective = a * real_terms.numpy() - b * fake_terms.numpy()
+        assert abs(d[np.argmax(objective)] - a / (a + b)) < 1e-4, (a, b)
+
+
+def test_logit_generator_loss_at_the_optimal_discriminator_is_the_reverse_kl():
+    # Cost III of the notes: J(G) = -E_z logit D(G(z)). Since exp(logit(y)) =
+    # y / (1 - y), at D* it is -E_{p_g} log(p_data / p_g) = KL(p_g || p_data).
+    y = np.linspace(0.01, 0.99, 99)
+    np.testing.assert_allclose(np.exp(np.log(y) - np.log1p(-y)), y / (1 - y), rtol=1e-12)
+    p = tfd.Normal(np.float64(DATA[0]), np.float64(DATA[1]))
+    q = tfd.Normal(np.float64(MODEL[0]), np.float64(MODEL[1]))
+    truth = float(ud.get("reverse_kl").between(p, q).value)  # KL(q || p)
+    x_g = q.sample(200_000, seed=(5, 6))
+    v_star = p.log_prob(x_g) - q.log_prob(x_g)  # logit D*(x) = log p_data / p_g
+    loss = ud.JensenShannon(generator_loss="logit").generator_loss(v_star)
+    stderr = float(tf.math.reduce_std(v_star)) / math.sqrt(200_000)
+    assert abs(float(loss) - truth) < 3 * stderr, (float(loss), truth, stderr)
+
+
+def _categorical_jsd(p, q):
+    m = 0.5 * (p + q)
+    return 0.5 * tf.reduce_sum(p * tf.math.log(p / m)) + 0.5 * tf.reduce_sum(
+        q * tf.math.log(q / m))
+
+
+def test_descent_at_the_optimal_discriminator_converges_to_p_data():
+    # Proposition 2 on 6 points: p_g = softmax(theta). With D held at its optimum
+    # D*(p_g), the gradient of V(G, D*) is the gradient of C(G) = -log 4 + 2 JSD
+    # (the derivative of a supremum at its argmax), zero at p_g = p_data, and
+    # gradient descent on it drives p_g to p_data.
+    js = ud.get("js")
+    p_data = tf.constant([0.05, 0.1, 0.15, 0.2, 0.2, 0.3], tf.float64)
+    theta = tf.Variable(np.random.default_rng(0).normal(0.0, 2.0, 6))
+
+    def value_at_fixed_optimal_d(theta):
+        p_g = tf.nn.softmax(theta)
+        v = tf.stop_gradient(tf.math.log(p_data) - tf.math.log(p_g))  # logit D*
+        real_terms, fake_terms = js.variational_bound_terms(v, v)
+        # V(G, D) = 2 (sum p_data real - sum p_g fake) - log 4 for the half-JS row.
+        return 2.0 * (tf.reduce_sum(p_data * real_terms)
+                      - tf.reduce_sum(p_g * fake_terms)) - LOG4
+
+    def criterion(theta):
+        return -LOG4 + 2.0 * _categorical_jsd(p_data, tf.nn.softmax(theta))
+
+    with tf.GradientTape(persistent=True) as tape:
+        value = value_at_fixed_optimal_d(theta)
+        c = criterion(theta)
+    np.testing.assert_allclose(float(value), float(c), rtol=1e-10)
+    np.testing.assert_allclose(tape.gradient(value, theta), tape.gradient(c, theta),
+                               rtol=1e-8, atol=1e-12)
+    start = float(c)
+    for _ in range(300):
+        with tf.GradientTape() as tape:
+            value = value_at_fixed_optimal_d(theta)
+        theta.assign_sub(2.0 * tape.gradient(value, theta))
+    p_g = tf.nn.softmax(theta)
+    assert start > -LOG4 + 0.1
+    assert float(_categorical_jsd(p_data, p_g)) < 1e-6
+    np.testing.assert_allclose(p_g.numpy(), p_data.numpy(), atol=1e-3)
+    np.testing.assert_allclose(float(value_at_fixed_optimal_d(theta)), -LOG4, atol=1e-5)
+    # A stationary point: at p_g = p_data, D* = 1/2 everywhere and the gradient is 0.
+    at_data = tf.Variable(tf.math.log(p_data))
+    with tf.GradientTape() as tape:
+        value = value_at_fixed_optimal_d(at_data)
+    np.testing.assert_allclose(tape.gradient(value, at_data), 0.0, atol=1e-12)
+
+
+def test_jsd_properties_and_sqrt_jsd_triangle_inequality():
+    # JSD >= 0, = 0 iff p = q, symmetric; sqrt(JSD) is a metric, JSD itself is not.
+    js = ud.get("js")
+
+    def jsd(a, b):
+        return float(js.between(tfd.Normal(*map(np.float64, a)),
+                                tfd.Normal(*map(np.float64, b))).value)
+
+    p, r, q = (0.0, 1.0), (1.0, 1.0), (2.0, 1.0)
+    assert jsd(p, q) > jsd(p, r) + jsd(r, q)  # JSD breaks the triangle inequality
+    assert math.sqrt(jsd(p, q)) <= math.sqrt(jsd(p, r)) + math.sqrt(jsd(r, q))
+    rng = np.random.default_rng(1)
+    for _ in range(15):
+        a, b, c = ((rng.normal(0, 2), rng.uniform(0.3, 3)) for _ in range(3))
+        ab, bc, ac = jsd(a, b), jsd(b, c), jsd(a, c)
+        assert min(ab, bc, ac) > 0 and max(ab, bc, ac) <= math.log(2) + 1e-9
+        assert math.sqrt(ac) <= math.sqrt(ab) + math.sqrt(bc) + 1e-9
+        np.testing.assert_allclose(jsd(b, a), ab, rtol=1e-6)
+    assert abs(jsd(p, p)) < 1e-12
+
+
+def test_on_disjoint_supports_js_is_flat_kl_infinite_and_w1_linear():
+    # Uniform(0, 1) against Uniform(t, t + 1), t > 1: JSD = log 2 whatever t (no
+    # gradient), KL(p || q) = inf, and W1 = t (gradient 1).
+    def uniforms(t):
+        return tfd.Uniform(np.float64(0), np.float64(1)), tfd.Uniform(np.float64(t),
+                                                                      np.float64(t + 1))
+
+    for t in (1.5, 3.0, 10.0):
+        p, q = uniforms(t)
+        np.testing.assert_allclose(float(ud.get("js").between(p, q).value), math.log(2),
+                                   atol=1e-6)
+        np.testing.assert_allclose(float(ud.get("wasserstein").between(p, q).value), t,
+                                   rtol=1e-6)
+        x_p = p.sample(2000, seed=(1, 1))
+        assert float(tf.reduce_mean(p.log_prob(x_p) - q.log_prob(x_p))) == math.inf
+    # The same for point masses, from samples, with the gradient in t.
+    t = tf.Variable(2.5, dtype=tf.float64)
+    with tf.GradientTape() as tape:
+        w1 = ud.get("wasserstein").from_samples(tf.zeros([64, 1], tf.float64),
+                                                t + tf.zeros([64, 1], tf.float64)).value
+    np.testing.assert_allclose(float(w1), 2.5, rtol=1e-12)
+    np.testing.assert_allclose(float(tape.gradient(w1, t)), 1.0, rtol=1e-12)
+
+
+def test_kantorovich_rubinstein_critic_attains_w1_and_other_critics_stay_below():
+    # W(p, q) = (1/K) sup_{||f||_L <= K} E_p f - E_q f. In 1-D the optimal critic
+    # is f*(x) = integral_0^x sign(F_q - F_p), slope +-1.
+    w = ud.get("wasserstein")
+    p = tfd.Normal(np.float64(0.0), np.float64(1.0))
+    q = tfd.Normal(np.float64(1.0), np.float64(2.0))
+    truth = float(w.between(p, q).value)
+    x = np.linspace(-25.0, 27.0, 200_001)
+    slope = np.sign(stats.norm.cdf(x, 1.0, 2.0) - stats.norm.cdf(x, 0.0, 1.0))
+    f_star = integrate.cumulative_trapezoid(slope, x, initial=0.0)
+    f_star -= np.interp(0.0, x, f_star)
+    p_x, q_x = stats.norm.pdf(x, 0.0, 1.0), stats.norm.pdf(x, 1.0, 2.0)
+
+    def gap(f):
+        return integrate.trapezoid((p_x - q_x) * f, x)
+
+    np.testing.assert_allclose(gap(f_star), truth, rtol=1e-4)
+    for k in (0.5, 3.0):  # a K-Lipschitz critic: the supremum is K W
+        np.testing.assert_allclose(gap(k * f_star) / k, truth, rtol=1e-4)
+    for other in (-x, x, np.tanh(x), np.abs(x - 1.0), np.sin(x)):  # 1-Lipschitz
+        assert gap(other) < truth - 1e-3
+    # The critic loss -(E_p f - E_q f) on samples, at f*, estimates -W1.
+    x_p, x_q = p.sample(100_000, seed=(2, 1)), q.sample(100_000, seed=(2, 2))
+    f_p, f_q = np.interp(x_p, x, f_star), np.interp(x_q, x, f_star)
+    loss = float(w.discriminator_loss(tf.constant(f_p), tf.constant(f_q)))
+    stderr = math.sqrt(f_p.var() / len(f_p) + f_q.var() / len(f_q))
+    assert abs(loss + truth) < 3 * stderr, (loss, truth, stderr)
