@@ -581,3 +581,71 @@ def test_every_module_lists_its_public_names():
         assert hasattr(mod, "__all__")
         for public in mod.__all__:
             assert hasattr(mod, public)
+
+
+# ------------------------------------------ the lecture notes' claims on KL and JS
+def test_maximum_likelihood_is_minimum_kl_to_the_data():
+    # E_p[-log q] = H(p) + KL(p || q): maximising the expected log-likelihood of q
+    # over a family minimises KL(p || q), and E_p log p >= E_p log q (Gibbs).
+    mp, sp = 0.3, 1.2
+    p = tfd.Normal(np.float64(mp), np.float64(sp))
+    entropy = 0.5 * math.log(2 * math.pi * math.e * sp**2)
+    means, scales = np.linspace(-1.0, 1.5, 11), np.linspace(0.6, 2.0, 15)
+    kl, cross = np.zeros((11, 15)), np.zeros((11, 15))
+    for i, mq in enumerate(means):
+        for j, sq in enumerate(scales):
+            q = tfd.Normal(np.float64(mq), np.float64(sq))
+            kl[i, j] = float(ud.get("kl").between(p, q).value)
+            cross[i, j] = _quad(lambda x, mq=mq, sq=sq: -stats.norm.pdf(x, mp, sp)
+                                * stats.norm.logpdf(x, mq, sq), (mp, sp, mq, sq))
+    np.testing.assert_allclose(cross, entropy + kl, rtol=1e-8)
+    assert np.all(-cross <= -entropy + 1e-12)
+    assert np.argmax(-cross) == np.argmin(kl)
+    i, j = np.unravel_index(np.argmin(kl), kl.shape)
+    assert abs(means[i] - mp) < 0.13 and abs(scales[j] - sp) < 0.06
+
+
+def _fit_normal(name, target, start):
+    """The Normal N(m, s) minimising D(target, N(m, s)) (target is the data p)."""
+    from scipy import optimize
+
+    divergence = ud.get(name)
+
+    def objective(params):
+        q = tfd.Normal(np.float64(params[0]), np.float64(math.exp(params[1])))
+        return float(divergence.between(target, q, method="quadrature").value)
+
+    result = optimize.minimize(objective, start, method="Nelder-Mead",
+                               options={"xatol": 1e-3, "fatol": 1e-7})
+    return result.x[0], math.exp(result.x[1]), result.fun
+
+
+def _two_modes(d):
+    return tfd.MixtureSameFamily(tfd.Categorical(probs=np.array([0.5, 0.5])),
+                                 tfd.Normal(np.array([-d, d]), np.array([0.5, 0.5])))
+
+
+def test_kl_covers_both_modes_and_reverse_kl_seeks_one():
+    # The notes: maximum likelihood (KL(p_data || q)) spreads over the modes and
+    # blurs; the reverse KL(q || p_data) picks a mode. One Normal fitted to an
+    # equal mixture of N(-2, 0.5^2) and N(2, 0.5^2).
+    m, s, _ = _fit_normal("kl", _two_modes(2.0), [0.5, 0.0])
+    # Forward KL matches the moments: mean 0, variance 0.25 + 4.
+    assert abs(m) < 1e-2 and abs(s - math.sqrt(4.25)) < 1e-2
+    m, s, _ = _fit_normal("reverse_kl", _two_modes(2.0), [0.5, 0.0])
+    assert abs(m - 2.0) < 1e-2 and abs(s - 0.5) < 1e-2  # one mode, its own width
+
+
+def test_js_fit_has_a_mode_seeking_and_a_covering_minimum():
+    # "GAN (JS) is somewhat similar to reverse KL": JS has both minima. The
+    # mode-seeking one is worth 0.2158 whatever the separation (its limit
+    # (log(2/3) + log 2) / 4 + log(4/3) / 2); the covering one wins at +-2 and
+    # loses at +-3.
+    mode_limit = 0.25 * (math.log(2 / 3) + math.log(2)) + 0.5 * math.log(4 / 3)
+    for d, covering_wins in ((2.0, True), (3.0, False)):
+        m1, s1, seeking = _fit_normal("js", _two_modes(d), [d, -0.7])
+        m2, s2, covering = _fit_normal("js", _two_modes(d), [0.0, math.log(d)])
+        assert abs(m1 - d) < 0.02 and abs(s1 - 0.5) < 0.02
+        assert abs(seeking - mode_limit) < 2e-4
+        assert abs(m2) < 0.02 and s2 > d
+        assert (covering < seeking) == covering_wins, (d, covering, seeking)
