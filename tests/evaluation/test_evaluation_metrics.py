@@ -210,3 +210,41 @@ def test_user_image_arrays_with_a_feature_callable():
     # without training images there is nothing to train a feature network on
     with pytest.raises(ev.MetricNotApplicableError, match="train=\\(x, y\\)"):
         ev.evaluate(Uniform(), test, metrics=["fid"], validation=val)
+
+
+# ------------------------------------- the lecture notes' two-sample and likelihood claims
+def test_mmd_test_has_its_level_under_the_null_and_power_against_a_shift():
+    # A two-sample test of H0: P = Q at level 0.05 rejects about 5% of null pairs
+    # (a permutation p-value is valid at any sample size) and nearly every
+    # pair from distributions a mean shift of 0.8 apart.
+    rng = np.random.default_rng(11)
+    trials = 40
+    null = [ev.mmd_test(rng.normal(size=(50, 2)), rng.normal(size=(50, 2)),
+                        num_permutations=100, seed=i).p_value for i in range(trials)]
+    shifted = [ev.mmd_test(rng.normal(size=(50, 2)), rng.normal(size=(50, 2)) + 0.8,
+                           num_permutations=100, seed=i).p_value for i in range(trials)]
+    level, power = np.mean(np.array(null) <= 0.05), np.mean(np.array(shifted) <= 0.05)
+    # Binomial(40, 0.05) exceeds 6 rejections with probability 0.014.
+    assert level <= 6 / trials, level
+    assert power >= 0.9, power
+
+
+def test_noise_mixture_likelihood_stays_within_log_100_in_every_dimension():
+    # p_theta = 0.01 p_data + 0.99 noise: E log p_theta >= E log p_data - log 100,
+    # and <= E log p_data (Gibbs). The gap relative to |E log p_data| shrinks
+    # like 1 / D while 99% of the samples are noise.
+    import unigen
+
+    for dim in (1, 10, 100, 1000):
+        base = unigen.models.Gaussian(event_shape=(dim,), num_levels=None)
+        data = np.asarray(base.sample(2000, seed=dim))
+        mixture = ev.NoiseMixture(base, 0.01, value_range=(-10.0, 10.0))
+        log_data = np.asarray(base.log_prob(data), np.float64).mean()
+        gap = mixture.log_prob(data).mean() - log_data
+        assert -math.log(100) - 1e-6 <= gap <= 1e-9, (dim, gap)
+        if dim >= 100:
+            assert abs(gap + math.log(100)) < 1e-3
+            assert abs(gap / log_data) < 3.3 / dim  # log 100 / (D (1 + log 2 pi) / 2)
+    samples = mixture.sample(4000, seed=0)
+    noise_share = np.mean(np.abs(samples).max(axis=1) > 6.0)  # |N(0, 1)| < 6 for all
+    assert abs(noise_share - 0.99) < 3 * math.sqrt(0.99 * 0.01 / 4000), noise_share
