@@ -293,3 +293,56 @@ def test_two_replicas_match_one_device(tmp_path):
         assert sorted(one.files) == sorted(two.files)
         for key in one.files:
             np.testing.assert_allclose(one[key], two[key], atol=2e-5, err_msg=key)
+
+
+def test_elbo_gap_is_the_kl_to_the_exact_posterior():
+    """log p(x) - ELBO(x) = KL(q(z | x) || p(z | x)) for a linear-Gaussian VAE with
+    an arbitrary (not optimal) encoder: p(x) = N(b, W W^T + s^2 I) and
+    p(z | x) = N(M^-1 W^T (x - b), s^2 M^-1), M = W^T W + s^2 I, in closed form.
+    Also the backup slide's "E_q[log p(x, z)] - KL(q || p(z))", which counts the
+    prior twice: it equals ELBO + E_q[log p(z)], below the ELBO for N(0, I)."""
+    import tensorflow_probability as tfp
+    tfd = tfp.distributions
+    keras.utils.set_random_seed(0)
+    rng = np.random.RandomState(1)
+    w, b, s = rng.normal(size=(5, 2)), rng.normal(size=5), 0.7
+    x = _ppca_data(n=6, seed=3)
+    encoder = keras.Sequential([keras.Input((5,)), keras.layers.Dense(4)])
+    decoder = keras.Sequential([keras.Input((2,)), keras.layers.Dense(5)])
+    vae = VAE(input_shape=(5,), latent_dim=2, likelihood="gaussian", encoder=encoder,
+              decoder=decoder, gaussian_scale="learned", seed=0)
+    vae.elbo(x[:1])  # builds
+    m = w.T @ w + s**2 * np.eye(2)
+    a = np.linalg.solve(m, w.T)  # the exact posterior mean is a (x - b)
+    post_std = np.sqrt(s**2 * np.diag(np.linalg.inv(m)))
+    # The encoder: mean shifted by 0.3 and 1.5 times too wide, diagonal.
+    encoder.layers[-1].set_weights([
+        np.concatenate([a.T, np.zeros((5, 2))], 1).astype("float32"),
+        np.concatenate([-a @ b + 0.3, _softplus_inverse(1.5 * post_std - 1e-4)])
+        .astype("float32")])
+    decoder.layers[-1].set_weights([w.T.astype("float32"), b.astype("float32")])
+    vae.likelihood.raw_scale.assign(np.full(5, _softplus_inverse(s)))
+    _, scale = vae.likelihood.loc_and_scale(tf.zeros((1, 5, 1)))
+    s = float(scale.numpy().ravel()[0])  # the scale the likelihood really uses
+
+    log_px = _gaussian_mean_log_prob(x, b, w @ w.T + s**2 * np.eye(5))
+    m = w.T @ w + s**2 * np.eye(2)  # again, with the scale in use
+    post = tfd.MultivariateNormalTriL((np.linalg.solve(m, w.T) @ (x - b).T).T,
+                                      np.linalg.cholesky(s**2 * np.linalg.inv(m)))
+    q = vae.posterior(x)
+    q64 = tfd.MultivariateNormalDiag(tf.cast(q.mean(), "float64"),
+                                     tf.cast(q.stddev(), "float64"))
+    kl_to_posterior = ud.get("kl").between(q64, post).value.numpy()
+    assert np.all(kl_to_posterior > 0.05)  # the encoder is far from the posterior
+
+    k = 20000
+    log_w = vae.log_importance_weights(x, num_samples=k, seed=4).numpy().astype(np.float64)
+    elbo_mc, stderr = log_w.mean(1), log_w.std(1) / np.sqrt(k)  # E_q log w = ELBO
+    assert np.all(np.abs(elbo_mc - (log_px - kl_to_posterior)) < 3 * stderr + 1e-3), (
+        elbo_mc, log_px - kl_to_posterior, stderr)
+    elbo = vae.elbo(x, num_samples=k, seed=5).numpy()  # closed-form KL to the prior
+    assert np.all(np.abs(elbo - (log_px - kl_to_posterior)) < 4 * stderr + 1e-3)
+    # The slide's expression: ELBO + E_q log N(z; 0, I), closed form.
+    mu, sd = q64.mean().numpy(), q64.stddev().numpy()
+    e_log_prior = -np.log(2 * np.pi) - 0.5 * np.sum(mu**2 + sd**2, 1)
+    assert np.all(elbo + e_log_prior < elbo - np.log(2 * np.pi) + 1e-9)
