@@ -328,3 +328,40 @@ def test_kantorovich_rubinstein_critic_attains_w1_and_other_critics_stay_below()
     loss = float(w.discriminator_loss(tf.constant(f_p), tf.constant(f_q)))
     stderr = math.sqrt(f_p.var() / len(f_p) + f_q.var() / len(f_q))
     assert abs(loss + truth) < 3 * stderr, (loss, truth, stderr)
+
+
+def test_an_unlimited_critic_separates_two_samples_of_one_distribution():
+    # CMU notes: "a discriminator with unlimited capacity can still assign an
+    # arbitrarily large distance to 2 similar distributions". Two samples of the
+    # same N(0, 1) are disjoint sets; a lookup critic (+c on one, -c on the other)
+    # drives the GAN value to 0, i.e. an estimated JSD of log 2 (the maximum)
+    # where the true JSD is 0, and an unconstrained Wasserstein critic's estimate
+    # to 2c. A 1-Lipschitz critic cannot: W1 between the samples stays small.
+    rng = np.random.default_rng(8)
+    x, y = rng.normal(size=(200, 1)), rng.normal(size=(200, 1))
+    for c in (5.0, 20.0, 40.0):
+        real, fake = tf.fill([200], c), tf.fill([200], -c)
+        value = float(ud.get("js").gan_value(real, fake))
+        assert -2 * math.exp(-c) * 1.01 <= value <= 0.0  # -> 0 = -log 4 + 2 log 2
+        np.testing.assert_allclose(
+            float(ud.get("wasserstein").discriminator_loss(real, fake)), -2 * c)
+    w1 = float(ud.get("wasserstein").from_samples(x, y).value)
+    assert 0.0 < w1 < 0.3, w1
+
+
+def test_the_exp_cost_gradient_is_dominated_by_a_few_samples():
+    # Gao's notes (after Goodfellow's tutorial): the "maximum likelihood" cost
+    # -exp(logit D(G(z))) changes fast where D -> 1, so a few samples dominate its
+    # gradient; the non-saturating -log D spreads it. Per-sample gradients in the
+    # logit v for v ~ N(-2, 1.5^2): the share of the top 5% of samples.
+    v = tf.Variable(np.random.default_rng(9).normal(-2.0, 1.5, 2000))
+    with tf.GradientTape(persistent=True) as tape:
+        exp_cost = ud.KLDivergence(generator_loss="minimax").generator_loss(v)  # -E e^(v-1)
+        non_saturating = ud.JensenShannon().generator_loss(v)
+    shares = []
+    for loss in (exp_cost, non_saturating):
+        grads = np.sort(np.abs(tape.gradient(loss, v).numpy()))[::-1]
+        shares.append(grads[:100].sum() / grads.sum())
+    np.testing.assert_allclose(tape.gradient(exp_cost, v).numpy(),
+                               -np.exp(v.numpy() - 1.0) / 2000, rtol=1e-6)
+    assert shares[0] > 0.35 and shares[1] < 0.1, shares
