@@ -295,14 +295,10 @@ def test_two_replicas_match_one_device(tmp_path):
             np.testing.assert_allclose(one[key], two[key], atol=2e-5, err_msg=key)
 
 
-def test_elbo_gap_is_the_kl_to_the_exact_posterior():
-    """log p(x) - ELBO(x) = KL(q(z | x) || p(z | x)) for a linear-Gaussian VAE with
-    an arbitrary (not optimal) encoder: p(x) = N(b, W W^T + s^2 I) and
-    p(z | x) = N(M^-1 W^T (x - b), s^2 M^-1), M = W^T W + s^2 I, in closed form.
-    Also the backup slide's "E_q[log p(x, z)] - KL(q || p(z))", which counts the
-    prior twice: it equals ELBO + E_q[log p(z)], below the ELBO for N(0, I)."""
-    import tensorflow_probability as tfp
-    tfd = tfp.distributions
+def _linear_gaussian_vae():
+    """A VAE with decoder p(x | z) = N(W z + b, s^2 I) and an encoder whose mean is
+    the exact posterior mean shifted by 0.3 and whose scale is 1.5 times too wide.
+    Returns (vae, W, b, s, x), s being the scale the likelihood really uses."""
     keras.utils.set_random_seed(0)
     rng = np.random.RandomState(1)
     w, b, s = rng.normal(size=(5, 2)), rng.normal(size=5), 0.7
@@ -315,7 +311,6 @@ def test_elbo_gap_is_the_kl_to_the_exact_posterior():
     m = w.T @ w + s**2 * np.eye(2)
     a = np.linalg.solve(m, w.T)  # the exact posterior mean is a (x - b)
     post_std = np.sqrt(s**2 * np.diag(np.linalg.inv(m)))
-    # The encoder: mean shifted by 0.3 and 1.5 times too wide, diagonal.
     encoder.layers[-1].set_weights([
         np.concatenate([a.T, np.zeros((5, 2))], 1).astype("float32"),
         np.concatenate([-a @ b + 0.3, _softplus_inverse(1.5 * post_std - 1e-4)])
@@ -323,7 +318,18 @@ def test_elbo_gap_is_the_kl_to_the_exact_posterior():
     decoder.layers[-1].set_weights([w.T.astype("float32"), b.astype("float32")])
     vae.likelihood.raw_scale.assign(np.full(5, _softplus_inverse(s)))
     _, scale = vae.likelihood.loc_and_scale(tf.zeros((1, 5, 1)))
-    s = float(scale.numpy().ravel()[0])  # the scale the likelihood really uses
+    return vae, w, b, float(scale.numpy().ravel()[0]), x
+
+
+def test_elbo_gap_is_the_kl_to_the_exact_posterior():
+    """log p(x) - ELBO(x) = KL(q(z | x) || p(z | x)) for a linear-Gaussian VAE with
+    an arbitrary (not optimal) encoder: p(x) = N(b, W W^T + s^2 I) and
+    p(z | x) = N(M^-1 W^T (x - b), s^2 M^-1), M = W^T W + s^2 I, in closed form.
+    Also the backup slide's "E_q[log p(x, z)] - KL(q || p(z))", which counts the
+    prior twice: it equals ELBO + E_q[log p(z)], below the ELBO for N(0, I)."""
+    import tensorflow_probability as tfp
+    tfd = tfp.distributions
+    vae, w, b, s, x = _linear_gaussian_vae()
 
     log_px = _gaussian_mean_log_prob(x, b, w @ w.T + s**2 * np.eye(5))
     m = w.T @ w + s**2 * np.eye(2)  # again, with the scale in use
@@ -346,3 +352,35 @@ def test_elbo_gap_is_the_kl_to_the_exact_posterior():
     mu, sd = q64.mean().numpy(), q64.stddev().numpy()
     e_log_prior = -np.log(2 * np.pi) - 0.5 * np.sum(mu**2 + sd**2, 1)
     assert np.all(elbo + e_log_prior < elbo - np.log(2 * np.pi) + 1e-9)
+
+
+def test_reparameterised_elbo_gradient_is_unbiased():
+    """z = mu + sigma eps makes the Monte Carlo ELBO differentiable in the encoder,
+    and its gradient unbiased: averaged over draws it equals the gradient of the
+    closed-form ELBO of the linear-Gaussian VAE,
+    E_q log N(x; W z + b, s^2 I) = sum_d [-log(2 pi s^2) / 2
+    - ((x - W mu - b)_d^2 + sum_j W_dj^2 sigma_j^2) / (2 s^2)], minus KL(q || N(0, I))."""
+    vae, w, b, s, x = _linear_gaussian_vae()
+    encoder_kernel = vae.encoder.layers[-1].kernel
+    with tf.GradientTape() as tape:
+        q = vae.posterior(x)
+        mu, sigma = q.mean(), q.stddev()
+        kernel = vae.decoder.layers[-1].kernel  # W^T
+        resid = x - mu @ kernel - vae.decoder.layers[-1].bias
+        expected_log_lik = tf.reduce_sum(
+            -0.5 * np.log(2 * np.pi * s**2)
+            - (resid**2 + (sigma**2) @ kernel**2) / (2 * s**2), axis=1)
+        kl = 0.5 * tf.reduce_sum(mu**2 + sigma**2 - 1.0 - 2.0 * tf.math.log(sigma), axis=1)
+        exact = tf.reduce_mean(expected_log_lik - kl)
+    exact_grad = tape.gradient(exact, encoder_kernel).numpy()
+    np.testing.assert_allclose(float(exact), vae.elbo(x, num_samples=20000, seed=0).numpy()
+                               .mean(), atol=0.05)
+    grads = []
+    for seed in range(20):
+        with tf.GradientTape() as tape:
+            estimate = tf.reduce_mean(vae.elbo(x, num_samples=500, seed=100 * seed))
+        grads.append(tape.gradient(estimate, encoder_kernel).numpy())
+    grads = np.array(grads)
+    mean, stderr = grads.mean(0), grads.std(0, ddof=1) / np.sqrt(len(grads))
+    assert np.abs(exact_grad).max() > 1.0  # the encoder is far from the optimum
+    assert np.all(np.abs(mean - exact_grad) < 4 * stderr + 1e-3), (mean, exact_grad, stderr)
