@@ -360,7 +360,7 @@ def test_reparameterised_elbo_gradient_is_unbiased():
     closed-form ELBO of the linear-Gaussian VAE,
     E_q log N(x; W z + b, s^2 I) = sum_d [-log(2 pi s^2) / 2
     - ((x - W mu - b)_d^2 + sum_j W_dj^2 sigma_j^2) / (2 s^2)], minus KL(q || N(0, I))."""
-    vae, w, b, s, x = _linear_gaussian_vae()
+    vae, _, _, s, x = _linear_gaussian_vae()
     encoder_kernel = vae.encoder.layers[-1].kernel
     with tf.GradientTape() as tape:
         q = vae.posterior(x)
