@@ -262,12 +262,16 @@ def _bad_batch(model, train, epoch, batch, batching):
     batches = _data.training_batches(
         train, first_epoch=epoch, epochs=epoch + 1,
         **{**batching, "steps": min(batch + 1, batching["steps"])})
+    return _first_bad(model, batches, "data", f"epoch {epoch + 1} of the dataset")
+
+
+def _first_bad(model, batches, what, where):
+    """The input checks' message for the first of ``batches`` failing them, or None."""
     for index, element in enumerate(batches):
         try:
-            _setup.check_first_batch(model, tf.nest.map_structure(np.asarray, element),
-                                     "data")
+            _setup.check_first_batch(model, tf.nest.map_structure(np.asarray, element), what)
         except errors.DataError as err:
-            return f"Batch {index + 1} of epoch {epoch + 1} of the dataset is bad. {err}"
+            return f"Batch {index + 1} of {where} is bad. {err}"
     return None
 
 
@@ -300,13 +304,7 @@ def _prepare_data(model, data, validation_data, batch_size, replicas):
 
 def _bad_validation_batch(model, stream, batch_size):
     """The first batch of the validation stream that fails the input checks, or None."""
-    for index, element in enumerate(stream.batch(batch_size)):
-        try:
-            _setup.check_first_batch(model, tf.nest.map_structure(np.asarray, element),
-                                     "validation_data")
-        except errors.DataError as err:
-            return f"Batch {index + 1} of validation_data is bad. {err}"
-    return None
+    return _first_bad(model, stream.batch(batch_size), "validation_data", "validation_data")
 
 
 def _restore_or_init(model, output_dir, old, first, chief):
