@@ -135,3 +135,38 @@ def test_a_run_that_diverged_in_its_first_epoch_starts_afresh_with_other_setting
     history = _fit(unigen.models.RealNVP((2,), num_couplings=2, hidden=8), out, epochs=1)
     assert np.isfinite(history.history["loss"]).all()
     assert _checkpoint_epoch(os.path.join(out, "checkpoint.npz")) == 1
+
+
+def _lr_jump_flow():
+    """RealNVP whose Adam step jumps to 1e4 after 8 updates (epoch 3 of 4-batch epochs)."""
+    schedule = keras.optimizers.schedules.PiecewiseConstantDecay([8], [1e-3, 1e4])
+    return unigen.models.RealNVP((2,), num_couplings=2, hidden=8), keras.optimizers.Adam(schedule)
+
+
+def test_without_output_dir_the_model_gets_the_weights_of_its_last_good_epoch():
+    # Reference: the same run stopped after its two good epochs.
+    model, optimizer = _lr_jump_flow()
+    _fit(model, None, epochs=2, optimizer=optimizer)
+    want = [w.copy() for w in model.get_weights()]
+    model, optimizer = _lr_jump_flow()
+    with pytest.raises(TrainingDivergedError, match=r"at epoch 3, .*restored to those after "
+                                                    r"epoch 2\. Pass output_dir="):
+        _fit(model, None, optimizer=optimizer)
+    got = model.get_weights()
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert int(model.optimizer.iterations) == 8  # the optimizer's state too
+    assert np.isfinite(model.log_prob(X[:8]).numpy()).all()
+
+
+def test_a_first_epoch_divergence_puts_back_the_starting_weights(tmp_path):
+    model = unigen.models.RealNVP((2,), num_couplings=2, hidden=8)
+    model.data_dependent_init(X[:64])  # what fit does first: build, then initialise
+    start = [w.copy() for w in model.get_weights()]
+    assert start
+    with pytest.raises(TrainingDivergedError, match=r"at epoch 1, .*restored to those it "
+                                                    r"started with\. No epoch had finished"):
+        _fit(model, str(tmp_path / "run"), learning_rate=1e4)
+    for a, b in zip(model.get_weights(), start, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert int(model.optimizer.iterations) == 0

@@ -191,7 +191,7 @@ def _train(model, data, strategy, *, epochs, batch_size, seed, output_dir, resum
         if not resume:
             _rundir.clear_run(output_dir)
         _rundir.write_json(os.path.join(output_dir, _rundir.CONFIG), config, stage="config")
-    guard = StopOnNonFinite()
+    guard = StopOnNonFinite(keep_last_good=True, initial_epoch=initial_epoch)
     writer = _run_writer(model, output_dir, history, guard, chief, initial_epoch,
                          options["sample_every_epoch"])
     internal = [guard] + ([writer] if writer else [])
@@ -372,10 +372,14 @@ def _handle_divergence(model, guard, writer, output_dir, history, cause=None):
             f"unigen.load({os.path.join(output_dir, _rundir.MODEL)!r}, compile=False), "
             f"data, learning_rate=..., output_dir=NEW_DIR)."
         )
-    elif output_dir:
-        message += (" No epoch had finished, so there is no good checkpoint (the model holds "
-                    "the diverged weights); a call with other settings into the same "
-                    "output_dir starts afresh.")
     else:
-        message += " Pass output_dir= to keep a checkpoint after every epoch."
+        if guard.restore_last_good():
+            message += (" The model's weights and optimizer state were restored to those "
+                        + ("it started with" if not guard.last_good_epoch else
+                           f"after epoch {guard.last_good_epoch}") + ".")
+        if output_dir:
+            message += (" No epoch had finished, so there is no good checkpoint; a call with "
+                        "other settings into the same output_dir starts afresh.")
+        else:
+            message += " Pass output_dir= to keep a checkpoint after every epoch."
     raise errors.TrainingDivergedError(message, history=history, checkpoint=checkpoint)

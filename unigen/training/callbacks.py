@@ -29,13 +29,39 @@ class StopOnNonFinite(keras.callbacks.Callback):
     (``stopped_at`` = (epoch, batch, value), batch None at an epoch's end,
     and ``metric``, the name of the value) so `unigen.fit` can report it, and
     it tells `RunWriter` not to checkpoint the bad weights.
+
+    With ``keep_last_good=True`` it also holds a copy of the model's training
+    state (`training_state`: weights and optimizer variables) as it was when
+    training began and after every epoch whose values were all finite, so
+    that `restore_last_good` can put the model back where it last was good
+    (``last_good_epoch``: the number of epochs finished then; 0 for the start).
+    `unigen.fit` uses it when no checkpoint on disk can serve.
     """
 
-    def __init__(self):
+    def __init__(self, keep_last_good=False, initial_epoch=0):
         super().__init__()
         self.stopped_at = None
         self.metric = None
-        self.epoch = 0  # the epoch running (or the last one that ran)
+        self.epoch = initial_epoch  # the epoch running (or the last one that ran)
+        self.keep_last_good = keep_last_good
+        self.last_good_epoch = None
+        self._last_good = None
+
+    def on_train_begin(self, logs=None):
+        if self.keep_last_good:
+            self._keep(self.epoch)
+
+    def _keep(self, finished_epochs):
+        self._last_good = [np.array(v.numpy()) for v in self.model.training_state()]
+        self.last_good_epoch = finished_epochs
+
+    def restore_last_good(self):
+        """Puts the kept state back into the model; False when none was kept."""
+        if self._last_good is None:
+            return False
+        for variable, value in zip(self.model.training_state(), self._last_good, strict=True):
+            variable.assign(value)
+        return True
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
@@ -45,6 +71,8 @@ class StopOnNonFinite(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self._check(None, logs)
+        if self.keep_last_good and self.stopped_at is None:
+            self._keep(epoch + 1)
 
     def _check(self, batch, logs):
         if self.stopped_at is not None:
