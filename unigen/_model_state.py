@@ -124,6 +124,8 @@ class ModelStateMixin:
                     f"`optimizer` must be a keras.optimizers.Optimizer (for example "
                     f"keras.optimizers.SGD(1e-2)), a Keras optimizer name such as 'sgd' or "
                     f"'rmsprop', or None for Adam(learning_rate); got {optimizer!r}.") from None
+        else:
+            optimizer = _in_current_strategy(optimizer)
         rate = getattr(self, "discriminator_learning_rate", None) or learning_rate
         self.compile(optimizer, critic_optimizer=lambda: _adam(rate, beta_1=0.5),
                      **compile_kwargs)
@@ -199,6 +201,34 @@ class ModelStateMixin:
                 and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer)):
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
         return optimizer
+
+
+def _in_current_strategy(optimizer):
+    """``optimizer``, or an unbuilt copy of it made under the strategy now in scope.
+
+    A Keras optimizer on TensorFlow binds itself to the `tf.distribute`
+    strategy in scope when it is created, and creating its variables under
+    another one fails ("Mixing different tf.distribute.Strategy objects").
+    A user naturally creates the optimizer before calling `unigen.fit(...,
+    strategy=...)`, outside that strategy's scope; an optimizer that has not
+    been built yet is then re-created from its config (the same class,
+    learning rate or schedule and settings) under the current strategy, and
+    ``model.optimizer`` is that copy. A built one holds state (moments, step
+    count) that cannot move: refused with the fix.
+    """
+    import tensorflow as tf
+
+    bound = getattr(optimizer, "_distribution_strategy", None)
+    current = tf.distribute.get_strategy()
+    if bound is None or bound is current:
+        return optimizer
+    if optimizer.built:
+        raise ValueError(
+            f"The optimizer {type(optimizer).__name__} was created and used under another "
+            f"tf.distribute strategy than the one training now, and its state (moments, "
+            f"step count) cannot move between strategies. Pass a new optimizer (or its name, "
+            f"or None for the default), or create it inside `strategy.scope()`.")
+    return type(optimizer).from_config(optimizer.get_config())
 
 
 def _per_critic(choice, critics, default):

@@ -274,3 +274,27 @@ def test_multiworker_without_tf_config_says_how_to_set_it(monkeypatch):
     monkeypatch.delenv("TF_CONFIG", raising=False)
     with pytest.raises(ValueError, match="TF_CONFIG"):
         unigen.fit(_gauss(), "digits", strategy="multiworker", verbose=0)
+
+
+def test_an_optimizer_made_before_the_strategy_is_remade_inside_it():
+    # Keras binds an optimizer to the strategy in scope when it is created; building
+    # it under another was a raw "Mixing different tf.distribute.Strategy objects".
+    x = np.asarray(unigen.datasets.as_numpy("ring8", "train")[:128], "float32")
+    schedule = keras.optimizers.schedules.ExponentialDecay(1e-2, 10, 0.5)
+    for make in (lambda: unigen.models.Gaussian((2,)), unigen.models.Gaussian((2,))):
+        strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+        optimizer = keras.optimizers.SGD(schedule, momentum=0.5)
+        history = unigen.fit(make, x, epochs=1, batch_size=32, seed=0, verbose=0,
+                             optimizer=optimizer, strategy=strategy)
+        model = history.model
+        assert np.isfinite(history.history["loss"]).all()
+        assert type(model.optimizer) is keras.optimizers.SGD and model.optimizer.momentum == 0.5
+        assert model.optimizer.get_config()["learning_rate"] == optimizer.get_config()[
+            "learning_rate"]
+        assert int(model.optimizer.iterations.numpy()) == 4
+    used = keras.optimizers.SGD(1e-2)  # built (it holds state) under the default strategy
+    used.build(unigen.models.Gaussian((2,)).trainable_variables or [keras.Variable(0.0)])
+    with pytest.raises(ValueError, match=r"created and used under another tf.distribute "
+                                         r"strategy.*inside `strategy.scope\(\)`"):
+        unigen.fit(unigen.models.Gaussian((2,)), x, epochs=1, batch_size=32, verbose=0,
+                   optimizer=used, strategy=tf.distribute.MirroredStrategy(["/cpu:0"]))

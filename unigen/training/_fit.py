@@ -57,7 +57,9 @@ def fit(model, data, *, epochs=1, batch_size=128, strategy=None, seed=None,
         validation_data: like ``data`` (a name means its "validation" split);
             reported as ``val_loss``.
         learning_rate: Adam's learning rate when unigen compiles the model.
-        optimizer: a Keras optimizer to use instead of Adam.
+        optimizer: a Keras optimizer to use instead of Adam (an object or a name).
+            One made outside ``strategy``'s scope and not yet used is re-made
+            inside it from its config (``model.optimizer`` is then that copy).
         jit_compile: compile the training step with XLA: True, False, or "auto"
             (the default): XLA on GPUs and TPUs, not on CPUs, where TensorFlow's
             own convolution kernels are faster (see the docs page "Benchmarks").
