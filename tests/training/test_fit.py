@@ -298,3 +298,18 @@ def test_an_optimizer_made_before_the_strategy_is_remade_inside_it():
                                          r"strategy.*inside `strategy.scope\(\)`"):
         unigen.fit(unigen.models.Gaussian((2,)), x, epochs=1, batch_size=32, verbose=0,
                    optimizer=used, strategy=tf.distribute.MirroredStrategy(["/cpu:0"]))
+
+
+def test_a_model_trained_without_the_strategy_goes_on_under_it_through_its_file(tmp_path):
+    x = np.asarray(unigen.datasets.as_numpy("ring8", "train")[:128], "float32")
+    model = unigen.models.Gaussian((2,))
+    unigen.fit(model, x, epochs=1, batch_size=32, seed=0, verbose=0)
+    with pytest.raises(ValueError, match=r"created outside the strategy's scope.*save it and "
+                                         r"load it in the factory"):
+        unigen.fit(model, x, epochs=2, batch_size=32, verbose=0,
+                   strategy=tf.distribute.MirroredStrategy(["/cpu:0"]))
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    history = unigen.fit(lambda: unigen.load(path), x, epochs=1, batch_size=32, verbose=0,
+                         strategy=tf.distribute.MirroredStrategy(["/cpu:0"]))
+    assert int(history.model.optimizer.iterations.numpy()) == 8  # 4 steps before, 4 now

@@ -109,7 +109,10 @@ def build_in_scope(model, strategy, mixed_precision=None):
             raise ValueError(
                 "The model's variables were created outside the strategy's scope. Pass "
                 "a factory instead, unigen.fit(lambda: Model(...), ...), or build the "
-                "model inside strategy.scope()."
+                "model inside strategy.scope(). To go on training a model trained "
+                "without the strategy, save it and load it in the factory: "
+                "model.save('m.keras'); unigen.fit(lambda: unigen.load('m.keras'), ...) "
+                "(its optimizer state comes along)."
             )
     with strategy.scope():
         if not default:
