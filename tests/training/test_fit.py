@@ -313,3 +313,20 @@ def test_a_model_trained_without_the_strategy_goes_on_under_it_through_its_file(
     history = unigen.fit(lambda: unigen.load(path), x, epochs=1, batch_size=32, verbose=0,
                          strategy=tf.distribute.MirroredStrategy(["/cpu:0"]))
     assert int(history.model.optimizer.iterations.numpy()) == 8  # 4 steps before, 4 now
+
+
+def test_a_learning_rate_callback_on_a_scheduled_optimizer_is_refused_before_training():
+    # RealNVP's default Adam warms up with a schedule, whose rate Keras cannot set: it
+    # failed at the end of the first epoch.
+    x = np.asarray(unigen.datasets.as_numpy("ring8", "train")[:128], "float32")
+    halve = keras.callbacks.LearningRateScheduler(lambda epoch, rate: rate * 0.5)
+    model = unigen.models.RealNVP((2,), num_couplings=2, hidden=8)
+    with pytest.raises(ValueError, match=r"LearningRateScheduler.*RealNVP's optimizer follows "
+                                         r"a schedule \(WarmupSchedule\).*FusedAdam\(1e-3\)"):
+        unigen.fit(model, x, epochs=2, batch_size=32, verbose=0, callbacks=[halve])
+    assert int(model.optimizer.iterations.numpy()) == 0
+    model = unigen.models.RealNVP((2,), num_couplings=2, hidden=8)
+    unigen.fit(model, x, epochs=2, batch_size=32, verbose=0, callbacks=[halve],
+               optimizer=unigen.training.FusedAdam(1e-3))
+    assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(
+        2.5e-4)

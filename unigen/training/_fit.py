@@ -179,6 +179,7 @@ def _train(model, data, strategy, *, epochs, batch_size, seed, output_dir, resum
                                   optimizer=options["optimizer"],
                                   jit_compile=options["jit_compile"],
                                   steps_per_execution=options["steps_per_execution"])
+    _setup.check_rate_callbacks(model, options["callbacks"])
     config = _runconfig.run_config(
         model, data=data, first=first, num_examples=num_examples, arrays=arrays,
         batch_size=batch_size, user_seed=user_seed, data_seed=data_seed, epochs=epochs,

@@ -73,6 +73,31 @@ def check_callbacks(callbacks):
     return callbacks
 
 
+#: Keras callbacks that set ``model.optimizer.learning_rate`` while training.
+_RATE_SETTERS = (keras.callbacks.LearningRateScheduler, keras.callbacks.ReduceLROnPlateau)
+
+
+def check_rate_callbacks(model, callbacks):
+    """Refuses a learning-rate callback when the model's optimizer follows a schedule.
+
+    Keras cannot set the rate of an optimizer built with a
+    `keras.optimizers.schedules.LearningRateSchedule` (several families' default
+    optimizers warm up or decay with one); it fails at the end of the first
+    epoch. Checked before training instead, with the fix.
+    """
+    setters = [type(c).__name__ for c in callbacks if isinstance(c, _RATE_SETTERS)]
+    optimizer = getattr(getattr(model, "optimizer", None), "inner_optimizer",
+                        getattr(model, "optimizer", None))
+    rate = getattr(optimizer, "_learning_rate", None)
+    if setters and isinstance(rate, keras.optimizers.schedules.LearningRateSchedule):
+        raise ValueError(
+            f"`callbacks` hold {', '.join(setters)}, which sets the optimizer's learning "
+            f"rate, but {type(model).__name__}'s optimizer follows a schedule "
+            f"({type(rate).__name__}) whose rate Keras cannot set. Pass an optimizer with a "
+            f"float learning rate, e.g. optimizer=unigen.training.FusedAdam(1e-3), or drop "
+            f"the callback and put the rate you want in a schedule of your own.")
+
+
 def build_in_scope(model, strategy, mixed_precision=None):
     if isinstance(model, type) and issubclass(model, _base.GenerativeModel):
         name = model.__name__
