@@ -127,7 +127,7 @@ def test_unigen_data_errors_name_the_problem(tmp_path, capsys):
     cases = [(["compare", "--data", "digitz"], "unknown dataset 'digitz'"),
              (["compare", "--data", str(not_npz)], "is a file but not a .npz archive"),
              (["train", "--model", "vae", "--data", str(tmp_path / "mine.npz")],
-              "`unigen train` takes a registered dataset")]
+              f"no file or folder {str(tmp_path / 'mine.npz')!r}")]
     for argv, message in cases:
         rest = ["--models", "gaussian"] if argv[0] == "compare" else []
         with pytest.raises(SystemExit) as exc:
@@ -156,3 +156,26 @@ def test_compare_trains_in_mixed_precision_and_says_so(tmp_path, tmp_path_factor
     markdown = (out / "report.md").read_text()
     assert "| model | epochs | steps | precision | training (s) |" in markdown
     assert re.search(r"\| vae \| 1 \| \d+ \| mixed_bfloat16 \|", markdown)
+
+
+def test_unigen_train_on_own_images_splits_like_compare_and_resumes(tmp_path, capsys):
+    # `unigen train` took registered datasets only; your images went to compare alone.
+    import numpy as np
+
+    from unigen.evaluation._cli import compare_data
+
+    data, out = tmp_path / "mine.npz", str(tmp_path / "run")
+    np.savez(data, images=_own_images())
+    argv = ["train", "--model", "gaussian", "--data", str(data), "--out", out,
+            "--batch-size", "8", "--verbose", "0"]
+    main([*argv, "--epochs", "1"])
+    main([*argv, "--epochs", "2"])  # the same command resumes up to 2 epochs
+    assert "model saved to" in capsys.readouterr().out
+    with open(os.path.join(out, "history.json")) as f:
+        history = json.load(f)
+    assert len(history["loss"]) == 2 and len(history["val_loss"]) == 2
+    model = unigen.load(os.path.join(out, "model.keras"))
+    split = compare_data(str(data), seed=0)
+    assert model.event_shape == split.event_shape and model.num_levels == 256
+    # It trained on compare's training split: 56 of the 80 images, 7 batches of 8 an epoch.
+    assert int(model.optimizer.iterations.numpy()) == 2 * len(split.train) // 8

@@ -143,6 +143,27 @@ def compare_data(data, *, seed=0, data_dir=None):
                        256 if train.dtype == np.uint8 else None)
 
 
+def model_factory(name, data, mixed_precision=None):
+    """A function building registered model ``name`` for the data of a `CompareData`.
+
+    The model gets the data's event shape and levels, and on images the
+    registry's image options (``unigen.models.recipe(name).image_options``);
+    ``mixed_precision`` builds its networks in that precision.
+    """
+    import unigen
+
+    info = unigen.datasets.info(data.name) if data.builtin else None
+    options = dict(unigen.models.recipe(name).image_options if data.kind == "image" else {})
+    if mixed_precision is not None:
+        options["dtype"] = mixed_precision  # the networks built in that precision
+
+    def factory():
+        return unigen.models.create(name, info, event_shape=data.event_shape,
+                                    num_levels=data.num_levels, **options)
+
+    return factory
+
+
 def train_or_load(spec, dataset, out, *, epochs=None, quick=False, seed=0, data_dir=None,
                   verbose=0, mixed_precision=None):
     """A model from a name (trained with `unigen.fit` in ``out/models/name``) or a path.
@@ -180,14 +201,7 @@ def train_or_load(spec, dataset, out, *, epochs=None, quick=False, seed=0, data_
     num_epochs = 1 if quick else (epochs or recipe.epochs)
     batch = min(64, data.num_train)
 
-    options = dict(recipe.image_options if data.kind == "image" else {})
-    if mixed_precision is not None:
-        options["dtype"] = mixed_precision  # the networks built in that precision
-
-    def factory():
-        return unigen.models.create(name, info, event_shape=data.event_shape,
-                                    num_levels=data.num_levels, **options)
-
+    factory = model_factory(name, data, mixed_precision)
     start = time.perf_counter()
     model = factory() if quick else factory
     run_dir = os.path.join(out, "models", name)
