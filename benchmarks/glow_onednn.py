@@ -1,6 +1,7 @@
 """Glow's training step as oneDNN executes it: time per primitive, pass and shape.
 
-    python benchmarks/glow_onednn.py [--steps 4] [--batch 64] [--size 28|8]
+    python benchmarks/glow_onednn.py [--steps 4] [--batch 64] [--size 28|8] [--pre18]
+    python benchmarks/glow_onednn.py --compare 3 --steps 8
 
 TensorFlow on x86 CPUs runs convolutions and matrix products as oneDNN
 primitives. With ``ONEDNN_VERBOSE=1`` oneDNN prints one line per primitive it
@@ -34,10 +35,11 @@ sys.path.insert(0, ROOT)
 _START, _END = "=== glow_onednn: recording ===", "=== glow_onednn: done ==="
 
 
-def _child(steps, batch, size):
+def _child(steps, batch, size, pre18=False):
     """Runs in the child process: warm up, then ``steps`` recorded steps between markers."""
     import time
 
+    import keras
     import numpy as np
     import tensorflow as tf
 
@@ -46,7 +48,10 @@ def _child(steps, batch, size):
     shape, levels = g.SIZES[size]
     g.SHAPE, g.NUM_LEVELS = shape, levels
     data = np.random.default_rng(0).integers(0, levels, size=(batch * 4, *shape)).astype("float32")
-    model = g._model(data, batch)
+    if pre18:
+        model = g._model(data, batch, legacy=True, optimizer=keras.optimizers.Adam(1e-3))
+    else:
+        model = g._model(data, batch)
     model.make_train_function()
     batches = iter(tf.data.Dataset.from_tensor_slices(data).batch(batch, drop_remainder=True)
                    .repeat())
@@ -104,10 +109,11 @@ def parse(lines, steps):
     return rows
 
 
-def run(steps=4, batch=64, size=28):
+def run(steps=4, batch=64, size=28, pre18=False):
     env = dict(os.environ, ONEDNN_VERBOSE="1", DNNL_VERBOSE="1", TF_CPP_MIN_LOG_LEVEL="2")
     out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child",
-                          "--steps", str(steps), "--batch", str(batch), "--size", str(size)],
+                          "--steps", str(steps), "--batch", str(batch), "--size", str(size)]
+                         + (["--pre18"] if pre18 else []),
                          env=env, capture_output=True, text=True, check=False, cwd=ROOT)
     lines = out.stdout.splitlines()
     if out.returncode or _START not in lines:
@@ -123,7 +129,8 @@ def run(steps=4, batch=64, size=28):
     by_kind = collections.Counter()
     for (kind, stage, _), r in rows.items():
         by_kind[f"{kind} {stage}" if kind == "convolution" else kind] += r["ms_per_step"]
-    return {"size": size, "batch_size": batch, "steps_recorded": steps,
+    return {"step": "pre18" if pre18 else "unigen", "size": size, "batch_size": batch,
+            "steps_recorded": steps,
             "load_average": list(os.getloadavg()),
             "step_cpu_ms": 1e3 * cpu, "step_wall_ms": 1e3 * wall,
             "onednn_ms_per_step": inside,
@@ -132,16 +139,129 @@ def run(steps=4, batch=64, size=28):
                            for k, r in rows.items()]}
 
 
+def _median_rows(runs):
+    """``{(kind, pass, problem): median ms per step over runs}`` (absent in a run counts 0)."""
+    import statistics
+
+    keys = {(r["kind"], r["pass"], r["problem"]) for run in runs for r in run["primitives"]}
+    per_run = [{(r["kind"], r["pass"], r["problem"]): r["ms_per_step"] for r in run["primitives"]}
+               for run in runs]
+    return {k: statistics.median(rows.get(k, 0.0) for rows in per_run) for k in keys}
+
+
+def hidden_layer(key, hidden=64):
+    """Whether a primitive computes the coupling networks' hidden 1x1 layer (hidden -> hidden).
+
+    Before #18 it ran as a 1x1 convolution (``ic64oc64`` with ``kh1``) and its
+    filter's reorder (``64x64x1x1``); in unigen's step it is one GEMM per pass
+    (``Mx64:64x64``, ``64xM:Mx64``) or oneDNN's inner product (``mbMic64oc64``).
+    """
+    import re
+
+    kind, _, problem = key
+    h = str(hidden)
+    if kind == "convolution":
+        return f"ic{h}oc{h}_" in problem and "kh1s" in problem
+    if kind == "reorder":
+        return problem == f"{h}x{h}x1x1"
+    if kind == "inner_product":
+        return problem.endswith(f"ic{h}oc{h}")
+    if kind in ("gemm_api", "matmul"):
+        return bool(re.fullmatch(rf"\d+x{h}:{h}x{h}|{h}x(\d+):\1x{h}", problem))
+    return False
+
+
+def shared_bound(ours, pre18, hidden=64):
+    """How far a step that keeps the kernels it shares with the step before #18 can go.
+
+    ``ours`` and ``pre18`` are lists of `run` results. A primitive with the same
+    kind, pass and problem in both steps (the coupling networks' 3x3
+    convolutions and their filters' reorders: the architecture, which #18 does
+    not change) counts with the smaller of its two median times: ``shared_ms``.
+    If the step did nothing but those kernels, its rate over the step before #18
+    could be at most ``pre18_inside_ms / shared_ms`` (times inside oneDNN on both
+    sides, so the two cores' overlap cancels out): Amdahl's law on the kernels.
+    The coupling networks' hidden 1x1 layer is the architecture too, computed a
+    different way before #18 (`hidden_layer`): with the faster of its two
+    times added, ``bound_ratio_with_hidden`` is the rate any step computing
+    this model with these kernels could reach at most.
+    """
+    import statistics
+
+    a, b = _median_rows(ours), _median_rows(pre18)
+    shared = {k: min(a[k], b[k]) for k in a.keys() & b.keys()}
+    by_kind = collections.Counter()
+    for (kind, stage, _), ms in shared.items():
+        by_kind[f"{kind} {stage}" if kind == "convolution" else kind] += ms
+    inside_a = statistics.median(r["onednn_ms_per_step"] for r in ours)
+    inside_b = statistics.median(r["onednn_ms_per_step"] for r in pre18)
+    shared_ms = sum(shared.values())
+    hidden_a = sum(ms for k, ms in a.items() if hidden_layer(k, hidden) and k not in shared)
+    hidden_b = sum(ms for k, ms in b.items() if hidden_layer(k, hidden) and k not in shared)
+    walls = [p["step_wall_ms"] / o["step_wall_ms"] for o, p in zip(ours, pre18)]
+    cpus = [p["step_cpu_ms"] / o["step_cpu_ms"] for o, p in zip(ours, pre18)]
+    return {"rounds": len(walls),
+            "unigen_inside_ms": inside_a, "pre18_inside_ms": inside_b,
+            "unigen_wall_ms": statistics.median(r["step_wall_ms"] for r in ours),
+            "pre18_wall_ms": statistics.median(r["step_wall_ms"] for r in pre18),
+            "shared_ms": shared_ms, "shared_by_kind_ms": dict(by_kind.most_common()),
+            "unigen_not_shared_ms": inside_a - shared_ms,
+            "measured_ratio_wall": statistics.median(walls),
+            "measured_ratio_cpu": statistics.median(cpus),
+            "measured_ratio_inside": inside_b / inside_a,
+            "bound_ratio": inside_b / shared_ms,
+            "hidden_layer_ms": {"unigen": hidden_a, "pre18": hidden_b},
+            "bound_ratio_with_hidden": inside_b / (shared_ms + min(hidden_a, hidden_b))}
+
+
+def compare(rounds=3, steps=8, batch=64, size=28):
+    """`run` for unigen's step and the step before #18 alternately, then `shared_bound`."""
+    ours, pre18 = [], []
+    for i in range(rounds):
+        order = (False, True) if i % 2 == 0 else (True, False)
+        for legacy in order:
+            (pre18 if legacy else ours).append(run(steps, batch, size, pre18=legacy))
+    return {"size": size, "batch_size": batch, "steps_recorded": steps,
+            "bound": shared_bound(ours, pre18), "unigen": ours, "pre18": pre18}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=4)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--size", type=int, default=28, choices=(8, 28))
+    parser.add_argument("--pre18", action="store_true",
+                        help="record the step before issue #18 instead of unigen's")
+    parser.add_argument("--compare", type=int, default=0, metavar="ROUNDS",
+                        help="record both steps alternately for ROUNDS rounds and give the "
+                             "ratio the shared kernels allow (writes glow_onednn_bound.json)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        return _child(args.steps, args.batch, args.size)
+        return _child(args.steps, args.batch, args.size, args.pre18)
     from benchmarks import write_result
+
+    if args.compare:
+        result = compare(args.compare, args.steps, args.batch, args.size)
+        result["command"] = "python benchmarks/glow_onednn.py " + " ".join(sys.argv[1:])
+        b = result["bound"]
+        print(f"{b['rounds']} rounds; step before #18 / unigen's step: "
+              f"{b['measured_ratio_wall']:.2f}x wall, {b['measured_ratio_cpu']:.2f}x CPU, "
+              f"{b['measured_ratio_inside']:.2f}x inside oneDNN "
+              f"({b['pre18_inside_ms']:.1f} / {b['unigen_inside_ms']:.1f} ms)")
+        print(f"kernels both steps run (same kind, pass and shape): {b['shared_ms']:.1f} ms")
+        for kind, ms in b["shared_by_kind_ms"].items():
+            print(f"  {kind:36s} {ms:7.2f} ms/step")
+        print(f"unigen's step outside them: {b['unigen_not_shared_ms']:.1f} ms; a step made "
+              f"of the shared kernels alone would be at most {b['bound_ratio']:.2f}x the "
+              f"step before #18")
+        h = b["hidden_layer_ms"]
+        print(f"the coupling networks' hidden 1x1 layer: {h['unigen']:.1f} ms in unigen's step, "
+              f"{h['pre18']:.1f} ms before #18; with the faster added, any step computing "
+              f"this model with these kernels is at most {b['bound_ratio_with_hidden']:.2f}x "
+              f"the step before #18")
+        write_result(f"glow_onednn_bound{'' if args.size == 28 else '_8x8'}", result)
+        return None
 
     result = run(args.steps, args.batch, args.size)
     result["command"] = "python benchmarks/glow_onednn.py " + " ".join(sys.argv[1:])
@@ -155,7 +275,8 @@ def main():
         if row["kind"] == "convolution":
             print(f"  {row['pass']:17s} {row['problem']:52s} {row['per_step']:3.0f}/step "
                   f"{row['ms_per_step']:6.2f} ms {row['gflops_per_second']:6.1f} GFLOP/s")
-    write_result(f"glow_onednn{'' if args.size == 28 else '_8x8'}", result)
+    name = "glow_onednn" + ("_pre18" if args.pre18 else "")
+    write_result(f"{name}{'' if args.size == 28 else '_8x8'}", result)
 
 
 if __name__ == "__main__":
