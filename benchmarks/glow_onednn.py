@@ -45,6 +45,9 @@ def _child(steps, batch, size, pre18=False):
 
     from benchmarks import glow_step_cost as g
 
+    if os.environ.get("UNIGEN_BENCH_INTER_OP"):  # benchmarks/glow_knobs.py's inter_op_1
+        tf.config.threading.set_inter_op_parallelism_threads(
+            int(os.environ["UNIGEN_BENCH_INTER_OP"]))
     shape, levels = g.SIZES[size]
     g.SHAPE, g.NUM_LEVELS = shape, levels
     data = np.random.default_rng(0).integers(0, levels, size=(batch * 4, *shape)).astype("float32")
@@ -198,8 +201,8 @@ def shared_bound(ours, pre18, hidden=64):
     shared_ms = sum(shared.values())
     hidden_a = sum(ms for k, ms in a.items() if hidden_layer(k, hidden) and k not in shared)
     hidden_b = sum(ms for k, ms in b.items() if hidden_layer(k, hidden) and k not in shared)
-    walls = [p["step_wall_ms"] / o["step_wall_ms"] for o, p in zip(ours, pre18)]
-    cpus = [p["step_cpu_ms"] / o["step_cpu_ms"] for o, p in zip(ours, pre18)]
+    walls = [p["step_wall_ms"] / o["step_wall_ms"] for o, p in zip(ours, pre18, strict=True)]
+    cpus = [p["step_cpu_ms"] / o["step_cpu_ms"] for o, p in zip(ours, pre18, strict=True)]
     return {"rounds": len(walls),
             "unigen_inside_ms": inside_a, "pre18_inside_ms": inside_b,
             "unigen_wall_ms": statistics.median(r["step_wall_ms"] for r in ours),
