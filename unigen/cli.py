@@ -56,7 +56,7 @@ def _parser():
                                 parser_class=_subparser_class())
     sub.required = True
 
-    train = sub.add_parser("train", help="train a model on a built-in dataset",
+    train = sub.add_parser("train", help="train a model on a built-in dataset or your own images",
                            description="Train a model with unigen.fit; running the same "
                            "command again resumes from --out.")
     train.add_argument("--model", required=True,
