@@ -37,10 +37,16 @@ def _positive_float(text):
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows every option's default, except for required options (they have none)."""
+    """Shows an option's default where it tells something.
+
+    Not for required options (they have none), flags (off unless given), options
+    whose default is None (their help says what leaving them out does) or whose
+    help already states the default.
+    """
 
     def _get_help_string(self, action):
-        if action.required:
+        if (action.required or action.nargs == 0 or action.default is None
+                or "default" in (action.help or "")):
             return action.help
         return super()._get_help_string(action)
 

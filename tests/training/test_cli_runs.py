@@ -30,7 +30,7 @@ def test_unknown_names_and_bad_seeds_exit_2(argv, capsys, tmp_path, monkeypatch)
     assert not (tmp_path / "x").exists()
 
 
-def test_every_option_shows_its_default_in_help():
+def test_every_option_shows_its_default_in_help_where_it_tells_something():
     parser = _parser()
     subparsers = next(a for a in parser._actions if a.dest == "command").choices
     for name, sub in subparsers.items():
@@ -39,9 +39,19 @@ def test_every_option_shows_its_default_in_help():
             if action.dest == "help" or action.required:
                 continue
             assert action.help, f"{name} {action.option_strings} has no help"
-            assert "(default: %(default)s)" in formatter._get_help_string(action), (
-                f"{name} {action.option_strings} shows no default")
+            shown = formatter._get_help_string(action)
+            meaningful = action.nargs != 0 and action.default is not None
+            if meaningful and "default" not in action.help:
+                assert "(default: %(default)s)" in shown, (
+                    f"{name} {action.option_strings} shows no default")
+            else:
+                assert "%(default)s" not in shown, (
+                    f"{name} {action.option_strings} shows a default of {action.default!r}")
+            assert shown.count("(default") <= 1, f"{name} {action.option_strings}: {shown!r}"
+        text = sub.format_help()
+        assert "(default: None)" not in text and "(default: False)" not in text, text
     assert "(default: 5)" in subparsers["train"].format_help()
+    assert "(default: a small CPU budget per family)" in subparsers["compare"].format_help()
 
 
 def test_readme_quick_start_then_cli_train_resumes(tmp_path, capsys):
