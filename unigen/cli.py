@@ -146,7 +146,9 @@ def _parser():
     sub.add_parser("datasets", help="list the built-in datasets",
                    description="List the built-in datasets with their shapes and splits.")
     sub.add_parser("models", help="list the model names `train --model` accepts",
-                   description="List the model names `unigen train --model` accepts.")
+                   description="List the model names `unigen train --model` and `unigen "
+                   "compare --models` accept: each one's family, the data it trains on and "
+                   "the likelihood it reports.")
     return parser
 
 
@@ -323,8 +325,12 @@ def _datasets(args):
 def _models(args):
     import unigen
 
-    for name in unigen.models.available():
-        print(name)
+    rows = [("name", "family", "data", "likelihood")]
+    rows += [(name, *unigen.models.describe(name)) for name in unigen.models.available()]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+              + "  " + row[3])
 
 
 def main(argv=None):

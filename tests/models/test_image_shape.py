@@ -56,3 +56,21 @@ def test_image_model_classes_check_image_shape_before_building_anything(cls):
         cls(image_shape=(8, 0, 1))
     with pytest.raises(ValueError, match=r"\(8, 8, 1\)"):
         cls(image_shape=(8, 8))
+
+
+def test_what_unigen_models_says_each_name_trains_on_matches_these_lists():
+    """`unigen.models.describe` (and so ``unigen models``) agrees with the lists tested above."""
+    from test_num_levels import NON_IMAGE_MODELS
+
+    sequences = {"sequence_lm", "gumbel_gan", "seqgan"}
+    for name in unigen.models.available():
+        family, data, likelihood = unigen.models.describe(name)
+        assert "?" not in (family, data, likelihood), f"{name} has no description"
+        assert ("image" in data) == (name in IMAGE_MODELS), (name, data)
+        vectors = (set(IMAGE_MODELS) - set(IMAGE_ONLY)) | {"maf"}
+        assert ("vectors" in data) == (name in vectors), (name, data)
+        assert ("sequences" in data) == (name in sequences), (name, data)
+        assert name in IMAGE_MODELS or name in NON_IMAGE_MODELS
+    assert unigen.models.describe("Glow") == unigen.models.describe("glow")
+    with pytest.raises(ValueError, match=r"Unknown model 'glwo'.*glow"):
+        unigen.models.describe("glwo")

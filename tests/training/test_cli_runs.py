@@ -232,3 +232,28 @@ def test_compare_on_sequences_prints_its_tables(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "sequence_lm" in printed and "Temperature sweep" in printed
     assert os.path.exists(os.path.join(out, "report.md"))
+
+
+def test_unigen_models_lists_each_name_with_its_family_data_and_likelihood(capsys):
+    from unigen.cli import main
+
+    assert main(["models"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["name", "family", "data", "likelihood"]
+    assert [line.split()[0] for line in lines[1:]] == unigen.models.available()
+    for line in lines[1:]:
+        family, data, likelihood = unigen.models.describe(line.split()[0])
+        assert family in line and data in line and line.endswith(likelihood)
+    glow = next(line for line in lines if line.startswith("glow "))
+    assert "flow" in glow and "images" in glow and "exact" in glow
+
+
+def test_a_name_registered_without_a_description_shows_question_marks():
+    from unigen import models
+
+    models.register("_undescribed_test_model", models.Gaussian)
+    try:
+        assert models.describe("_undescribed_test_model") == models.Description("?", "?", "?")
+    finally:
+        for table in (models._BUILDERS, models._RECIPES, models._DESCRIPTIONS):
+            table.pop("_undescribed_test_model")

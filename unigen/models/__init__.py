@@ -27,6 +27,7 @@ __all__ = [
     "BigGAN",
     "CategoricalMADE",
     "CycleGAN",
+    "Description",
     "FlowGAN",
     "Gaussian",
     "Glow",
@@ -41,12 +42,14 @@ __all__ = [
     "StarGAN",
     "available",
     "create",
+    "describe",
     "recipe",
     "register",
 ]
 
 _BUILDERS = {}
 _RECIPES = {}
+_DESCRIPTIONS = {}
 
 #: How ``unigen compare`` trains a registered name when the user gives only the name.
 #: ``labels``: the model trains on ``(x, y)`` with the dataset's labels (its builder
@@ -54,9 +57,14 @@ _RECIPES = {}
 Recipe = collections.namedtuple("Recipe", ["epochs", "learning_rate", "image_options",
                                            "labels"], defaults=(False,))
 
+#: What a registered name is, as ``unigen models`` shows it: its ``family`` (flow, GAN,
+#: ...), the ``data`` it trains on, and the ``likelihood`` it reports (``"none"`` for
+#: models that only sample).
+Description = collections.namedtuple("Description", ["family", "data", "likelihood"])
+
 
 def register(name, builder, *, epochs=10, learning_rate=1e-3, image_options=None,
-             labels=False):
+             labels=False, family=None, data=None, likelihood=None):
     """Registers ``builder(event_shape, num_levels, **kwargs) -> model`` as ``name``.
 
     Args:
@@ -70,11 +78,16 @@ def register(name, builder, *, epochs=10, learning_rate=1e-3, image_options=None
             the domains). Its builder also takes ``dataset=``, the
             `unigen.datasets.DatasetInfo` of the training data (or None), to read the
             label set from; the command line and ``unigen compare`` load the labels.
+        family, data, likelihood: what ``unigen models`` and `describe` say of the
+            name: its family (``"flow"``), the data it trains on (``"images"``) and the
+            likelihood it reports (``"exact"``, ``"none"``); unknown when left out.
     """
     key = name.lower()
     _BUILDERS[key] = builder
     _RECIPES[key] = Recipe(int(epochs), float(learning_rate), dict(image_options or {}),
                            bool(labels))
+    _DESCRIPTIONS[key] = Description(*(str(v) if v else "?" for v in (family, data,
+                                                                       likelihood)))
 
 
 def _unknown_model(name, key):
@@ -90,6 +103,14 @@ def recipe(name):
     if key not in _RECIPES:
         raise _unknown_model(name, key)
     return _RECIPES[key]
+
+
+def describe(name):
+    """The `Description` (family, data, likelihood) of a registered name."""
+    key = str(name).lower().replace("-", "_")
+    if key not in _DESCRIPTIONS:
+        raise _unknown_model(name, key)
+    return _DESCRIPTIONS[key]
 
 
 def available():
@@ -139,39 +160,60 @@ def create(name, dataset=None, *, event_shape=None, num_levels="auto", **kwargs)
 # generator and a 16-d latent give FID 80, IS 5.7 in 40 epochs. GANs use Radford et
 # al.'s learning rate 2e-4.
 _GAN_IMAGE_OPTIONS = {"latent_dim": 16, "ema_decay": 0.99, "pack": 2}
-register("gaussian", Gaussian, epochs=5)
-register("gan", create_gan, epochs=40, learning_rate=2e-4, image_options=_GAN_IMAGE_OPTIONS)
-register("dcgan", create_gan, epochs=40, learning_rate=2e-4, image_options=_GAN_IMAGE_OPTIONS)
-register("glow", Glow)
-register("realnvp", RealNVP)
-register("maf", MAF)
-register("vae", VAE, epochs=30)
-register("flow_gan", create_flow_gan)
+register("gaussian", Gaussian, epochs=5, family="baseline", data="images, vectors",
+         likelihood="exact")
+register("gan", create_gan, epochs=40, learning_rate=2e-4, image_options=_GAN_IMAGE_OPTIONS,
+         family="GAN", data="images (DCGAN), vectors (MLP)",
+         likelihood="none (AIS or Parzen estimates in compare)")
+register("dcgan", create_gan, epochs=40, learning_rate=2e-4, image_options=_GAN_IMAGE_OPTIONS,
+         family="GAN", data="images (DCGAN), vectors (MLP)",
+         likelihood="none (AIS or Parzen estimates in compare)")
+register("glow", Glow, family="flow", data="images",
+         likelihood="exact (a dequantisation bound on pixel levels)")
+register("realnvp", RealNVP, family="flow", data="images, vectors",
+         likelihood="exact (a dequantisation bound on pixel levels)")
+register("maf", MAF, family="flow", data="vectors", likelihood="exact")
+register("vae", VAE, epochs=30, family="VAE", data="images, vectors",
+         likelihood="ELBO / importance-weighted bound")
+register("flow_gan", create_flow_gan, family="flow + GAN critic", data="images, vectors",
+         likelihood="exact (a dequantisation bound on pixel levels)")
 # Autoregressive: digits overfit without dropout (PixelCNN 81.5 nats early-stopped, 79.4 with
 # dropout 0.2, 78.3 with 0.5 in 56 epochs); 25 epochs at 0.2 take about 1.5 minutes.
-register("pixelcnn", PixelCNN, epochs=25, learning_rate=2e-3, image_options={"dropout": 0.2})
-register("made", CategoricalMADE, epochs=40, learning_rate=1e-3)
+register("pixelcnn", PixelCNN, epochs=25, learning_rate=2e-3, image_options={"dropout": 0.2},
+         family="autoregressive", data="images of pixel levels", likelihood="exact")
+register("made", CategoricalMADE, epochs=40, learning_rate=1e-3, family="autoregressive",
+         data="images or vectors of integer levels", likelihood="exact")
 # Image-to-image translation (unigen.models.translation): trained on the translation sets
 # of unigen.datasets (digits_inverted, digits_inverted_paired, digits_domains).
-register("cyclegan", CycleGAN, epochs=20, learning_rate=2e-4)
-register("stargan", create_stargan, epochs=20, learning_rate=1e-4, labels=True)
-register("pix2pix", Pix2Pix, epochs=20, learning_rate=2e-4)
+register("cyclegan", CycleGAN, epochs=20, learning_rate=2e-4, family="translation",
+         data="two image domains, unpaired", likelihood="none")
+register("stargan", create_stargan, epochs=20, learning_rate=1e-4, labels=True,
+         family="translation", data="images with domain labels", likelihood="none")
+register("pix2pix", Pix2Pix, epochs=20, learning_rate=2e-4, family="translation",
+         data="two image domains, paired", likelihood="none")
 # Sequence models (token data: oracle, words). Oracle budgets about a minute each on a CPU;
 # the GANs pre-train their generator by maximum likelihood for 300 steps first.
-register("sequence_lm", SequenceModel, epochs=4, learning_rate=3e-3)
+register("sequence_lm", SequenceModel, epochs=4, learning_rate=3e-3, family="sequence",
+         data="token sequences", likelihood="exact")
 register("gumbel_gan", lambda **kw: GumbelGAN(**{"pretrain_steps": 300, **kw}), epochs=4,
-         learning_rate=1e-3)
+         learning_rate=1e-3, family="sequence GAN", data="token sequences",
+         likelihood="exact (its generator's)")
 register("seqgan", lambda **kw: SeqGAN(**{"pretrain_steps": 300, **kw}), epochs=4,
-         learning_rate=1e-3)
-register("biggan", create_biggan, epochs=40, learning_rate=2e-4)
+         learning_rate=1e-3, family="sequence GAN", data="token sequences",
+         likelihood="exact (its generator's)")
+register("biggan", create_biggan, epochs=40, learning_rate=2e-4, family="GAN", data="images",
+         likelihood="none (AIS or Parzen estimates in compare)")
 # ProGAN in compare's 40 epochs of about 16 steps on digits: full size from step 400.
 register("progan", create_progan, epochs=40, learning_rate=1e-3,
-         image_options={"phase_steps": 100, "fade_steps": 100})
-register("lapgan", create_lapgan, epochs=40, learning_rate=2e-4)
+         image_options={"phase_steps": 100, "fade_steps": 100}, family="GAN", data="images",
+         likelihood="none (AIS or Parzen estimates in compare)")
+register("lapgan", create_lapgan, epochs=40, learning_rate=2e-4, family="GAN", data="images",
+         likelihood="none (AIS or Parzen estimates in compare)")
 # DDPM on digits: an MLP on the 64 pixels (about 0.5 s per epoch here, the default
 # U-Net about 1.7 s), trained on the bound (importance-sampled t) with a learned
 # variance: 119.7 nats in 100 epochs (before the weight average), 108.6 in 400
 # (benchmarks/diffusion_digits.py); the U-Net reaches 82.0 in 200 epochs (156 s).
 register("ddpm", DDPM, epochs=100, image_options={
     "architecture": "mlp", "hidden_units": (512, 512, 512), "variance": "learned",
-    "loss": "vlb"})
+    "loss": "vlb"}, family="diffusion", data="images, vectors",
+    likelihood="ELBO (a discretised decoder on pixel levels)")
