@@ -27,6 +27,15 @@ def test_unigen_compare_quick_writes_every_section(tmp_path, tmp_path_factory, m
     for part in ("Test likelihood", "Sample quality", "Verdict", "Best test likelihood",
                  "Training budgets: gauss budget not given; gan 1 epoch, 15 steps"):
         assert part in terminal, part
+    # Scoring prints one line per step with its seconds, never a Keras progress bar.
+    assert "━" not in terminal and "\r" not in terminal and "[====" not in terminal
+    assert not re.search(r"\b\d+/\d+ \S*\s", terminal)
+    for line in ("[compare] scoring gauss (1/4) ...",
+                 "[compare]   nll (exact) on 447 examples: ",
+                 "[compare]   nll (AIS, 10 steps × 2 chains) on 32 examples: ",
+                 "[compare]   nll_parzen (Parzen) on 447 examples: ",
+                 "[compare]   sample quality, 10 metrics: "):
+        assert line in terminal, line
     markdown = (out / "report.md").read_text()
     for section in ("## Test likelihood", "## Sample quality", "### Estimators",
                     "## Likelihood against sample quality", "## Samples",

@@ -397,9 +397,11 @@ def sample_scores(ctx, samples, metrics, seconds=None):
 
 def quality_line(seconds, total):
     """The progress line of sample metrics: how many, the time, the slowest step."""
-    count = sum(1 for k in seconds if k != "features")
+    names = [k for k in seconds if k != "features"]
+    if len(names) == 1:
+        return f"sample quality ({names[0]}): {seconds_text(total)}"
     slowest = max(seconds, key=seconds.get)
-    return (f"sample quality, {_checks.plural(count, 'metric')}: {seconds_text(total)} "
+    return (f"sample quality, {len(names)} metrics: {seconds_text(total)} "
             f"(slowest: {slowest} {seconds_text(seconds[slowest])})")
 
 
