@@ -118,7 +118,12 @@ def test_unigen_compare_on_own_unlabelled_images(tmp_path, monkeypatch, capsys):
                 "mode_score", "am_score", "c2st", "mmd", "copy_share"):
         assert key in scores, key
     assert scores["nll"]["extra"]["num_examples"] == 12  # 15% of 80 images
-    assert "Verdict" in capsys.readouterr().out
+    terminal = capsys.readouterr().out
+    assert "Verdict" in terminal
+    # The feature network trains without a Keras progress bar: a line before, one after.
+    assert "━" not in terminal and "\r" not in terminal
+    assert "training a self-supervised feature network on 56 unlabelled" in terminal
+    assert "trained the feature network in " in terminal
 
 
 def test_unigen_compare_rejects_a_missing_path(tmp_path, capsys):

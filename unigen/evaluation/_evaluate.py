@@ -100,8 +100,9 @@ class EvaluationData:
             256 for uint8 arrays).
         seed: seed of every random choice of the metrics.
         data_dir: directory of the files of file-based datasets.
-        verbose: 0 prints nothing; 1 says when a feature network is trained
-            and shows progress bars of the long steps.
+        verbose: 0 prints nothing; 1 says when a feature network is trained,
+            and `unigen.evaluate` and `unigen.compare` print one line per
+            scoring step (what, and the seconds taken).
     """
 
     def __init__(self, data, *, dataset=None, train=None, validation=None, features=None,

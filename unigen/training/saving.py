@@ -68,7 +68,7 @@ def load(path, *, compile=True, max_config_bytes=MAX_CONFIG_BYTES,
     path = os.fspath(path)
     if os.path.isdir(path):
         path = _model_of_directory(path)
-    elif not os.path.exists(path) and not path.endswith(".keras"):
+    elif not os.path.exists(path) and not os.path.splitext(path)[1]:  # a run's folder?
         raise FileNotFoundError(
             f"No file or directory at {path!r}. unigen.load takes a .keras file or a "
             f"training run's directory (the output_dir of unigen.fit) holding model.keras.")
