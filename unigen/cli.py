@@ -101,9 +101,11 @@ def _parser():
                        help="Keras progress output: 0 silent, 1 bar, 2 one line per epoch")
 
     sample = sub.add_parser("sample", help="draw samples from a saved model",
-                            description="Draw samples from a .keras model; writes a PNG "
-                            "grid for image models or a .npy array for any model.")
-    sample.add_argument("--model", required=True, help="path of a .keras model file")
+                            description="Draw samples from a saved model (a .keras file "
+                            "or a training run's directory); writes a PNG grid for image "
+                            "models or a .npy array for any model.")
+    sample.add_argument("--model", required=True, help="path of a .keras model file, or "
+                        "a training run's directory (the --out of unigen train)")
     sample.add_argument("-n", "--num-samples", type=_positive_int, default=64,
                         help="number of samples")
     sample.add_argument("--seed", type=_seed, default=0, help="random seed of the samples")
@@ -116,13 +118,14 @@ def _parser():
         "with its estimator, FID/KID, precision/recall, density/coverage, IS, C2ST, MMD, "
         "memorisation) and write report.md and report.html to --out. Model names are "
         "trained with unigen.fit (runs in OUT/models/NAME, resumed when run again); "
-        "paths of saved .keras models are loaded.")
+        "saved models (.keras files, runs' directories) are loaded.")
     compare.add_argument("--data", required=True,
                          help="built-in dataset (for example digits), or your own images: a "
                          ".npz file or a folder of PNG files (no labels needed)")
     compare.add_argument("--models", required=True,
-                         help="comma-separated model names and/or .keras paths, for "
-                         "example gaussian,glow,vae,gan")
+                         help="comma-separated model names and/or saved models (.keras "
+                         "paths or training runs' directories, named x for runs/x and "
+                         "runs/x/model.keras), for example gaussian,glow,vae,gan")
     compare.add_argument("--out", required=True, help="output directory of the report")
     compare.add_argument("--epochs", type=_positive_int, default=None,
                          help="training epochs of every model (default: a small CPU "
@@ -193,19 +196,18 @@ def _check_names(parser, args):
     own = os.path.isdir(args.data) or (args.data.endswith(".npz") and os.path.isfile(args.data))
     if args.data not in datasets and not own:
         parser.error(_data_error(args.command, args.data, datasets))
+    from unigen.evaluation._cli import is_saved_model
+
     models = unigen.models.available()
-    names = [args.model] if args.command == "train" else [
-        m.strip() for m in args.models.split(",") if m.strip() and not m.strip().endswith(".keras")]
+    names = [args.model] if args.command == "train" else [  # paths are checked when loaded
+        m.strip() for m in args.models.split(",") if m.strip() and not is_saved_model(m.strip())]
     flag = "--model" if args.command == "train" else "--models"
     for name in names:
         if name.lower().replace("-", "_") in models:  # as unigen.models.create reads it
             continue
-        inside = os.path.join(name, "model.keras")
-        if os.path.isdir(name) and os.path.isfile(inside):
-            parser.error(f"{flag}: {name!r} is a training run's directory; "
-                         + (f"give its model file, {inside!r}" if flag == "--models" else
-                            "`unigen train --model` takes a model name; continue that run "
-                            f"with --out {name}"))
+        if os.path.isdir(name) and os.path.isfile(os.path.join(name, "model.keras")):
+            parser.error(f"{flag}: {name!r} is a training run's directory; `unigen train "
+                         f"--model` takes a model name; continue that run with --out {name}")
         else:
             parser.error(f"{flag}: unknown model {name!r};{did_you_mean(name, models)} "
                          f"available: {', '.join(models)}")

@@ -27,6 +27,15 @@ def test_unigen_compare_quick_writes_every_section(tmp_path, tmp_path_factory, m
     for part in ("Test likelihood", "Sample quality", "Verdict", "Best test likelihood",
                  "Training budgets: gauss budget not given; gan 1 epoch, 15 steps"):
         assert part in terminal, part
+    # Scoring prints one line per step with its seconds, never a Keras progress bar.
+    assert "━" not in terminal and "\r" not in terminal and "[====" not in terminal
+    assert not re.search(r"\b\d+/\d+ \S*\s", terminal)
+    for line in ("[compare] scoring gauss (1/4) ...",
+                 "[compare]   nll (exact) on 447 examples: ",
+                 "[compare]   nll (AIS, 10 steps × 2 chains) on 32 examples: ",
+                 "[compare]   nll_parzen (Parzen) on 447 examples: ",
+                 "[compare]   sample quality, 10 metrics: "):
+        assert line in terminal, line
     markdown = (out / "report.md").read_text()
     for section in ("## Test likelihood", "## Sample quality", "### Estimators",
                     "## Likelihood against sample quality", "## Samples",
@@ -109,7 +118,12 @@ def test_unigen_compare_on_own_unlabelled_images(tmp_path, monkeypatch, capsys):
                 "mode_score", "am_score", "c2st", "mmd", "copy_share"):
         assert key in scores, key
     assert scores["nll"]["extra"]["num_examples"] == 12  # 15% of 80 images
-    assert "Verdict" in capsys.readouterr().out
+    terminal = capsys.readouterr().out
+    assert "Verdict" in terminal
+    # The feature network trains without a Keras progress bar: a line before, one after.
+    assert "━" not in terminal and "\r" not in terminal
+    assert "training a self-supervised feature network on 56 unlabelled" in terminal
+    assert "trained the feature network in " in terminal
 
 
 def test_unigen_compare_rejects_a_missing_path(tmp_path, capsys):

@@ -53,6 +53,7 @@ References:
 """
 
 import math
+import time
 import weakref
 
 import numpy as np
@@ -314,7 +315,7 @@ def ais_log_prob(model, x, *, num_steps=100, num_chains=4, leapfrog_steps=5,
         seed: int seed of the prior draws and the HMC noise.
         batch_size: examples per graph call (each runs ``num_chains`` copies).
         step_size: initial HMC step size.
-        verbose: 1 shows a progress bar over batches.
+        verbose: 1 prints one line when done (examples, seconds taken); 0 nothing.
 
     Returns:
         float64 array ``[n]``.
@@ -338,7 +339,8 @@ def ais_log_prob(model, x, *, num_steps=100, num_chains=4, leapfrog_steps=5,
     betas = tf.constant(annealing_schedule(num_steps, schedule), tf.float32)
     sigma = tf.constant(float(observation_scale or 1.0), tf.float32)
     x = np.asarray(x, np.float32).reshape(len(x), -1)
-    from unigen.evaluation._likelihood import _batched
+    from unigen._checks import plural
+    from unigen.evaluation._likelihood import _batched, seconds_text
 
     starts = iter(range(0, len(x), int(batch_size)))
 
@@ -346,7 +348,13 @@ def ais_log_prob(model, x, *, num_steps=100, num_chains=4, leapfrog_steps=5,
         return run(tf.constant(batch), betas, sigma,
                    tf.constant([int(seed), next(starts)], tf.int64)).numpy()
 
-    return _batched(one, x, int(batch_size), verbose)
+    start = time.perf_counter()
+    log_p = _batched(one, x, int(batch_size))
+    if verbose:
+        print(f"AIS ({plural(num_steps, 'step')} × {plural(int(num_chains), 'chain')}) on "
+              f"{plural(len(x), 'example')}: {seconds_text(time.perf_counter() - start)}",
+              flush=True)
+    return log_p
 
 
 def choose_observation_scale(model, validation, *, candidates=None, num_steps=20,

@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-__all__ = ["CompareData", "compare_data", "run_compare", "train_or_load"]
+__all__ = ["CompareData", "compare_data", "is_saved_model", "run_compare", "train_or_load"]
 
 
 @dataclasses.dataclass
@@ -164,9 +164,27 @@ def model_factory(name, data, mixed_precision=None):
     return factory
 
 
+def is_saved_model(spec):
+    """Whether ``--models`` entry ``spec`` is a saved model rather than a model name.
+
+    A path ending in ``.keras``, or an existing directory (a training run's
+    ``--out``) that is not a registered model name: a name wins, so that
+    ``--models vae`` trains even where a folder ``vae`` exists (give ``./vae``).
+    """
+    import unigen
+
+    if spec.endswith(".keras"):
+        return True
+    if spec.lower().replace("-", "_") in unigen.models.available():
+        return False
+    return os.path.isdir(spec) or os.sep in spec or "/" in spec
+
+
 def train_or_load(spec, dataset, out, *, epochs=None, quick=False, seed=0, data_dir=None,
                   verbose=0, mixed_precision=None):
-    """A model from a name (trained with `unigen.fit` in ``out/models/name``) or a path.
+    """A model from a name (trained with `unigen.fit` in ``out/models/name``) or a path
+    (a ``.keras`` file or a training run's directory, named as `unigen.compare` names
+    it: ``runs/x/model.keras`` and ``runs/x`` are ``"x"``).
 
     Args:
         dataset: a built-in dataset name or a `CompareData`.
@@ -178,12 +196,10 @@ def train_or_load(spec, dataset, out, *, epochs=None, quick=False, seed=0, data_
         dict of ``epochs``, ``steps`` and ``seconds``.
     """
     import unigen
+    from unigen.training.saving import load_named
 
-    if spec.endswith(".keras"):
-        name = os.path.splitext(os.path.basename(spec))[0]
-        if name == "model":  # runs/x/model.keras -> "x"
-            name = os.path.basename(os.path.dirname(os.path.abspath(spec))) or name
-        return name, unigen.load(spec, compile=False), None
+    if is_saved_model(spec):
+        return (*load_named(spec, what="--models"), None)
     data = dataset if isinstance(dataset, CompareData) else compare_data(
         dataset, seed=seed, data_dir=data_dir)
     name = spec.lower()
@@ -228,7 +244,16 @@ def run_compare(args):
     if not specs:
         raise ValueError("--models must name at least one model or .keras path.")
     from unigen import _checks
+    from unigen.training.saving import model_name
 
+    names = {}
+    for spec in specs:  # two entries of one name would hide one of them in the report
+        name = model_name(spec) if is_saved_model(spec) else spec.lower()
+        if name in names:
+            raise ValueError(f"--models: {names[name]!r} and {spec!r} are both named "
+                             f"{name!r} in the report; give each model once (rename a "
+                             f"file, or use the Python unigen.compare with a dict).")
+        names[name] = spec
     _checks.check_output_dir(args.out, "--out")  # before any training or scoring
     data = compare_data(args.data, seed=args.seed, data_dir=args.data_dir)
     inception = getattr(args, "inception_weights", None)
@@ -238,8 +263,8 @@ def run_compare(args):
         inception = inception_weights_path(inception)
     loaded, seconds = {}, {}
     # Saved models first: one that does not fit the data fails before any training.
-    for spec in sorted(specs, key=lambda spec: not spec.endswith(".keras")):
-        print(f"[compare] {'loading' if spec.endswith('.keras') else 'training'} {spec} ...",
+    for spec in sorted(specs, key=lambda spec: not is_saved_model(spec)):
+        print(f"[compare] {'loading' if is_saved_model(spec) else 'training'} {spec} ...",
               flush=True)
         name, model, budget = train_or_load(spec, data, args.out, epochs=args.epochs,
                                             quick=args.quick, seed=args.seed,

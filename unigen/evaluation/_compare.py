@@ -1,5 +1,6 @@
 """`unigen.compare`: several models on the same held-out data, and the report."""
 
+import os
 import time
 
 import numpy as np
@@ -12,9 +13,10 @@ from unigen.evaluation._evaluate import (
     _check_metrics,
     check_estimator_options,
     check_model,
-    check_samples,
-    evaluate,
+    draw_samples,
     floor_scores,
+    sayer,
+    score_model,
 )
 from unigen.evaluation._reference import Memoriser, NoiseMixture
 
@@ -54,6 +56,38 @@ def reference_models(ctx, models=None, *, weight=0.01):
             "memoriser (ref.)": Memoriser(ctx.train_x, ctx.num_levels, ctx.validation)}
 
 
+def named_models(models, what="models"):
+    """``{name: model}`` of `compare`'s ``models``, with saved models loaded.
+
+    A path (str or `os.PathLike`: a ``.keras`` file or a training run's
+    directory) is loaded by `unigen.training.saving.load_named`, the helper
+    that ``unigen compare --models`` uses too, so both name it alike; every path
+    is loaded before anything is scored.
+    """
+    from unigen.training.saving import load_named
+
+    if isinstance(models, (str, os.PathLike)):
+        models = [models]
+    if isinstance(models, dict):
+        named = {name: load_named(m, what=f"`{what}[{name!r}]`")[1]
+                 if isinstance(m, (str, os.PathLike)) else m for name, m in models.items()}
+    else:
+        named, given = {}, {}
+        for m in models:
+            if isinstance(m, (str, os.PathLike)):
+                name, model = load_named(m, what=f"an entry of `{what}`")
+            else:
+                name, model = type(m).__name__.lower(), m
+            if name in named:
+                raise ValueError(
+                    f"Two entries of `{what}` are named {name!r} ({given[name]!r:.80} and "
+                    f"{m!r:.80}); pass a dict name -> model or path to name them apart.")
+            named[name], given[name] = model, m
+    if not named:
+        raise ValueError(f"`{what}` must name at least one model.")
+    return named
+
+
 def compare(models, data, *, output_dir=None, metrics=None, references=True, dataset=None,
             train=None, validation=None, features=None, cache_dir=None, seed=0,
             num_samples=None, importance_samples=100, parzen_samples=1000,
@@ -74,8 +108,19 @@ def compare(models, data, *, output_dir=None, metrics=None, references=True, dat
                                  "gaussian": base}, test, output_dir="runs/cmp")
         print(report.to_markdown())
 
+    Models saved on disk can be given by path (str or `os.PathLike`): a
+    ``.keras`` file or a training run's directory (the ``output_dir`` of
+    `unigen.fit`), loaded with ``unigen.load(path, compile=False)`` before
+    anything is scored::
+
+        report = unigen.compare(["runs/glow", "runs/vae/model.keras", base], test)
+
     Args:
-        models: dict name -> model (or a list of models, named by class).
+        models: dict name -> model or path, or a list of models and paths
+            (a model named by its class, a path as ``unigen compare --models``
+            names it: ``runs/x`` and ``runs/x/model.keras`` are ``"x"``,
+            ``gan_v2.keras`` is ``"gan_v2"``); two list entries with one name
+            raise ValueError (give a dict instead).
         data: held-out data, as for `unigen.evaluate`.
         output_dir: where to write ``report.md``, ``report.html``,
             ``scores.json``, sample grids and the plot (None: write nothing).
@@ -90,20 +135,22 @@ def compare(models, data, *, output_dir=None, metrics=None, references=True, dat
             ``epochs``, ``steps``, ``seconds`` (shown in the timing table and
             the verdict).
         title: the report's title.
-        verbose: 0 prints nothing; 1 names each model as it is scored and
-            shows progress bars (see `unigen.evaluate`); None: as the
-            `EvaluationData` says (default 1).
+        verbose: 0 prints nothing; 1 names each model as it is scored, then
+            prints one line per step with its seconds (see `unigen.evaluate`);
+            None: as the `EvaluationData` says (default 1).
 
     Returns:
         A `Report`.
+
+    Raises:
+        FileNotFoundError, unigen.errors.RunDirectoryError,
+        unigen.errors.UnsafeModelFileError: a path that `unigen.load` refuses
+            (before any scoring; the message names the path and the fix).
     """
     from unigen.evaluation._report import Report
 
     start = time.perf_counter()
-    if not isinstance(models, dict):
-        models = {type(m).__name__.lower(): m for m in models}
-    if not models:
-        raise ValueError("`models` must name at least one model.")
+    models = named_models(models)
     ctx = data if isinstance(data, EvaluationData) else EvaluationData(
         data, dataset=dataset, train=train, validation=validation, features=features,
         cache_dir=cache_dir, seed=seed, verbose=1 if verbose is None else verbose,
@@ -113,9 +160,9 @@ def compare(models, data, *, output_dir=None, metrics=None, references=True, dat
     if num_samples is not None:
         num_samples = _checks.check_positive_int("num_samples", num_samples)
     references = _checks.check_bool("references", references)
-    check_estimator_options(importance_samples=importance_samples,
-                            parzen_samples=parzen_samples, ais_steps=ais_steps,
-                            ais_chains=ais_chains, ais_examples=ais_examples)
+    options = check_estimator_options(importance_samples=importance_samples,
+                                      parzen_samples=parzen_samples, ais_steps=ais_steps,
+                                      ais_chains=ais_chains, ais_examples=ais_examples)
     if output_dir is not None:  # a report that cannot be written fails before the scoring
         output_dir = _checks.check_output_dir(output_dir)
     verbose = ctx.verbose if verbose is None else verbose
@@ -134,18 +181,18 @@ def compare(models, data, *, output_dir=None, metrics=None, references=True, dat
     rows = []
     sample_metrics = [m for m in metrics if m not in _MODEL_ONLY]
     if sample_metrics and ctx.reference_samples() is not None:
-        rows.append({"name": FLOOR, "role": "floor", "scores": floor_scores(ctx, sample_metrics),
+        floor = floor_scores(ctx, sample_metrics, sayer(verbose, "[compare] "))
+        rows.append({"name": FLOOR, "role": "floor", "scores": floor,
                      "samples": ctx.reference_samples()[:n], "seconds": None})
+    say = sayer(verbose, "[compare]   ")
     for i, (name, model) in enumerate(all_models.items()):
         t0 = time.perf_counter()
         if verbose:
             print(f"[compare] scoring {name} ({i + 1}/{len(all_models)}) ...", flush=True)
-        samples = check_samples(model.sample(n, seed=seed), ctx,
-                                f"The samples of `models[{name!r}]`")
-        scores = evaluate(model, ctx, metrics, samples=samples, seed=seed,
-                          importance_samples=importance_samples,
-                          parzen_samples=parzen_samples, ais_steps=ais_steps,
-                          ais_chains=ais_chains, ais_examples=ais_examples, verbose=verbose)
+        samples = draw_samples(model, ctx, n, seed, say, f"The samples of `models[{name!r}]`")
+        with threadpool_limits(limits=1, user_api="blas"):
+            scores = score_model(model, ctx, metrics, num_samples=n, seed=seed,
+                                 samples=samples, options=options, say=say)
         rows.append({"name": name, "role": "reference" if name.endswith("(ref.)") else "model",
                      "scores": scores, "samples": samples,
                      "seconds": time.perf_counter() - t0,

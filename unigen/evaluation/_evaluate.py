@@ -1,11 +1,14 @@
 """`unigen.evaluate`: every metric of one model on held-out data."""
 
+import os
+import time
+
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 from unigen import _checks, errors
 from unigen.evaluation import _class_scores, _metrics, _translation
-from unigen.evaluation._likelihood import estimators, likelihood
+from unigen.evaluation._likelihood import estimators, likelihood, seconds_text, summary
 
 __all__ = ["IMAGE_METRICS", "VECTOR_METRICS", "MetricNotApplicableError", "evaluate"]
 
@@ -97,8 +100,9 @@ class EvaluationData:
             256 for uint8 arrays).
         seed: seed of every random choice of the metrics.
         data_dir: directory of the files of file-based datasets.
-        verbose: 0 prints nothing; 1 says when a feature network is trained
-            and shows progress bars of the long steps.
+        verbose: 0 prints nothing; 1 says when a feature network is trained,
+            and `unigen.evaluate` and `unigen.compare` print one line per
+            scoring step (what, and the seconds taken).
     """
 
     def __init__(self, data, *, dataset=None, train=None, validation=None, features=None,
@@ -255,12 +259,10 @@ def check_model(model, ctx, name=None):
     label = "`model`" if name is None else f"`models[{name!r}]`"
     if not (callable(getattr(model, "sample", None)) or callable(getattr(model, "log_prob",
                                                                          None))):
-        hint = ""
-        if isinstance(model, str):
-            hint = (" To score a saved model, load it first: unigen.load(path); to build one "
-                    "by name, unigen.models.create(name, ...) and train it with unigen.fit.")
         raise TypeError(f"{label} must be a unigen model (or an object with sample(n, seed=) "
-                        f"and log_prob(x)), got {type(model).__name__} {model!r:.60}.{hint}")
+                        f"and log_prob(x)) or the path of a saved one (a .keras file or a "
+                        f"training run's directory), got {type(model).__name__} "
+                        f"{model!r:.60}.")
     shape = getattr(model, "event_shape", None)
     if shape is not None and tuple(shape) != tuple(ctx.x.shape[1:]):
         raise errors.DataError(
@@ -335,15 +337,23 @@ def _check_metrics(metrics, ctx):
     return metrics
 
 
-def sample_scores(ctx, samples, metrics):
-    """Sample-quality `Score`s of ``samples`` against the held-out data."""
+def sample_scores(ctx, samples, metrics, seconds=None):
+    """Sample-quality `Score`s of ``samples`` against the held-out data.
+
+    ``seconds``: an optional dict that receives the seconds each metric took
+    (``"features"``: the feature network on the samples and the test data).
+    """
     samples = np.asarray(samples)
+    seconds = {} if seconds is None else seconds
+    start = time.perf_counter()
     real = ctx.test_features()
     fake = ctx.features(samples) if any(
         m not in ("nll", "memorisation", "modes") for m in metrics) else None
+    seconds["features"] = time.perf_counter() - start
     seed = ctx.seed
     out, probabilities = {}, None
     for name in metrics:
+        start = time.perf_counter()
         if name == "fid":
             out["fid"] = _metrics.fid(real, fake, seed=seed)
         elif name == "kid":
@@ -382,16 +392,42 @@ def sample_scores(ctx, samples, metrics):
             out["high_quality"] = _metrics.Score(
                 "high_quality", hq, float(np.sqrt(hq * (1 - hq) / n)),
                 "share of samples within 3 std of a mode; ± binomial", True)
+        seconds[name] = time.perf_counter() - start
     return out
 
 
-def floor_scores(ctx, metrics):
-    """The same metrics for held-out real data (validation split): the floor."""
+def quality_line(seconds, total):
+    """The progress line of sample metrics: how many, the time, the slowest step."""
+    names = [k for k in seconds if k != "features"]
+    if len(names) == 1:
+        return f"sample quality ({names[0]}): {seconds_text(total)}"
+    slowest = max(seconds, key=seconds.get)
+    return (f"sample quality, {len(names)} metrics: {seconds_text(total)} "
+            f"(slowest: {slowest} {seconds_text(seconds[slowest])})")
+
+
+def sayer(verbose, prefix):
+    """``say(text)``: prints ``prefix + text`` when ``verbose``, else nothing."""
+    def say(text):
+        if verbose:
+            print(prefix + text, flush=True)
+    return say
+
+
+def floor_scores(ctx, metrics, say=None):
+    """The same metrics for held-out real data (validation split): the floor.
+
+    ``say``: a `sayer`, told the line of the computation (not of a cached result).
+    """
     key = ("floor", tuple(metrics))
     if key not in ctx._cache:
         ref = ctx.reference_samples()
         keep = [m for m in metrics if m not in _MODEL_ONLY]
-        ctx._cache[key] = {} if ref is None else sample_scores(ctx, ref, keep)
+        start, seconds = time.perf_counter(), {}
+        ctx._cache[key] = {} if ref is None else sample_scores(ctx, ref, keep, seconds)
+        if say is not None and ref is not None:
+            say(f"floor (real held-out data), "
+                f"{quality_line(seconds, time.perf_counter() - start)}")
     return ctx._cache[key]
 
 
@@ -423,7 +459,10 @@ def evaluate(model, data, metrics=None, *, dataset=None, train=None, validation=
 
     Args:
         model: a unigen model, a reference model, or any object with
-            ``sample(n, seed=)`` (and ``log_prob`` for "nll").
+            ``sample(n, seed=)`` (and ``log_prob`` for "nll"); or the path
+            (str or `os.PathLike`) of a saved model: a ``.keras`` file or a
+            training run's directory, loaded with ``unigen.load(path,
+            compile=False)``.
         data: held-out data: a dataset name, array, ``(x, y)`` or tf.data.Dataset;
             or an `EvaluationData`.
         metrics: names among "nll", "fid", "kid", "precision_recall",
@@ -450,9 +489,10 @@ def evaluate(model, data, metrics=None, *, dataset=None, train=None, validation=
             it); None: all. On digits the defaults cost about a minute per model
             on 2 CPU cores.
         samples: precomputed samples of the model (skips ``model.sample``).
-        verbose: 0 prints nothing; 1 shows progress bars of the long steps
-            (feature-network training, importance sampling, AIS); None: as
-            the `EvaluationData` says (default 1).
+        verbose: 0 prints nothing; 1 prints one line per step when it is
+            done (each likelihood estimator, drawing the samples, the sample
+            metrics together), with its seconds, and says when a feature
+            network is trained; None: as the `EvaluationData` says (default 1).
 
     Returns:
         dict: metric name -> `Score` ("nll" may add "nll_ais" or "nll_parzen",
@@ -463,7 +503,14 @@ def evaluate(model, data, metrics=None, *, dataset=None, train=None, validation=
     Raises:
         MetricNotApplicableError: a metric that does not apply to these data
             (for example FID on 2-D points), with what to use instead.
+        FileNotFoundError, unigen.errors.RunDirectoryError,
+        unigen.errors.UnsafeModelFileError: ``model`` is a path that
+            `unigen.load` refuses (the message names it and the fix).
     """
+    if isinstance(model, (str, os.PathLike)):  # before any data are read
+        from unigen.training.saving import load_named
+
+        model = load_named(model, what="`model`")[1]
     ctx = data if isinstance(data, EvaluationData) else EvaluationData(
         data, dataset=dataset, train=train, validation=validation, features=features,
         cache_dir=cache_dir, seed=seed, verbose=1 if verbose is None else verbose,
@@ -485,26 +532,46 @@ def evaluate(model, data, metrics=None, *, dataset=None, train=None, validation=
     # One BLAS thread: the metrics are many small matrix products, which
     # multi-threaded BLAS slows down several times on a shared machine.
     with threadpool_limits(limits=1, user_api="blas"):
-        return _evaluate(model, ctx, metrics, num_samples, seed, samples, options,
-                         ctx.verbose if verbose is None else verbose)
+        return score_model(model, ctx, metrics, num_samples=num_samples, seed=seed,
+                           samples=samples, options=options,
+                           say=sayer(ctx.verbose if verbose is None else verbose,
+                                     "[evaluate] "))
 
 
-def _evaluate(model, ctx, metrics, num_samples, seed, samples, options, verbose):
+def draw_samples(model, ctx, num_samples, seed, say, what):
+    """``num_samples`` checked samples of ``model``, with their progress line."""
+    start = time.perf_counter()
+    samples = check_samples(model.sample(num_samples, seed=seed), ctx, what)
+    say(f"{_checks.plural(len(samples), 'sample')} drawn: "
+        f"{seconds_text(time.perf_counter() - start)}")
+    return samples
+
+
+def score_model(model, ctx, metrics, *, num_samples, seed, samples, options, say):
+    """The scores of `evaluate` (arguments checked), one ``say`` line per step."""
     scores = {}
     if "nll" in metrics:
         kinds = estimators(model, ais=options["ais_steps"] > 0)
         for i, kind in enumerate(kinds):
-            scores["nll" if i == 0 else f"nll_{kind}"] = likelihood(
-                model, ctx.x, estimator=kind, validation=ctx.validation, seed=seed,
-                verbose=verbose, **options)
+            name = "nll" if i == 0 else f"nll_{kind}"
+            start = time.perf_counter()
+            scores[name] = likelihood(model, ctx.x, estimator=kind, validation=ctx.validation,
+                                      seed=seed, verbose=0, **options)
+            say(summary(scores[name], time.perf_counter() - start, name))
     if _translation.METRIC in metrics:
-        scores.update(_translation.translation_metric_scores(model, ctx))
+        start = time.perf_counter()
+        translation = _translation.translation_metric_scores(model, ctx)
+        if translation:  # {} for a model that does not translate
+            say(f"translation: {seconds_text(time.perf_counter() - start)}")
+        scores.update(translation)
     rest = [m for m in metrics if m not in _MODEL_ONLY]
     if rest:
         if samples is None:
-            samples = check_samples(model.sample(num_samples or ctx.num_samples, seed=seed),
-                                    ctx, f"The samples of `model` ({type(model).__name__})")
-        scores.update(sample_scores(ctx, np.asarray(samples), rest))
-        for name, floor in floor_scores(ctx, rest).items():
+            samples = draw_samples(model, ctx, num_samples or ctx.num_samples, seed, say,
+                                   f"The samples of `model` ({type(model).__name__})")
+        start, seconds = time.perf_counter(), {}
+        scores.update(sample_scores(ctx, np.asarray(samples), rest, seconds))
+        say(quality_line(seconds, time.perf_counter() - start))
+        for name, floor in floor_scores(ctx, rest, say).items():
             scores[name].extra["floor"] = floor.value
     return scores

@@ -21,6 +21,7 @@ comparable between machines.
 import hashlib
 import json
 import os
+import time
 
 import numpy as np
 
@@ -272,7 +273,8 @@ def feature_network(dataset, *, cache_dir=None, seed=0, train=None, held_out=Non
         held_out: ``(x, y)`` to report accuracy on.
         num_levels: pixel levels of ``train`` images (default: the dataset's).
         data_dir: passed to `unigen.datasets.as_numpy`.
-        verbose: print when training (and a progress bar without labels).
+        verbose: print a line when training starts and one when it is done
+            (with the seconds taken); no progress bar.
         objective: "classifier" or "contrastive"; default: "classifier" when
             labels are given, else "contrastive".
         num_clusters: k-means clusters (the classes) of a contrastive network.
@@ -327,10 +329,22 @@ def feature_network(dataset, *, cache_dir=None, seed=0, train=None, held_out=Non
     if cached is not None:
         return cached
     if verbose:
-        print(f"training the feature network for {dataset!r} ({len(x)} images)...")
+        print(f"training the feature network for {dataset!r} ({len(x)} images)...",
+              flush=True)
+    start = time.perf_counter()
     network = FeatureNetwork.train(x, y, num_levels=num_levels, seed=seed, held_out=held_out)
     _store(network, path, meta_path, settings)
+    _say_trained(verbose, start, path)
     return network
+
+
+def _say_trained(verbose, start, path):
+    """The one line after a feature network is trained (no progress bar while it is)."""
+    if verbose:
+        from unigen.evaluation._likelihood import seconds_text
+
+        print(f"trained the feature network in {seconds_text(time.perf_counter() - start)} "
+              f"(cached in {path})", flush=True)
 
 
 def _lookup(key, cache_dir, num_levels):
@@ -388,8 +402,9 @@ def _unlabelled_network(dataset, x, *, num_levels, seed, cache_dir, num_clusters
     if verbose:
         print(f"training a self-supervised feature network on {len(x)} unlabelled "
               f"images of {dataset!r} (cached in {directory})...", flush=True)
+    start = time.perf_counter()
     network = FeatureNetwork.train_unlabelled(x, num_levels=num_levels, seed=seed,
-                                              num_clusters=num_clusters, epochs=epochs,
-                                              verbose=int(bool(verbose)))
+                                              num_clusters=num_clusters, epochs=epochs)
     _store(network, path, meta_path, settings)
+    _say_trained(verbose, start, path)
     return network

@@ -29,10 +29,19 @@ _JSON_MEMBERS = ("config.json", "metadata.json")
 
 def load(path, *, compile=True, max_config_bytes=MAX_CONFIG_BYTES,
          max_archive_bytes=MAX_ARCHIVE_BYTES):
-    """Loads a unigen model saved with ``model.save("....keras")``.
+    """Loads a unigen model saved with ``model.save("....keras")`` or by a training run.
+
+    Example::
+
+        model = unigen.load("runs/glow")              # the run's model.keras
+        model = unigen.load("runs/glow/model.keras")  # the same model
 
     Args:
-        path: path of a ``.keras`` file.
+        path: path (str or `os.PathLike`) of a ``.keras`` file, or of a training
+            run's directory (the ``output_dir`` of `unigen.fit`, the ``--out``
+            of ``unigen train``), whose ``model.keras`` is loaded: the model
+            after the run's last finished epoch. The file gets the same checks
+            either way.
         compile: restore the training configuration (optimizers) too.
         max_config_bytes: largest accepted uncompressed size of the archive's
             ``config.json`` (and ``metadata.json``); 16 MiB by default, far above
@@ -44,20 +53,26 @@ def load(path, *, compile=True, max_config_bytes=MAX_CONFIG_BYTES,
         The `unigen.GenerativeModel`, ready to ``sample`` and ``log_prob``.
 
     Raises:
-        FileNotFoundError: no file at ``path``.
-        unigen.errors.UnsafeModelFileError: the file is not a ``.keras`` file, is
-            not a valid archive, is larger than the caps when uncompressed, or
-            holds a layer that can run code (such as ``Lambda``).
+        FileNotFoundError: nothing at ``path``, or a directory that is not a
+            training run's (the message lists what it holds).
+        unigen.errors.RunDirectoryError: a training run's directory without
+            ``model.keras`` (the run stopped before its first epoch finished,
+            or before it wrote the model file); the message says how to go on.
+        unigen.errors.UnsafeModelFileError: the file is not a ``.keras`` file
+            (a SavedModel directory included), is not a valid archive, is larger
+            than the caps when uncompressed, or holds a layer that can run code
+            (such as ``Lambda``).
     """
     from unigen.base import GenerativeModel
 
     path = os.fspath(path)
-    inside = os.path.join(path, "model.keras")
-    if os.path.isdir(path) and os.path.isfile(inside):
-        raise errors.UnsafeModelFileError(
-            f"{path!r} is a directory (a training run's output_dir?), not a .keras file; "
-            f"the run's model is {inside!r}: load that file.")
-    if os.path.isdir(path) or not path.endswith(".keras"):
+    if os.path.isdir(path):
+        path = _model_of_directory(path)
+    elif not os.path.exists(path) and not os.path.splitext(path)[1]:  # a run's folder?
+        raise FileNotFoundError(
+            f"No file or directory at {path!r}. unigen.load takes a .keras file or a "
+            f"training run's directory (the output_dir of unigen.fit) holding model.keras.")
+    if not path.endswith(".keras"):
         raise errors.UnsafeModelFileError(
             f"unigen loads only .keras files, got {path!r}. Formats such as .h5, "
             f"SavedModel directories and pickles can run code when loaded; re-save "
@@ -82,6 +97,96 @@ def load(path, *, compile=True, max_config_bytes=MAX_CONFIG_BYTES,
             f"with keras.saving.load_model instead."
         )
     return model
+
+
+def _model_of_directory(directory):
+    """The ``model.keras`` of a training run's directory; else a clear error."""
+    from unigen.training import _rundir
+
+    inside = os.path.join(directory, _rundir.MODEL)
+    if os.path.isfile(inside):
+        return inside
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError as err:
+        raise errors.RunDirectoryError(
+            f"The directory {directory!r} cannot be read ({type(err).__name__}); "
+            f"unigen.load looks there for {_rundir.MODEL}.", path=directory) from None
+    holds = _listing(names)
+    if "saved_model.pb" in names:
+        raise errors.UnsafeModelFileError(
+            f"{directory!r} is a TensorFlow SavedModel directory ({holds}); unigen loads "
+            f"only .keras files, since SavedModels can run code when loaded. Re-save "
+            f"the model with model.save('model.keras') from a trusted session.")
+    fit = f"unigen.fit(model, data, output_dir={directory!r})"
+    if _rundir.CHECKPOINT in names:
+        raise errors.RunDirectoryError(
+            f"The training run in {directory!r} has a checkpoint but no {_rundir.MODEL} "
+            f"({holds}): it stopped after saving its checkpoint and before writing the "
+            f"model file, or the file was deleted. Run the same {fit} call again (or "
+            f"`unigen train` with the same options and --out {directory}): it resumes "
+            f"from the checkpoint and writes {_rundir.MODEL}; then load {directory!r}.",
+            path=inside)
+    if _rundir.CONFIG in names or _rundir.HISTORY in names:
+        raise errors.RunDirectoryError(
+            f"The training run in {directory!r} saved no model ({holds}): it stopped in "
+            f"its first epoch (the loss diverged, the data were refused, or it was "
+            f"interrupted), before any epoch finished. Train again: {fit} starts "
+            f"afresh there and writes {_rundir.MODEL} after each epoch.", path=inside)
+    raise FileNotFoundError(
+        f"No {_rundir.MODEL} in the directory {directory!r} ({holds}). unigen.load takes "
+        f"a .keras file, or a training run's directory (the output_dir of unigen.fit, "
+        f"the --out of unigen train) holding {_rundir.MODEL}.")
+
+
+def _listing(names, limit=8):
+    """'it holds a, b and 3 more' / 'it is empty'."""
+    if not names:
+        return "it is empty"
+    shown = ", ".join(names[:limit])
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return f"it holds {shown}{more}"
+
+
+def model_name(path):
+    """The display name of a saved model: the file's stem, or the run's directory.
+
+    ``runs/x/model.keras`` and ``runs/x`` (a run's directory) give ``"x"``,
+    ``gan_v2.keras`` gives ``"gan_v2"``; the rule of ``unigen compare --models``.
+    """
+    path = os.path.normpath(os.fspath(path))
+    if os.path.isdir(path):
+        return os.path.basename(os.path.abspath(path))
+    name = os.path.splitext(os.path.basename(path))[0]
+    if name == "model":  # runs/x/model.keras -> "x"
+        name = os.path.basename(os.path.dirname(os.path.abspath(path))) or name
+    return name
+
+
+def load_named(spec, *, what="the model"):
+    """``(name, model)`` of a saved model given by path: `model_name` and `load`.
+
+    The one place where ``unigen compare --models``, `unigen.compare` and
+    `unigen.evaluate` turn a path into a model (loaded with ``compile=False``,
+    so with every check of `load`). ``what`` names the argument in the
+    error for a value that is not a path.
+    """
+    if not isinstance(spec, (str, os.PathLike)):
+        raise TypeError(f"{what} must be a model or the path of a saved one (a .keras "
+                        f"file or a training run's directory), got "
+                        f"{type(spec).__name__} {spec!r:.60}.")
+    path = os.fspath(spec)
+    if not os.path.exists(path) and not path.endswith(".keras") and os.sep not in path \
+            and "/" not in path:
+        from unigen import models
+
+        if path.lower().replace("-", "_") in models.available():
+            raise FileNotFoundError(
+                f"{what}: {path!r} is a model name, not a saved model; nothing is at that "
+                f"path. Train it first, unigen.fit(unigen.models.create({path!r}, ...), "
+                f"data, output_dir='runs/{path}'), and pass 'runs/{path}'; or let the "
+                f"command line train it: unigen compare --models {path} ...")
+    return model_name(path), load(path, compile=False)
 
 
 def _check_archive(path, max_config_bytes, max_archive_bytes):
