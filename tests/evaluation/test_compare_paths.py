@@ -93,7 +93,9 @@ def test_bad_paths_fail_before_scoring_and_name_the_path_and_the_fix(saved, tmp_
         ev.compare({"g": "gaussian"}, TEST)
 
 
-def test_scoring_prints_one_line_per_step_and_no_progress_bar(saved, capsys):
+def test_scoring_prints_one_line_per_step_and_no_progress_bar(saved, capsys, tmp_path,
+                                                              monkeypatch):
+    monkeypatch.chdir(tmp_path)  # scoring writes nothing into the working directory
     ev.compare([saved / "runs" / "a"], TEST, verbose=1, **{**SMALL, "references": True})
     out = capsys.readouterr().out
     assert "━" not in out and "\r" not in out and "[====" not in out, out
@@ -119,4 +121,4 @@ def test_scoring_prints_one_line_per_step_and_no_progress_bar(saved, capsys):
                         out), out
     ev.compare([saved / "runs" / "a"], TEST, verbose=0, **SMALL)
     assert capsys.readouterr().out == ""
-    assert not os.path.exists("runs")  # nothing written where the test runs
+    assert os.listdir(tmp_path) == []  # nothing written where the test runs
