@@ -1,0 +1,460 @@
+"""What the docs name exists: commands and their flags, ``unigen.x.y`` names, inline calls.
+
+`test_doc_snippets` checks the Python code blocks. This file checks the facts a reader
+meets outside them, in README.md, the hand-written docs pages and the examples' header
+docstrings (the gallery), statically (nothing is trained):
+
+* every command line (``unigen SUB --flag VALUE``, ``python -m unigen ...``,
+  ``python examples/X.py --flag``, ``python benchmarks/X.py --flag``,
+  ``python -m benchmarks speed --flag``) in an inline literal, a literal or code block or
+  an example's usage line names a subcommand and flags that the command's parser has, and
+  a value among the flag's choices where it has choices;
+* every dotted ``unigen.a.b`` name anywhere in the text (prose, roles, code) resolves;
+* every inline literal that is a Python expression calling a unigen name
+  (``FlowGAN(gradient_clip_norm=100.0)``, ``unigen.models.create("stargan", ...)``) passes
+  keywords the callable takes, and every inline ``Class.attribute`` of a public unigen
+  class (``Critic.step``) exists.
+
+Each failure names the file, the line and what to change.
+"""
+
+import ast
+import glob
+import importlib
+import inspect
+import os
+import re
+
+import pytest
+from conftest import ROOT
+from test_doc_snippets import Snippet, _CallChecker
+
+from unigen.cli import _parser as unigen_parser
+
+#: Hand-written pages. The benchmark page is included: its commands must run as well.
+_GENERATED = re.compile(r"^docs/(examples|report[^/]*|_build)/")
+
+
+def doc_pages():
+    """README.md, docs/**/*.rst written by hand and examples/*.py, relative to ROOT."""
+    pages = ["README.md"]
+    for full in sorted(glob.glob(os.path.join(ROOT, "docs", "**", "*.rst"), recursive=True)):
+        rel = os.path.relpath(full, ROOT).replace(os.sep, "/")
+        if not _GENERATED.match(rel) and rel != "docs/changes.rst":  # history stays as it was
+            pages.append(rel)
+    pages += sorted(f"examples/{n}" for n in os.listdir(os.path.join(ROOT, "examples"))
+                    if n.endswith(".py") and not n.startswith("_"))
+    return pages
+
+
+def _read(rel):
+    with open(os.path.join(ROOT, rel), encoding="utf-8") as f:
+        text = f.read()
+    if rel.endswith(".py"):  # only the header docstring is documentation (the gallery page)
+        tree = ast.parse(text)
+        doc = ast.get_docstring(tree, clean=False) or ""
+        if not doc:
+            return ""
+        # Keep the docstring at its place so that line numbers stay those of the file.
+        first = tree.body[0].lineno
+        return "\n" * (first - 1) + doc
+    return text
+
+
+# ------------------------------------------------------------------ fragments
+def _line_of(text, index):
+    return text.count("\n", 0, index) + 1
+
+
+def inline_literals(rel, text):
+    """(line, code) of every inline literal: ``code`` in reST, `code` in Markdown."""
+    pattern = r"`([^`\n]+)`" if rel.endswith(".md") else r"``((?:(?!``)[^\n]|\n(?!\s*\n))+?)``"
+    found = []
+    for match in re.finditer(pattern, text):
+        found.append((_line_of(text, match.start()), " ".join(match.group(1).split())))
+    return found
+
+
+def literal_block_lines(rel, text):
+    """(line, text) of every line of a code or literal block (shell continuations joined);
+    for an example's docstring, every line."""
+    lines = text.split("\n")
+    spans = []  # (first, end) line indices of block bodies
+    if rel.endswith(".py"):
+        spans.append((0, len(lines)))
+    elif rel.endswith(".md"):
+        i = 0
+        while i < len(lines):
+            if re.match(r"^\s*```", lines[i]):
+                end = i + 1
+                while end < len(lines) and not re.match(r"^\s*```", lines[end]):
+                    end += 1
+                spans.append((i + 1, end))
+                i = end
+            i += 1
+    else:
+        for i, line in enumerate(lines):
+            stripped = line.strip()
+            if stripped.endswith("::") and (not stripped.startswith("..")
+                                            or re.match(r"\.\.\s+(code-block|code)::", stripped)):
+                indent = len(line) - len(line.lstrip())
+                end = i + 1
+                while end < len(lines) and (not lines[end].strip() or
+                                            len(lines[end]) - len(lines[end].lstrip()) > indent):
+                    end += 1
+                spans.append((i + 1, end))
+            elif re.match(r"\.\.\s+(code-block|code)::", stripped):
+                indent = len(line) - len(line.lstrip())
+                end = i + 1
+                while end < len(lines) and (not lines[end].strip() or
+                                            len(lines[end]) - len(lines[end].lstrip()) > indent):
+                    end += 1
+                spans.append((i + 1, end))
+    found = []
+    for first, end in spans:
+        i = first
+        while i < end:
+            start, joined = i, lines[i]
+            while joined.rstrip().endswith("\\") and i + 1 < end:
+                i += 1
+                joined = joined.rstrip()[:-1] + " " + lines[i].strip()
+            found.append((start + 1, joined.strip()))
+            i += 1
+    return found
+
+
+# ------------------------------------------------------------------ commands
+_STOP = {"&&", "||", "|", ";", ">", "2>&1"}
+
+
+def _unigen_options():
+    """{subcommand: {option string: argparse action}} of the ``unigen`` command."""
+    parser = unigen_parser()
+    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    options = {}
+    for name, subparser in sub.choices.items():
+        options[name] = {s: a for a in subparser._actions for s in a.option_strings}
+    return options
+
+
+_SCRIPT_FLAGS = {}
+
+
+def _static_flags(path):
+    """Every ``--flag`` / ``-x`` string literal of a script and the benchmark modules it
+    imports (a superset of its parser's options, read without running it)."""
+    if path in _SCRIPT_FLAGS:
+        return _SCRIPT_FLAGS[path]
+    flags, seen, todo = {"-h", "--help"}, set(), [path]
+    while todo:
+        file = todo.pop()
+        if file in seen or not os.path.isfile(file):
+            continue
+        seen.add(file)
+        with open(file, encoding="utf-8") as f:
+            tree = ast.parse(f.read())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and \
+                    re.fullmatch(r"--?[A-Za-z][\w-]*", node.value):
+                flags.add(node.value)
+            module = None
+            if isinstance(node, ast.ImportFrom) and node.module:
+                module = node.module
+                names = [f"{module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            for name in [*names, *([module] if module else [])]:
+                if name.split(".")[0] != "benchmarks":
+                    continue
+                base = os.path.join(ROOT, *name.split("."))
+                todo += [base + ".py", os.path.join(base, "__init__.py")]
+                if os.path.isdir(base):
+                    todo += glob.glob(os.path.join(base, "*.py"))
+    _SCRIPT_FLAGS[path] = flags
+    return flags
+
+
+def _clean(token):
+    return token.strip("[](),;:'\"`")
+
+
+def commands(fragment):
+    """(program, subcommand or None, tokens after it) for each command in ``fragment``."""
+    tokens = fragment.split()
+    found = []
+    for i, token in enumerate(tokens):
+        program = sub = None
+        rest_at = None
+        if token == "unigen" and (i == 0 or tokens[i - 1] in _STOP | {"$"}):
+            program, rest_at = "unigen", i + 1
+        elif token == "python" and i + 1 < len(tokens):
+            nxt = tokens[i + 1]
+            if nxt == "-m" and i + 2 < len(tokens) and tokens[i + 2] in ("unigen", "benchmarks"):
+                program, rest_at = tokens[i + 2], i + 3
+            elif re.fullmatch(r"(examples|benchmarks)/\w+\.py", _clean(nxt)):
+                program, rest_at = _clean(nxt), i + 2
+        if program is None:
+            continue
+        rest = []
+        for tok in tokens[rest_at:]:
+            if tok in _STOP or tok.startswith("#"):
+                break
+            rest.append(tok)
+        if program in ("unigen", "benchmarks"):
+            if not rest or not re.fullmatch(r"[a-z][\w-]*", rest[0]):
+                continue  # the name alone (``unigen``) or a placeholder (``unigen ...``)
+            sub, rest = rest[0], rest[1:]
+        found.append((program, sub, rest))
+    return found
+
+
+def _flag_problems(program, sub, rest, unigen_options):
+    """What is wrong with one command's subcommand, flags and choice values."""
+    problems = []
+    if program == "unigen":
+        if sub not in unigen_options:
+            return [f"`unigen {sub}` is no subcommand; unigen has "
+                    f"{', '.join(sorted(unigen_options))}"]
+        options = unigen_options[sub]
+        where = f"`unigen {sub}`"
+    else:
+        path = (os.path.join(ROOT, "benchmarks", "__main__.py") if program == "benchmarks"
+                else os.path.join(ROOT, program))
+        if not os.path.isfile(path):
+            return [f"{program} does not exist"]
+        options = dict.fromkeys(_static_flags(path))
+        where = "python -m benchmarks" if program == "benchmarks" else program
+    for k, raw in enumerate(rest):
+        token = _clean(raw)
+        if not re.fullmatch(r"--?[A-Za-z][\w-]*(=.*)?", token):
+            continue
+        flag, _, inline_value = token.partition("=")
+        if flag not in options:
+            close = [o for o in options if o.startswith("--")]
+            problems.append(f"{where} has no option {flag} (it has {', '.join(sorted(close))})")
+            continue
+        action = options[flag]
+        if action is None or not action.choices:
+            continue
+        value = inline_value or (_clean(rest[k + 1]) if k + 1 < len(rest) else "")
+        if not value or value.startswith("-") or value == "..." or value.isupper():
+            continue
+        for choice in value.split("|"):
+            if choice not in [str(c) for c in action.choices]:
+                problems.append(f"{where} {flag} takes {', '.join(map(str, action.choices))}; "
+                                f"the docs give {choice!r}")
+    return problems
+
+
+def command_problems(rel, text, unigen_options):
+    """(problems, number of commands checked) of one page."""
+    problems, count = [], 0
+    for line, fragment in [*inline_literals(rel, text), *literal_block_lines(rel, text)]:
+        for program, sub, rest in commands(fragment):
+            count += 1
+            for problem in _flag_problems(program, sub, rest, unigen_options):
+                problems.append(f"{rel}:{line}: {problem}: fix the command "
+                                f"`{' '.join(fragment.split())[:120]}`")
+    return problems, count
+
+
+def test_every_command_in_the_docs_has_the_subcommand_flags_and_choices_it_names():
+    options = _unigen_options()
+    problems, count = [], 0
+    for rel in doc_pages():
+        found, n = command_problems(rel, _read(rel), options)
+        problems += found
+        count += n
+    assert not problems, "Commands in the docs that their parser refuses:\n" + "\n".join(problems)
+    assert count >= 100, f"only {count} commands found: the extraction broke"
+
+
+_BROKEN_COMMANDS = """\
+Run ``unigen train --model glow --data digits --epoch 3 --out runs/x`` now.
+
+::
+
+    unigen compare --data digits --models gan \\
+        --precision mixed_bfloat16 --out runs/y     # a comment --not-a-flag
+    unigen trian --model gan
+    unigen train --model gaussian --data digits --jit-compile on|of --out z
+
+Use ``python examples/quickstart.py --smoke --fast`` and
+``python -m benchmarks speed --device tpu --quick``; ``unigen ...`` and ``--whatever``
+alone are not commands.
+"""
+
+
+def test_a_broken_command_fails_naming_file_line_and_flag():
+    problems, count = command_problems("docs/broken.rst", _BROKEN_COMMANDS, _unigen_options())
+    text = "\n".join(problems)
+    assert count == 6, (count, text)
+    assert "docs/broken.rst:1: `unigen train` has no option --epoch" in text
+    assert "docs/broken.rst:5: `unigen compare` has no option --precision" in text
+    assert "has no option --not-a-flag" not in text
+    assert "docs/broken.rst:7: `unigen trian` is no subcommand" in text
+    assert "docs/broken.rst:8: `unigen train` --jit-compile takes auto, on, off; " \
+           "the docs give 'of'" in text
+    assert "docs/broken.rst:10: examples/quickstart.py has no option --fast" in text
+    assert "docs/broken.rst:11: python -m benchmarks --device takes" not in text  # static
+    assert len(problems) == 5, text
+
+
+# ------------------------------------------------------------------ names
+_DOTTED = re.compile(r"(?<![\w./-])unigen(?:\.[A-Za-z_]\w*)+")
+
+
+def resolve(dotted):
+    """The object a dotted ``unigen...`` name names, or raises AttributeError."""
+    parts = dotted.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for k, part in enumerate(parts[i:], start=i):
+            if not hasattr(obj, part):
+                raise AttributeError(f"{'.'.join(parts[:k])} has no attribute {part!r}")
+            obj = getattr(obj, part)
+        return obj
+    raise AttributeError(f"no module {parts[0]!r}")
+
+
+def name_problems(rel, text):
+    problems, count = [], 0
+    for match in _DOTTED.finditer(text):
+        name = match.group(0)
+        if text[match.end():match.end() + 1] == "/" or name.endswith((".py", ".keras")):
+            continue  # a path (unigen/models/...), a file
+        count += 1
+        try:
+            resolve(name)
+        except AttributeError as err:
+            problems.append(f"{rel}:{_line_of(text, match.start())}: `{name}` does not "
+                            f"resolve ({err}): name what the code has")
+    return problems, count
+
+
+def test_every_unigen_name_in_the_docs_resolves():
+    problems, count = [], 0
+    for rel in doc_pages():
+        found, n = name_problems(rel, _read(rel))
+        problems += found
+        count += n
+    assert not problems, "Names in the docs that unigen lacks:\n" + "\n".join(problems)
+    assert count >= 300, f"only {count} unigen names found: the extraction broke"
+
+
+# ------------------------------------------------------------- inline calls
+_PUBLIC_MODULES = ["unigen", "unigen.models", "unigen.divergences", "unigen.adversarial",
+                   "unigen.evaluation", "unigen.datasets", "unigen.flows", "unigen.training",
+                   "unigen.errors", "unigen.images"]
+
+
+def public_names():
+    """{bare name: object} of the public names of unigen's packages that mean one thing."""
+    found = {}
+    for module_name in _PUBLIC_MODULES:
+        module = importlib.import_module(module_name)
+        for name in getattr(module, "__all__", []):
+            value = getattr(module, name)
+            if inspect.ismodule(value):
+                continue
+            found.setdefault(name, set()).add(id(value))
+            found[(name, "value")] = value
+    return {name: found[(name, "value")] for name in list(found)
+            if isinstance(name, str) and len(found[name]) == 1}
+
+
+class _InlineChecker(_CallChecker):
+    def __init__(self, snippet, names):
+        super().__init__(snippet)
+        self.names.update(names)
+        self.attributes = 0
+
+    def visit_Attribute(self, node):
+        # ``Critic.step``: an attribute of a public unigen class must exist.
+        if isinstance(node.value, ast.Name) and node.value.id != "unigen":
+            owner = self.names.get(node.value.id)
+            if inspect.isclass(owner) and not any(
+                    node.attr in vars(klass) for klass in owner.__mro__):
+                annotations = {a for k in owner.__mro__
+                               for a in getattr(k, "__annotations__", {})}
+                if node.attr not in annotations and not _set_in_init(owner, node.attr):
+                    self._error(node, f"{owner.__name__} has no attribute {node.attr!r} "
+                                      f"(`{ast.unparse(node)}`)")
+            self.attributes += inspect.isclass(owner)
+        self.generic_visit(node)
+
+
+def _set_in_init(cls, attr):
+    """Whether some ``__init__`` / ``build`` up ``cls``'s hierarchy sets ``self.attr``."""
+    for klass in cls.__mro__:
+        if not klass.__module__.startswith("unigen"):
+            continue
+        try:
+            source = inspect.getsource(klass)
+        except (OSError, TypeError):
+            continue
+        if re.search(rf"self\.{attr}\s*(=|:)", source):
+            return True
+    return False
+
+
+def inline_call_problems(rel, text, names):
+    problems, checked = [], 0
+    for line, code in inline_literals(rel, text):
+        if "(" not in code and "." not in code:
+            continue
+        try:
+            tree = ast.parse(code, mode="eval")
+        except SyntaxError:
+            continue
+        if not any(isinstance(n, (ast.Call, ast.Attribute)) for n in ast.walk(tree)):
+            continue
+        checker = _InlineChecker(Snippet(rel, line, code), names)
+        checker.visit(tree)
+        problems += [f"{p}: correct the inline code ``{code}``"
+                     for p in dict.fromkeys(checker.errors)]
+        checked += len(checker.checked) + checker.attributes
+    return problems, checked
+
+
+def test_every_inline_call_and_attribute_in_the_docs_exists():
+    names = public_names()
+    problems, checked = [], 0
+    for rel in doc_pages():
+        found, n = inline_call_problems(rel, _read(rel), names)
+        problems += found
+        checked += n
+    assert not problems, "Inline code in the docs that would fail:\n" + "\n".join(problems)
+    assert checked >= 35, f"only {checked} inline calls and attributes checked"
+
+
+_BROKEN_NAMES = """\
+Call ``unigen.models.Glwo(image_shape=(8, 8, 1))`` or :func:`unigen.evaluation.compar`;
+``FlowGAN(gradient_clip=1.0)`` is wrong, ``FlowGAN(gradient_clip_norm=1.0)`` right;
+``Critic.stepp`` is wrong, ``Critic.step`` right; ``unigen/models/gan/`` is a folder and
+``model.compile(optimizer=1)`` is not resolved.
+"""
+
+
+@pytest.mark.parametrize("check", ["names", "calls"])
+def test_a_broken_name_or_call_fails_naming_file_and_line(check):
+    if check == "names":
+        problems, count = name_problems("docs/broken.rst", _BROKEN_NAMES)
+        assert count == 2 and len(problems) == 2, problems
+        assert problems[0].startswith("docs/broken.rst:1: `unigen.models.Glwo` does not")
+        assert problems[1].startswith("docs/broken.rst:1: `unigen.evaluation.compar` does not")
+    else:
+        problems, checked = inline_call_problems("docs/broken.rst", _BROKEN_NAMES,
+                                                 public_names())
+        text = "\n".join(problems)
+        assert len(problems) == 3, text
+        assert "docs/broken.rst:1:" in text and "'Glwo'" in text
+        assert "docs/broken.rst:2: `FlowGAN(...)`" in text and "'gradient_clip'" in text
+        assert "docs/broken.rst:3: Critic has no attribute 'stepp'" in text
+        assert checked >= 3
+
