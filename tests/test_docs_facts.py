@@ -458,3 +458,191 @@ def test_a_broken_name_or_call_fails_naming_file_and_line(check):
         assert "docs/broken.rst:3: Critic has no attribute 'stepp'" in text
         assert checked >= 3
 
+
+
+# ------------------------------------------------------ tests, outputs, tables
+def _test_inventory():
+    """(test function names, test module names, test file paths) under tests/."""
+    functions, modules, paths = set(), set(), set()
+    for path in glob.glob(os.path.join(ROOT, "tests", "**", "*.py"), recursive=True):
+        rel = os.path.relpath(path, ROOT).replace(os.sep, "/")
+        paths.add(rel)
+        modules.add(os.path.basename(path)[:-3])
+        with open(path, encoding="utf-8") as f:
+            functions.update(re.findall(r"^\s*(?:async )?def (test_\w+)\(", f.read(), re.M))
+    return functions, modules, paths
+
+
+def cited_test_problems(rel, text, inventory):
+    """A bare ``test_name`` must be a test function or module; a ``tests/...*.py``
+    pattern must match a file (``tests/FILE.py::name`` is `test_docs`'s check)."""
+    functions, modules, paths = inventory
+    problems = []
+    for line, code in inline_literals(rel, text):
+        if re.fullmatch(r"test_\w+", code) and code not in functions | modules:
+            problems.append(f"{rel}:{line}: ``{code}`` is neither a test nor a test module "
+                            f"under tests/: name the test that checks it")
+        for pattern in re.findall(r"\btests/[\w/]*\*[\w*]*\.py", code):
+            if not any(re.fullmatch(pattern.replace("*", r"\w*"), p) for p in paths):
+                problems.append(f"{rel}:{line}: no file matches {pattern}: give the path "
+                                f"the tests have")
+    return problems
+
+
+def test_every_test_the_docs_name_by_its_bare_name_or_a_pattern_exists():
+    inventory = _test_inventory()
+    problems = []
+    for rel in doc_pages():
+        problems += cited_test_problems(rel, _read(rel), inventory)
+    assert not problems, "Tests named in the docs that do not exist:\n" + "\n".join(problems)
+
+
+def test_a_missing_bare_test_name_fails():
+    text = "Checked by ``test_fit`` and ``test_no_such_thing``; see ``tests/test_fit*.py``\n" \
+           "and ``tests/training/test_fit*.py``.\n"
+    problems = cited_test_problems("docs/broken.rst", text, _test_inventory())
+    assert len(problems) == 2, problems
+    assert problems[0].startswith("docs/broken.rst:1: ``test_no_such_thing``")
+    assert problems[1].startswith("docs/broken.rst:1: no file matches tests/test_fit*.py")
+
+
+def example_output_problems(name, docstring, committed):
+    """Files an example's header says it writes (.png, .json) that its smoke run did not."""
+    problems = []
+    for file in sorted(set(re.findall(r"[\w.-]+\.(?:png|json)\b", docstring))):
+        if file not in committed:
+            problems.append(f"examples/{name}.py: its header says it writes {file}, but its "
+                            f"smoke run wrote {', '.join(committed)} "
+                            f"(docs/_static/examples/{name}/): correct the header or rerun "
+                            f"`python docs/make_gallery.py {name}`")
+    return problems
+
+
+def test_every_output_file_an_example_header_names_is_written():
+    import sys
+
+    sys.path.insert(0, os.path.join(ROOT, "docs"))
+    import make_gallery
+
+    problems, named = [], 0
+    for name in make_gallery.example_names():
+        doc = _read(f"examples/{name}.py")
+        named += len(re.findall(r"[\w.-]+\.(?:png|json)\b", doc))
+        problems += example_output_problems(name, doc, make_gallery.outputs(name))
+    assert not problems, "\n".join(problems)
+    assert named >= 15, named
+
+
+def test_a_header_naming_an_unwritten_file_fails():
+    doc = "Writes ``samples.png``, ``metrics.json`` and ``density.png``."
+    problems = example_output_problems("x", doc, ["metrics.json", "output.txt", "samples.png"])
+    assert len(problems) == 1 and "density.png" in problems[0], problems
+
+
+#: ``name=value`` literals that are not unigen's parameters (NumPy's, Keras's).
+_FOREIGN_KEYWORDS = {"allow_pickle", "safe_mode", "global_clipnorm", "alg", "window"}
+
+
+def keyword_problems(rel, text, parameters):
+    """A bare ``name=value`` literal must name a parameter of some unigen callable."""
+    problems = []
+    pattern = r"([A-Za-z_]\w*)=\S"
+    for line, code in inline_literals(rel, text):
+        match = re.match(pattern, code)
+        if not match or code.startswith("-") or match.group(1).isupper():
+            continue  # a flag or an environment variable
+        name = match.group(1)
+        if name not in parameters and name not in _FOREIGN_KEYWORDS:
+            problems.append(f"{rel}:{line}: ``{code}``: no unigen function or class takes "
+                            f"{name}=: name the parameter the code has")
+    return problems
+
+
+def unigen_parameters():
+    """Every parameter name of every function and method defined in unigen/."""
+    names = set()
+    for path in glob.glob(os.path.join(ROOT, "unigen", "**", "*.py"), recursive=True):
+        with open(path, encoding="utf-8") as f:
+            tree = ast.parse(f.read())
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                args = node.args
+                names.update(a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs])
+    return names
+
+
+def test_every_keyword_the_docs_quote_is_a_parameter_of_unigen():
+    parameters = unigen_parameters()
+    problems, count = [], 0
+    for rel in doc_pages():
+        text = _read(rel)
+        problems += keyword_problems(rel, text, parameters)
+        count += sum(1 for _, c in inline_literals(rel, text) if re.match(r"[a-z_]\w*=\S", c))
+    assert not problems, "Keywords in the docs that unigen does not take:\n" + "\n".join(
+        problems)
+    assert count >= 50, count
+
+
+def test_a_keyword_no_function_takes_fails():
+    text = "Set ``kl_warmup_steps=100`` or ``warmup_kl=100``; ``TF_CPP_MIN_LOG_LEVEL=0``.\n"
+    problems = keyword_problems("docs/broken.rst", text, unigen_parameters())
+    assert len(problems) == 1 and "warmup_kl=" in problems[0], problems
+
+
+def claims_counts(text):
+    """(rows, rows citing a new test, of them also an older one, computed otherwise,
+    not computed, bold rows) counted from the tables of docs/theory/claims.rst."""
+    rows = [b for b in re.split(r"^   \* - ", text, flags=re.M)[1:] if not b.startswith("Claim")]
+    new = both = not_computed = bold = 0
+    for row in rows:
+        cells = re.split(r"^     - ", row, flags=re.M)
+        computed_in = cells[1] if len(cells) > 1 else ""
+        bold += bool(re.search(r"\*\*[^*]+\*\*", row))
+        if computed_in.strip().startswith("not computed"):
+            not_computed += 1
+            continue
+        tests = re.findall(r"``tests/[^`]+``( \*\(new\)\*)?", computed_in)
+        if any(tests):
+            new += 1
+            both += any(not tag for tag in tests)
+    return len(rows), new, both, len(rows) - new - not_computed, not_computed, bold
+
+
+_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
+
+
+def test_the_claims_page_summary_counts_its_own_table():
+    with open(os.path.join(ROOT, "docs", "theory", "claims.rst"), encoding="utf-8") as f:
+        text = f.read()
+    prose = " ".join(text.split())
+    stated = re.search(r"In all, (\d+) rows; .*? (\d+) rows cite a test added with this page "
+                       r"\(marked \*\(new\)\*; (\d+) of them cite an older test too\), (\d+) "
+                       r"are computed only by older tests or other docs pages, and (\d+) are "
+                       r"not computed", prose)
+    assert stated, "docs/theory/claims.rst: the summary sentence ('In all, N rows; ...') moved"
+    bold = re.search(r"(\w+) rows did not hold as stated", prose)
+    stated = (*map(int, stated.groups()), _WORDS.get(bold.group(1).lower()))
+    counted = claims_counts(text)
+    assert stated == counted, (
+        f"docs/theory/claims.rst: the summary says (rows, new, new and older, otherwise, not "
+        f"computed, bold) = {stated}; the table has {counted}: update the summary")
+
+
+def test_the_concepts_layout_table_names_what_each_path_holds():
+    with open(os.path.join(ROOT, "docs", "concepts.rst"), encoding="utf-8") as f:
+        text = f.read()
+    rows = re.findall(r"^``(unigen/[\w/.]*)``\s+(.*(?:\n {20,}.*)*)", text, re.M)
+    assert len(rows) >= 15, rows
+    problems = []
+    for path, what in rows:
+        full = os.path.join(ROOT, path)
+        if not os.path.exists(full):
+            problems.append(f"docs/concepts.rst: {path} does not exist")
+            continue
+        module = importlib.import_module(path.removesuffix("/").removesuffix(".py")
+                                         .removesuffix("/__init__").replace("/", "."))
+        for name in re.findall(r"``(\w+)``", what):
+            if not hasattr(module, name) and name not in ("unigen",):
+                problems.append(f"docs/concepts.rst: {path} has no {name}: correct the layout "
+                                f"table")
+    assert not problems, "\n".join(problems)
