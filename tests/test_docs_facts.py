@@ -326,8 +326,9 @@ def name_problems(rel, text):
     problems, count = [], 0
     for match in _DOTTED.finditer(text):
         name = match.group(0)
-        if text[match.end():match.end() + 1] == "/" or name.endswith((".py", ".keras")):
-            continue  # a path (unigen/models/...), a file
+        if text[match.end():match.end() + 1] == "/" or name.endswith((".py", ".keras")) \
+                or name == "unigen.__main__":
+            continue  # a path (unigen/models/...), a file, the command's entry point
         count += 1
         try:
             resolve(name)
@@ -345,6 +346,20 @@ def test_every_unigen_name_in_the_docs_resolves():
         count += n
     assert not problems, "Names in the docs that unigen lacks:\n" + "\n".join(problems)
     assert count >= 300, f"only {count} unigen names found: the extraction broke"
+
+
+def test_every_unigen_name_in_the_docstrings_resolves():
+    # The API pages are autodoc of these docstrings: a name in them must exist too.
+    problems, count = [], 0
+    for path in sorted(glob.glob(os.path.join(ROOT, "unigen", "**", "*.py"), recursive=True)):
+        rel = os.path.relpath(path, ROOT).replace(os.sep, "/")
+        with open(path, encoding="utf-8") as f:
+            found, n = name_problems(rel, f.read())
+        problems += found
+        count += n
+    assert not problems, "Names in unigen's docstrings that unigen lacks:\n" + "\n".join(
+        problems)
+    assert count >= 150, f"only {count} unigen names found in the docstrings"
 
 
 # ------------------------------------------------------------- inline calls
