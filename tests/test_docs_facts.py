@@ -661,3 +661,78 @@ def test_the_concepts_layout_table_names_what_each_path_holds():
                 problems.append(f"docs/concepts.rst: {path} has no {name}: correct the layout "
                                 f"table")
     assert not problems, "\n".join(problems)
+
+
+def unigen_defaults():
+    """{parameter name: set of its literal default values} over every function in unigen/."""
+    defaults = {}
+    for path in glob.glob(os.path.join(ROOT, "unigen", "**", "*.py"), recursive=True):
+        with open(path, encoding="utf-8") as f:
+            tree = ast.parse(f.read())
+        for node in ast.walk(tree):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            args = node.args
+            positional = [*args.posonlyargs, *args.args]
+            pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults,
+                             strict=True))
+            pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True)
+                      if d is not None]
+            for arg, default in pairs:
+                try:
+                    value = ast.literal_eval(default)
+                except ValueError:
+                    continue
+                defaults.setdefault(arg.arg, set()).add(repr(value))
+    return defaults
+
+
+def _as_value(text):
+    """A quoted default as the code would write it: 2,000 -> 2000, "js" -> 'js'."""
+    text = text.strip().rstrip(".,;")
+    try:
+        return repr(ast.literal_eval(text.replace(",", "") if text[:1].isdigit() else text))
+    except (ValueError, SyntaxError):
+        return None
+
+
+def default_problems(rel, text, defaults):
+    """``name`` (default X) and ``name`` = X must be a default some unigen function has."""
+    prose = text
+    problems = []
+    tick = "`" if rel.endswith(".md") else "``"
+    pattern = (rf"{tick}([a-z_]\w*){tick}(?: argument)?(?: \(default ([^);]+)[);]"
+               rf"| = ([\w.,\"']+?)(?=[\s)]))")
+    for match in re.finditer(pattern, prose):
+        name, quoted = match.group(1), match.group(2) or match.group(3)
+        value = _as_value(quoted)
+        if name not in defaults or value is None:
+            continue  # not a parameter (a symbol of the maths), or prose
+        numeric = {float(v) for v in defaults[name] if re.fullmatch(r"-?[\d.e+-]+", v)}
+        same = value in defaults[name] or (re.fullmatch(r"-?[\d.e+-]+", value)
+                                           and float(value) in numeric)
+        if not same:
+            problems.append(f"{rel}:{_line_of(prose, match.start())}: ``{name}`` defaults to "
+                            f"{' or '.join(sorted(defaults[name]))} in the code, the docs say "
+                            f"{quoted.strip()}: correct the docs (or the default)")
+    return problems
+
+
+def test_every_default_the_docs_quote_is_the_code_default():
+    defaults = unigen_defaults()
+    problems, quoted = [], 0
+    for rel in doc_pages():
+        text = _read(rel)
+        problems += default_problems(rel, text, defaults)
+        quoted += len(re.findall(r"`(?: argument)? \(default |`` = [\w\"']", text))
+    assert quoted >= 5, f"only {quoted} quoted defaults found: the extraction broke"
+    assert not problems, "Defaults in the docs that the code does not have:\n" + "\n".join(
+        problems)
+
+
+def test_a_wrong_default_fails():
+    text = ("Raise ``importance_samples`` (default 100); keep ``pool_size`` = 50 and\n"
+            "``anneal_steps`` = 2,000; ``ais_steps`` (default 50) is wrong.\n")
+    problems = default_problems("docs/broken.rst", text, unigen_defaults())
+    assert len(problems) == 1, problems
+    assert problems[0].startswith("docs/broken.rst:2: ``ais_steps`` defaults to 100")
