@@ -736,3 +736,60 @@ def test_a_wrong_default_fails():
     problems = default_problems("docs/broken.rst", text, unigen_defaults())
     assert len(problems) == 1, problems
     assert problems[0].startswith("docs/broken.rst:2: ``ais_steps`` defaults to 100")
+
+
+def usage_default_problems(rel, source):
+    """``[--flag VALUE]`` in an example's usage line must show the flag's default."""
+    tree = ast.parse(source)
+    defaults = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "add_argument":
+            flags = [a.value for a in node.args if isinstance(a, ast.Constant)
+                     and isinstance(a.value, str) and a.value.startswith("--")]
+            for kw in node.keywords:
+                if kw.arg == "default":
+                    try:
+                        value = ast.literal_eval(kw.value)
+                    except ValueError:
+                        continue  # computed (a path under runs/)
+                    defaults.update(dict.fromkeys(flags, value))
+    problems = []
+    doc = ast.get_docstring(tree) or ""
+    for match in re.finditer(r"\[(--[\w-]+) ([^\]\[]+)\]", doc):
+        flag, shown = match.group(1), match.group(2).strip()
+        if shown.isupper() or "|" in shown or flag not in defaults:
+            continue  # a placeholder (DIR, N), a list of choices, a flag without default
+        default = defaults[flag]
+        values = default if isinstance(default, list | tuple) else [default]
+        words = shown.split()
+        if len(words) != len(values) or any(
+                w != str(v) and not (isinstance(v, int | float) and _as_value(w) is not None
+                                     and float(ast.literal_eval(_as_value(w))) == float(v))
+                for w, v in zip(words, values, strict=False)):
+            problems.append(f"{rel}: the usage line shows [{flag} {shown}], but the default "
+                            f"is {default!r}: show the default")
+    return problems
+
+
+def test_every_example_usage_line_shows_the_defaults():
+    problems, shown = [], 0
+    for rel in doc_pages():
+        if rel.startswith("examples/"):
+            with open(os.path.join(ROOT, rel), encoding="utf-8") as f:
+                source = f.read()
+            shown += len(re.findall(r"\[--[\w-]+ [^\]\[A-Z]+\]", ast.get_docstring(
+                ast.parse(source)) or ""))
+            problems += usage_default_problems(rel, source)
+    assert not problems, "\n".join(problems)
+    assert shown >= 15, shown
+
+
+def test_a_usage_line_with_another_default_fails():
+    source = ('"""X.\n\n    python examples/x.py [--epochs 60] [--betas 1 4] [--data digits]'
+              ' [--out DIR]\n"""\nimport argparse\np = argparse.ArgumentParser()\n'
+              'p.add_argument("--epochs", type=int, default=30)\n'
+              'p.add_argument("--betas", type=float, nargs="+", default=[1.0, 4.0])\n'
+              'p.add_argument("--data", default="digits")\n')
+    problems = usage_default_problems("examples/x.py", source)
+    assert len(problems) == 1 and "[--epochs 60]" in problems[0] and "30" in problems[0], \
+        problems
