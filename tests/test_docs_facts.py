@@ -793,3 +793,31 @@ def test_a_usage_line_with_another_default_fails():
     problems = usage_default_problems("examples/x.py", source)
     assert len(problems) == 1 and "[--epochs 60]" in problems[0] and "30" in problems[0], \
         problems
+
+
+def test_the_run_directory_files_the_docs_list_are_the_ones_fit_writes():
+    # The files of concepts.rst's table and reliability.rst's list are named in
+    # unigen/training, as constants or paths (epoch_NNN: the per-epoch grid).
+    source = ""
+    for path in glob.glob(os.path.join(ROOT, "unigen", "training", "*.py")):
+        with open(path, encoding="utf-8") as f:
+            source += f.read()
+    with open(os.path.join(ROOT, "docs", "concepts.rst"), encoding="utf-8") as f:
+        concepts = f.read()
+    table = re.search(r"it keeps there.*?\n(=+ +=+\n.*?)\n=+ +=+\n", concepts, re.S)
+    assert table, "docs/concepts.rst: the table of the run directory's files moved"
+    listed = re.findall(r"^``([^`]+)``", table.group(1), re.M)
+    with open(os.path.join(ROOT, "docs", "reliability.rst"), encoding="utf-8") as f:
+        reliability = f.read()
+    listed += re.findall(r"``([\w./]+)``", re.search(
+        r"``output_dir`` holds (.*?)\.\n", reliability, re.S).group(1))
+    assert len(listed) >= 10, listed
+    missing = []
+    for name in listed:
+        parts = [p for p in re.split(r"[/]", name.replace("NNN", "")) if p]
+        pieces = [p.removesuffix(".png") if "epoch_" in p else p for p in parts]
+        if not all(f'"{p}"' in source or f"'{p}'" in source or f'"{p}' in source
+                   or f"{p}{{" in source for p in pieces):
+            missing.append(name)
+    assert not missing, (f"docs/concepts.rst / docs/reliability.rst list run files that "
+                         f"unigen/training does not write: {missing}")
