@@ -4,8 +4,8 @@
                                        [--out benchmarks/results]
 
 Trains `unigen.models.DCGAN` (latent 64, base_filters 32, non-saturating JS
-loss, weight average 0.999, Adam 2e-4) with `unigen.fit` on the 60,000
-Fashion-MNIST training images and writes:
+loss, weight average 0.999, Adam 2e-4) with `unigen.fit` on the 55,000
+images of unigen's Fashion-MNIST training split and writes:
 
 - ``dcgan_fashion[_jit].json``: the device, the median / mean seconds per
   training step (one step = one critic update and one generator update; the

@@ -273,8 +273,8 @@ class GenerativeModel(InputChecksMixin, ModelStateMixin, keras.Model):
     def likelihood_estimators(self):
         """The likelihood estimators `unigen.evaluate` may use, the reported one first.
 
-        Keys of `unigen.evaluation.BIASES`: "exact", "dequantization",
-        "variational", "importance", "ais", "parzen", ... The default: "exact"
+        Keys of `unigen.evaluation._likelihood.BIASES`: "exact", "dequantization",
+        "variational", "importance", "elbo", "ais", "parzen", ... Default: "exact"
         for a model with ``log_prob``, "parzen" for an implicit one.
         """
         return ["exact"] if self.has_log_prob else ["parzen"]

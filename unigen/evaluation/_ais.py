@@ -20,10 +20,10 @@ that shrinks as the number of steps T grows and the chains mix. Run backwards
 from exact posterior samples (beta from 1 to 0), the same recursion gives a
 stochastic upper bound (bidirectional Monte Carlo, Grosse et al. 2015).
 
-HMC here: ``leapfrog_steps`` leapfrog steps of a per-chain step size, adapted
-after every transition towards an acceptance probability of 0.65 (the step
-size of a chain depends only on its past, so every transition still leaves
-f_t invariant and the weights stay valid, as in Wu et al. 2017).
+HMC here: ``leapfrog_steps`` leapfrog steps per transition. `ais_log_prob` adapts
+per-chain step sizes towards an acceptance probability of 0.65 in a pilot run on
+independent chains, then holds them fixed for the scored chains, which keeps
+E[w] = p(x) exact (adapting a chain from its own path biases w slightly).
 
 Observation models:
 
