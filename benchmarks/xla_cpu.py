@@ -12,7 +12,7 @@ Cases: unigen's DCGAN generator and discriminator (28x28x1, batch 64, the
 speed suite's widths), one strided convolution, one transposed convolution
 and one dense layer of similar cost. Writes benchmarks/results/xla_cpu_layers.json.
 
-    python benchmarks/xla_cpu.py --models [--rounds 5]
+    python benchmarks/xla_cpu.py --models [--rounds 8]
 
 decomposes the speed suite's full-size models (``benchmarks.speed.configs``,
 28x28x1, batch 64) instead: for the DCGAN, the VAE and Glow, the whole compiled
