@@ -336,7 +336,7 @@ def rst_table(record):
             f"{_mean([h['concentrated_records'] for h in hop]):.1f}",
         ))
     first = _rst(("setting", "loss", "mean", "rel. std", "trend / std", "lag-1 ac",
-                  "rho(HQ) all", "rho(HQ) 2nd", "|z| at drops"), loss_rows)
+                  "rho(HQ) all", "rho(HQ) 2nd", "abs z at drops"), loss_rows)
     second = _rst(("setting", "modes (min)", "HQ % median", "HQ % at stop", "HQ % range",
                    "quality drops", "modes gained / lost", "TV step",
                    "dominant changes"), mode_rows)
