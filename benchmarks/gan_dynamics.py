@@ -19,16 +19,22 @@ Summaries per run, over the second half of training (after the warm-up):
   linear trend over that half in units of its std, and the lag-1
   autocorrelation of the detrended series (near 0: noise around a level; near
   1: slow drift or slow cycles);
-* loss vs quality: Spearman correlations over all records of each loss with
-  the modes covered, the high-quality share and KL(mode histogram || uniform);
+* loss vs quality: Spearman correlations (over all records and over the
+  second half) of each loss with the modes covered, the high-quality share
+  and KL(mode histogram || uniform); how far each loss is from its mean at the
+  records where the high-quality share drops below half its median
+  (`quality_drops`); the quality at the record a critic-loss stopping rule
+  picks (`stopping_rule`);
 * mode hopping: how often the dominant mode (most samples) changes between
   consecutive records, how often a mode is gained or lost, and the mean total
-  variation between consecutive mode-share vectors.
+  variation between consecutive mode-share vectors (`mode_hopping`).
 
 Writes benchmarks/results/gan_dynamics.json (`benchmarks.write_result`) and the
-figure docs/_static/gan/gan_dynamics.png (seed 0 of each setting).
-``--table`` prints the docs' table of --out. Default run (2 settings x 3
-seeds x 6,000 steps): see docs/theory/gan.rst for its time.
+figure docs/_static/gan/gan_dynamics.png (seed 0 of each setting; with
+``--smoke``, beside the JSON instead).
+``--table`` prints the docs' tables of --out, ``--figure`` redraws the figure
+from it. Default run (3 settings x 3 seeds x 6,006 steps): about 6 minutes on
+2 shared CPU cores (docs/theory/gan.rst, "Training dynamics").
 """
 
 import argparse
