@@ -7,12 +7,15 @@ GANs") writes learning as
 
 with f_data(x) = log E_{x* ~ data}[1_{x*}(x)] (the log of the empirical
 distribution) for maximum likelihood. `standard_equation_solution` solves the
-inner minimisation over q when D is KL(q || p_theta); the tests check it
-against L-BFGS over the simplex (softmax logits, autodiff gradients), against sampled points of the
-simplex, and in the special cases: Bayes' rule (alpha = 0, beta = 1, f a log
-likelihood), maximum entropy (beta = 0), and f_data, where alpha = 1, beta -> 0
-gives q = the empirical distribution and the outer problem over theta becomes
-maximum likelihood.
+inner minimisation over q when D is KL(q || p_theta). The tests check it
+against L-BFGS over the simplex (softmax logits, autodiff gradients) and
+against sampled points of the simplex, and in the special cases: Bayes' rule
+(alpha = 0, beta = 1, f a log-likelihood), maximum entropy (beta = 0), and
+f_data, where alpha = 1, beta -> 0 gives q = the empirical distribution and
+the outer problem over theta becomes maximum likelihood.
+
+The solver is a test-level reference, not unigen API: no model trains through
+it.
 """
 
 import numpy as np
