@@ -280,7 +280,7 @@ def write_figure(results, path):
             a.tick_params(labelsize=7)
     fig.tight_layout()
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    fig.savefig(path, dpi=80)
+    fig.savefig(path, dpi=72)
     plt.close(fig)
 
 
