@@ -365,3 +365,41 @@ def test_the_exp_cost_gradient_is_dominated_by_a_few_samples():
     np.testing.assert_allclose(tape.gradient(exp_cost, v).numpy(),
                                -np.exp(v.numpy() - 1.0) / 2000, rtol=1e-6)
     assert shares[0] > 0.35 and shares[1] < 0.1, shares
+
+
+def test_a_constant_half_discriminator_also_stalls_the_generator_but_not_itself():
+    """The notes' "this is also true of a random discriminator": a critic that says
+    D = 1/2 everywhere (its last layer zero) gives the generator exactly zero
+    gradient and the game value -log 4, as at the equilibrium, though p_g is far
+    from p_data. Only the discriminator's own gradient shows the difference."""
+    rng = np.random.default_rng(0)
+    real = rng.normal(*DATA, size=(4096, 1)).astype("float32")
+    z = rng.normal(size=(4096, 1)).astype("float32")
+    keras.utils.set_random_seed(0)
+    generator = keras.Sequential([
+        keras.Input((1,)), keras.layers.Dense(16, activation="tanh"),
+        keras.layers.Dense(1, bias_initializer=keras.initializers.Constant(MODEL[0]))])
+    critic = _mlp(0)
+    last = critic.layers[-1]
+    last.kernel.assign(tf.zeros_like(last.kernel))
+    last.bias.assign(tf.zeros_like(last.bias))
+    with tf.GradientTape(persistent=True) as tape:
+        fake = generator(z)
+        real_logits, fake_logits = critic(real), critic(fake)
+        generator_losses = {mode: ud.gan_generator_loss(fake_logits, mode=mode)
+                            for mode in ("non_saturating", "minimax")}
+        discriminator_loss = ud.gan_discriminator_loss(real_logits, fake_logits)
+    assert float(tf.reduce_mean(fake)) - DATA[0] > 1.0  # p_g is not p_data
+    for mode, loss in generator_losses.items():
+        grads = tape.gradient(loss, generator.trainable_variables)
+        assert all(g is not None and not np.any(g.numpy()) for g in grads), mode
+    np.testing.assert_allclose(float(ud.gan_value(real_logits, fake_logits)), -LOG4, rtol=1e-5)
+    # d loss / d last kernel = (E_fake h - E_real h) / 2: the critic still learns.
+    kernel_grad = tape.gradient(discriminator_loss, last.kernel)
+    assert float(tf.reduce_max(tf.abs(kernel_grad))) > 1e-2
+    # Any critic whose output varies moves the generator.
+    last.kernel.assign(tf.fill(last.kernel.shape, 0.1))
+    with tf.GradientTape() as tape:
+        loss = ud.gan_generator_loss(critic(generator(z)))
+    grads = tape.gradient(loss, generator.trainable_variables)
+    assert max(float(tf.reduce_max(tf.abs(g))) for g in grads) > 1e-3
