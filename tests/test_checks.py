@@ -144,9 +144,11 @@ def test_compare_checks_every_models_shape_before_scoring_any():
 
 
 @pytest.mark.parametrize(("model", "data", "kwargs", "error", "match"), [
-    ("gaussian", np.zeros((20, 2), np.float32), {}, TypeError,
-     r"`model` must be a unigen model .* got str 'gaussian'\. To score a saved model, load "
-     r"it first: unigen\.load\(path\)"),
+    ("gaussian", np.zeros((20, 2), np.float32), {}, FileNotFoundError,
+     r"`model`: 'gaussian' is a model name, not a saved model; nothing is at that path\. "
+     r"Train it first, unigen\.fit\(unigen\.models\.create\('gaussian', \.\.\.\)"),
+    (42, np.zeros((20, 2), np.float32), {}, TypeError,
+     r"`model` must be a unigen model .* or the path of a saved one .* got int 42\."),
     (None, np.zeros((0, 2), np.float32), {}, DataError,
      r"`data` must hold at least one example"),
     (None, np.full((20, 2), np.nan, np.float32), {"metrics": ["mmd"]}, DataError,
