@@ -30,6 +30,10 @@ def test_unigen_compare_quick_writes_every_section(tmp_path, tmp_path_factory, m
     # Scoring prints one line per step with its seconds, never a Keras progress bar.
     assert "━" not in terminal and "\r" not in terminal and "[====" not in terminal
     assert not re.search(r"\b\d+/\d+ \S*\s", terminal)
+    # A trained model's budget follows its training line; a loaded one has none.
+    assert re.search(r"^\[compare\] training gan \.\.\.\n(?:.*\n)*?"
+                     r"\[compare\]   gan: 1 epoch, 15 steps, \d+\.\d s$", terminal, re.M), terminal
+    assert "[compare]   gauss:" not in terminal
     for line in ("[compare] scoring gauss (1/4) ...",
                  "[compare]   nll (exact) on 447 examples: ",
                  "[compare]   nll (AIS, 10 steps × 2 chains) on 32 examples: ",

@@ -205,7 +205,8 @@ def train_or_load(spec, dataset, out, *, epochs=None, quick=False, seed=0, data_
     name = spec.lower()
     if name not in unigen.models.available():
         raise ValueError(f"Unknown model {spec!r} in --models: give a name from "
-                         f"{', '.join(unigen.models.available())} or a path ending in .keras.")
+                         f"{', '.join(unigen.models.available())}, or a saved model: a "
+                         f".keras file or a training run's directory.")
     recipe = unigen.models.recipe(name)
     train = data.train[0] if isinstance(data.train, tuple) else data.train
     info = unigen.datasets.info(data.name) if data.builtin else None
@@ -279,6 +280,9 @@ def run_compare(args):
         loaded[spec] = (name, model)
         if budget is not None:
             seconds[name] = budget
+            print(f"[compare]   {name}: {_checks.plural(budget['epochs'], 'epoch')}, "
+                  f"{_checks.plural(budget['steps'], 'step')}, {budget['seconds']:.1f} s",
+                  flush=True)
     models = dict(loaded[spec] for spec in specs)  # the report in the order given
     ctx = EvaluationData(data.test, dataset=data.name if data.builtin else None,
                          train=data.train, validation=data.validation,
