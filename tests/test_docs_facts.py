@@ -260,13 +260,19 @@ def command_problems(rel, text, unigen_options):
     return problems, count
 
 
-def test_every_command_in_the_docs_has_the_subcommand_flags_and_choices_it_names():
-    options = _unigen_options()
+def _over_pages(check):
+    """``check(rel, text) -> (problems, count)`` on every doc page, both summed."""
     problems, count = [], 0
     for rel in doc_pages():
-        found, n = command_problems(rel, _read(rel), options)
+        found, n = check(rel, _read(rel))
         problems += found
         count += n
+    return problems, count
+
+
+def test_every_command_in_the_docs_has_the_subcommand_flags_and_choices_it_names():
+    options = _unigen_options()
+    problems, count = _over_pages(lambda rel, text: command_problems(rel, text, options))
     assert not problems, "Commands in the docs that their parser refuses:\n" + "\n".join(problems)
     assert count >= 100, f"only {count} commands found: the extraction broke"
 
@@ -339,11 +345,7 @@ def name_problems(rel, text):
 
 
 def test_every_unigen_name_in_the_docs_resolves():
-    problems, count = [], 0
-    for rel in doc_pages():
-        found, n = name_problems(rel, _read(rel))
-        problems += found
-        count += n
+    problems, count = _over_pages(name_problems)
     assert not problems, "Names in the docs that unigen lacks:\n" + "\n".join(problems)
     assert count >= 300, f"only {count} unigen names found: the extraction broke"
 
@@ -439,11 +441,7 @@ def inline_call_problems(rel, text, names):
 
 def test_every_inline_call_and_attribute_in_the_docs_exists():
     names = public_names()
-    problems, checked = [], 0
-    for rel in doc_pages():
-        found, n = inline_call_problems(rel, _read(rel), names)
-        problems += found
-        checked += n
+    problems, checked = _over_pages(lambda rel, text: inline_call_problems(rel, text, names))
     assert not problems, "Inline code in the docs that would fail:\n" + "\n".join(problems)
     assert checked >= 35, f"only {checked} inline calls and attributes checked"
 
